@@ -1,0 +1,349 @@
+"""The plan spec: typed models of one plan file, with defaults from DOMAIN.md.
+
+Amounts are written in the plan in major units (yuan, euros) and converted to
+integer minor units by the engine. Structural problems (types, ranges) are found
+by pydantic; cross-references, sums and cycles by :mod:`xlplan.spec.checks`,
+which reports every problem at once.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from enum import StrEnum
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+NonNeg = Annotated[float, Field(ge=0)]
+Share = Annotated[float, Field(ge=0, le=1)]
+Money = Annotated[Decimal, Field(ge=0, description="An amount in major units (e.g. yuan).")]
+Code = Annotated[str, Field(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")]
+
+
+class Model(BaseModel):
+    """Base: unknown keys are errors (a typo must not be silently ignored)."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+class LeverKind(StrEnum):
+    market_penetration = "market_penetration"
+    product_extension = "product_extension"
+    market_expansion = "market_expansion"
+    new_business = "new_business"
+    efficiency = "efficiency"
+
+
+class Tier(StrEnum):
+    core = "core"
+    emerging = "emerging"
+    long_tail = "long_tail"
+
+
+class BCG(StrEnum):
+    star = "star"
+    cash_cow = "cash_cow"
+    question_mark = "question_mark"
+    dog = "dog"
+
+
+class Maturity(StrEnum):
+    incubating = "incubating"
+    growing = "growing"
+    mature = "mature"
+
+
+class Direction(StrEnum):
+    higher = "higher"
+    lower = "lower"
+
+
+class Perspective(StrEnum):
+    financial = "financial"
+    customer = "customer"
+    process = "process"
+    learning = "learning"
+
+
+class Level(StrEnum):
+    red = "red"
+    orange = "orange"
+    yellow = "yellow"
+
+
+class Currency(Model):
+    code: str = Field("CNY", min_length=3, max_length=3, description="ISO 4217 code.")
+    smallest_unit: Decimal = Field(
+        Decimal("0.01"), gt=0, description="Smallest amount money is kept in (0.01 = cents)."
+    )
+    symbol: str = "¥"
+
+
+class NorthStar(Model):
+    metric: str = Field("revenue", description="What the increment is measured in.")
+    baseline: Money
+    target: Money
+
+
+class Lever(Model):
+    id: Code
+    kind: LeverKind
+    name: str
+    amount: Money
+    owner: str = ""
+    note: str = ""
+
+
+class Factors(Model):
+    """Allocation factors of one org unit; each stays visible in the workbook."""
+
+    priority: float = Field(1.0, gt=0, description="Strategic priority, focus regions 1.3-1.5.")
+    maturity: Maturity = Maturity.growing
+    new_hire_share: Share = 0.0
+    attainment_history: list[NonNeg] = Field(
+        default_factory=list, description="Attainment (actual/target) of past years, oldest first."
+    )
+
+
+class Unit(Model):
+    code: Code
+    name: str
+    parent: Code | None = None
+    manager: str = ""
+    kind: str = Field("unit", description="company, department, region, team, person …")
+    base: NonNeg = Field(1.0, description="Base potential: market size or last year's share.")
+    factors: Factors = Field(default_factory=Factors)
+    weight: NonNeg | None = Field(None, description="Explicit weight (method: weights).")
+    hold: Money | None = Field(None, description="A fixed target; siblings share the rest.")
+
+
+class AllocationMethod(StrEnum):
+    factors = "factors"
+    even = "even"
+    prior_year = "prior_year"
+    weights = "weights"
+
+
+class AllocationRules(Model):
+    """How a parent's target is split over its children (DOMAIN.md defaults)."""
+
+    method: AllocationMethod = AllocationMethod.factors
+    maturity_factors: dict[Maturity, float] = Field(
+        default_factory=lambda: {
+            Maturity.incubating: 0.8,
+            Maturity.growing: 1.0,
+            Maturity.mature: 1.2,
+        }
+    )
+    new_hire_threshold: Share = 0.40
+    new_hire_factor: float = Field(0.9, gt=0)
+    history_years: int = Field(3, ge=1)
+    history_uplift: float = Field(0.15, ge=0, description="Over target every year → × (1+uplift).")
+    rounding_step: Money | None = Field(
+        None, description="Round unit targets to this step (default: the smallest unit)."
+    )
+
+
+class Product(Model):
+    code: Code
+    name: str
+    line: Tier = Tier.core
+    bcg: BCG | None = None
+    price: Money | None = None
+    mix: NonNeg | None = Field(None, description="Share of revenue in the product split.")
+    market_growth: float | None = Field(None, description="For BCG classification.")
+    relative_share: NonNeg | None = Field(None, description="For BCG classification.")
+
+
+class Channel(Model):
+    code: Code
+    name: str
+    parent: Code | None = None
+    share: Share = Field(description="Share among its siblings.")
+
+
+class SeasonalityMethod(StrEnum):
+    quarters = "quarters"
+    months = "months"
+    prior_year = "prior_year"
+    four_four_five = "4-4-5"
+
+
+class Calendar(Model):
+    method: SeasonalityMethod = SeasonalityMethod.quarters
+    quarter_weights: list[NonNeg] = Field(
+        default_factory=lambda: [0.25, 0.25, 0.25, 0.25], min_length=4, max_length=4
+    )
+    month_weights: list[NonNeg] | None = Field(
+        None, min_length=12, max_length=12,
+        description="Weights of the twelve fiscal months (method months), or within-quarter "
+        "relative weights (method quarters).",
+    )
+    normalise: bool = Field(False, description="Scale weights that do not sum to 1.")
+    selling_weekdays: list[int] = Field(
+        default_factory=lambda: [0, 1, 2, 3, 4, 5, 6],
+        description="Days of week that sell (0 = Monday).",
+    )
+    holidays: list[dt.date] = Field(default_factory=list)
+
+
+class Pools(Model):
+    base: Share = 0.60
+    incentive: Share = 0.30
+    reserve: Share = 0.10
+
+
+class Budget(Model):
+    total: Money
+    company_reserve: Share = Field(0.10, description="Held back at HQ for shocks, 10-15%.")
+    pools: Pools = Field(default_factory=Pools)
+    bcg_weights: dict[BCG, NonNeg] = Field(
+        default_factory=lambda: {
+            BCG.star: 0.60,
+            BCG.cash_cow: 0.25,
+            BCG.question_mark: 0.10,
+            BCG.dog: 0.05,
+        }
+    )
+    roi_floor: float = Field(1.5, ge=0)
+    tolerance: Share = 0.05
+    regional_reserve_authority: Share = Field(
+        0.10, description="A regional manager may use up to this share of the reserve."
+    )
+
+
+class KeyResult(Model):
+    id: Code
+    text: str
+    start: float
+    target: float
+    current: float | None = None
+    unit: str = ""
+    due: dt.date
+    weight: NonNeg = 1.0
+    owner: str = ""
+    resources: str = ""
+    risk_plan: str = ""
+
+
+class Objective(Model):
+    id: Code
+    title: str
+    owner: str = ""
+    unit: Code | None = Field(None, description="Org unit that owns it (default: the root).")
+    aligned_to: list[Code] = Field(default_factory=list, description="KR ids one level up.")
+    krs: list[KeyResult] = Field(min_length=1, max_length=5)
+
+
+class Kpi(Model):
+    code: Code
+    name: str
+    perspective: Perspective
+    unit: str = ""
+    direction: Direction = Direction.higher
+    target: float
+    floor: float | None = Field(
+        None, description="Value that scores 0 (default 0, or twice the target if lower is better)."
+    )
+    weight: NonNeg = 1.0
+    frequency: Literal["daily", "weekly", "monthly"] = "monthly"
+
+
+class Bsc(Model):
+    preset: Literal["retail", "saas", "services"] | None = None
+    kpis: list[Kpi] = Field(default_factory=list)
+
+
+class StatusBands(Model):
+    """Shortfall beyond each band (1 - attainment) turns the light that colour."""
+
+    yellow: Share = 0.05
+    orange: Share = 0.15
+    red: Share = 0.30
+
+
+class WarningRules(Model):
+    consecutive_weeks: int = Field(2, ge=1)
+    weekly_under: Share = 0.15
+    monthly_budget_tolerance: Share = 0.05
+    year_end_bar: Share = 0.95
+    reforecast_raise: Share = Field(0.05, description="Raise of the next quarter after a beat.")
+    beat_threshold: Share = 0.10
+
+
+class RiskPlan(Model):
+    name: str
+    action: str
+    cost: Money = Decimal(0)
+    effect: str = ""
+
+
+class Risk(Model):
+    id: Code
+    title: str
+    level: Level
+    impact: str = ""
+    owner: str = ""
+    plans: list[RiskPlan] = Field(default_factory=list, max_length=3)
+
+
+class Segment(Model):
+    code: Code
+    name: str
+    retention: Share | None = None
+    arpu_growth: float | None = None
+    new_customers: int | None = Field(None, ge=0)
+
+
+class Action(Model):
+    id: Code
+    lever: Code
+    task: str
+    owner: str = ""
+    start: dt.date
+    end: dt.date
+    milestones: list[str] = Field(default_factory=list)
+    budget: Money = Decimal(0)
+
+
+class PriorYear(Model):
+    file: str = Field(description="CSV or Excel file, relative to the plan file.")
+    sheet: str | None = None
+
+
+class Workbooks(Model):
+    input_level: int | None = Field(
+        None, description="Depth of the units that get a workbook (default: one above the leaves)."
+    )
+    deadline: dt.date | None = None
+    submit_to: str = ""
+    protect_password: str = ""
+    language: Literal["en", "zh"] = "en"
+
+
+class Plan(Model):
+    """One annual operating plan."""
+
+    id: Code
+    name: str
+    fiscal_year: int = Field(ge=1900, le=2200)
+    first_month: int = Field(1, ge=1, le=12)
+    currency: Currency = Field(default_factory=Currency)
+    north_star: NorthStar
+    levers: list[Lever] = Field(default_factory=list)
+    units: list[Unit] = Field(min_length=1)
+    allocation: AllocationRules = Field(default_factory=AllocationRules)
+    products: list[Product] = Field(min_length=1)
+    channels: list[Channel] = Field(min_length=1)
+    calendar: Calendar = Field(default_factory=Calendar)
+    budget: Budget | None = None
+    okrs: list[Objective] = Field(default_factory=list)
+    bsc: Bsc = Field(default_factory=Bsc)
+    status_bands: StatusBands = Field(default_factory=StatusBands)
+    warnings: WarningRules = Field(default_factory=WarningRules)
+    risks: list[Risk] = Field(default_factory=list)
+    segments: list[Segment] = Field(default_factory=list)
+    actions: list[Action] = Field(default_factory=list)
+    prior_year: PriorYear | None = None
+    workbooks: Workbooks = Field(default_factory=Workbooks)
