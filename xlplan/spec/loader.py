@@ -75,14 +75,14 @@ def line_of(lines: dict[PathKey, int], path: Iterable[str | int]) -> int | None:
         if key in lines:
             return lines[key]
         key = key[:-1]
-    return lines.get((), None)
+    return lines.get(())
 
 
 def parse_yaml(text: str, file: str) -> tuple[Any, dict[PathKey, int]]:
     """Parse YAML text; syntax errors become a :class:`PlanError` with the line."""
     try:
         node = yaml.compose(text, Loader=_LineLoader)
-        data = yaml.load(text, Loader=_LineLoader)  # noqa: S506 - SafeLoader subclass
+        data = yaml.load(text, Loader=_LineLoader)  # a SafeLoader subclass
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark
         line = mark.line + 1 if mark else None

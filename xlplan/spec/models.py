@@ -55,8 +55,9 @@ class Maturity(StrEnum):
 
 
 class Direction(StrEnum):
-    higher = "higher"
-    lower = "lower"
+    # Upper-case members: a member named ``lower`` would shadow ``str.lower``.
+    HIGHER = "higher"
+    LOWER = "lower"
 
 
 class Perspective(StrEnum):
@@ -241,7 +242,7 @@ class Kpi(Model):
     name: str
     perspective: Perspective
     unit: str = ""
-    direction: Direction = Direction.higher
+    direction: Direction = Direction.HIGHER
     target: float
     floor: float | None = Field(
         None, description="Value that scores 0 (default 0, or twice the target if lower is better)."

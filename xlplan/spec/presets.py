@@ -18,7 +18,8 @@ def _kpi(code: str, name: str, perspective: str, unit: str, direction: str, targ
 
 COMMON = [
     _kpi("cash_flow", "Monthly operating cash flow", "financial", "CNY", "higher", 500_000),
-    _kpi("high_margin_share", "High-margin product revenue share", "financial", "%", "higher", 0.40),
+    _kpi("high_margin_share", "High-margin product revenue share", "financial", "%", "higher",
+         0.40),
     _kpi("cac", "Customer acquisition cost", "customer", "CNY", "lower", 200),
     _kpi("nps", "Net promoter score", "customer", "pts", "higher", 7),
     _kpi("delivery_hours", "Order-to-delivery time", "process", "h", "lower", 72),

@@ -1,0 +1,1 @@
+"""Example plans shipped with xlplan (installed as ``xlplan.templates``)."""
