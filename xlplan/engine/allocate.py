@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -44,6 +45,24 @@ def _weight_sums(weights: np.ndarray) -> np.ndarray:
     return np.array([math.fsum(row) for row in weights.tolist()])
 
 
+@dataclass(frozen=True)
+class Trace:
+    """Every intermediate value of a split, as the worksheet formulas compute them.
+
+    The workbook writer caches these in its helper cells, and the tests check a
+    spreadsheet engine's recalculation of each one against them.
+    """
+
+    units: np.ndarray  # N: whole steps to hand out
+    leftover: np.ndarray  # N: total - units * step (below one step)
+    quota: np.ndarray  # N×k
+    floor: np.ndarray  # N×k
+    rem: np.ndarray  # N×k, rounded to REMAINDER_DIGITS
+    rank: np.ndarray  # N×k, 0 = largest remainder
+    deficit: np.ndarray  # N
+    result: np.ndarray  # N×k int64
+
+
 def allocate_rows(
     totals: np.ndarray | Sequence[int],
     weights: np.ndarray | Sequence[float] | Sequence[Sequence[float]],
@@ -57,6 +76,17 @@ def allocate_rows(
     totals must be non-negative; weights non-negative with a positive sum in
     every row whose total is non-zero.
     """
+    return trace_rows(totals, weights, step=step, order=order).result
+
+
+def trace_rows(
+    totals: np.ndarray | Sequence[int],
+    weights: np.ndarray | Sequence[float] | Sequence[Sequence[float]],
+    *,
+    step: int = 1,
+    order: Sequence[int] | np.ndarray | None = None,
+) -> Trace:
+    """:func:`allocate_rows` with every intermediate value (see :class:`Trace`)."""
     tot = np.asarray(totals, dtype=np.int64).reshape(-1)
     w = np.asarray(weights, dtype=float)
     if w.ndim == 1:
@@ -71,7 +101,9 @@ def allocate_rows(
     if k == 0:
         if np.any(tot != 0):
             raise AllocationError("a non-zero total cannot be split over no children")
-        return np.zeros((n_rows, 0), dtype=np.int64)
+        none = np.zeros((n_rows, 0))
+        return Trace(tot // step, tot % step, none, none, none, none.astype(np.int64),
+                     np.zeros(n_rows, dtype=np.int64), none.astype(np.int64))
     if not np.all(np.isfinite(w)) or np.any(w < 0):
         raise AllocationError("weights must be finite and not negative")
     sums = _weight_sums(w)
@@ -98,7 +130,7 @@ def allocate_rows(
     extra = (rank < deficit[:, None]).astype(np.int64)
     result = (floor_int + extra) * step
     result += np.where(rank == 0, leftover[:, None], 0)
-    return result
+    return Trace(units, leftover, quota, floor, rem, rank, deficit, result)
 
 
 def allocate(

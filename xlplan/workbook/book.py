@@ -1,0 +1,165 @@
+"""A workbook being written, and the record of every cell in it.
+
+Sheet writers never call XlsxWriter directly: they call :class:`Sheet`, which
+writes the cell *and* records what it is (label, given number, formula with the
+engine's value, or input with its rule). That one record gives:
+
+- the manifest's fingerprint of locked cells (tampering is detected later);
+- the list of input cells and their rules (consolidation reads only those);
+- the engine's expected value of every formula cell, cached in the file (so
+  any reader sees correct numbers before Excel recalculates) and checked by
+  the tests against LibreOffice's recalculation.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import xlsxwriter
+from xlsxwriter.utility import xl_rowcol_to_cell
+from xlsxwriter.worksheet import Worksheet
+
+from xlplan.workbook.rules import InputCell, InputRule
+from xlplan.workbook.styles import Styles
+
+Kind = Literal["label", "given", "formula", "input"]
+Value = float | int | str | bool | dt.date | None
+
+
+@dataclass(frozen=True)
+class Cell:
+    sheet: str
+    ref: str  # "B7"
+    kind: Kind
+    content: Value  # label text, given number, formula text, or an input's initial value
+    expected: Value = None  # the engine's value of a formula cell
+
+    def fingerprint_line(self) -> str:
+        content = self.content.isoformat() if isinstance(self.content, dt.date) else self.content
+        return json.dumps([self.sheet, self.ref, self.kind, content], ensure_ascii=False)
+
+
+def ref(row: int, col: int, absolute: bool = False) -> str:
+    """A1 reference of zero-based (row, col)."""
+    return xl_rowcol_to_cell(row, col, row_abs=absolute, col_abs=absolute)
+
+
+def quote_sheet(name: str) -> str:
+    """A sheet name as a formula prefix: 'Targets'! or 'My sheet'!."""
+    return f"'{name}'!" if not name.isalnum() else f"{name}!"
+
+
+class Sheet:
+    """One worksheet: typed writes that are also recorded."""
+
+    def __init__(self, book: Book, ws: Worksheet, name: str):
+        self.book = book
+        self.ws = ws
+        self.name = name
+
+    def _record(self, row: int, col: int, kind: Kind, content: Value,
+                expected: Value = None) -> None:
+        self.book.cells.append(Cell(self.name, ref(row, col), kind, content, expected))
+
+    def label(self, row: int, col: int, text: str, style: str = "label") -> None:
+        self.ws.write_string(row, col, text, self.book.styles[style])
+        self._record(row, col, "label", text)
+
+    def given(self, row: int, col: int, value: float | int | dt.date | None,
+              style: str = "number") -> None:
+        """A locked constant from the plan (a factor, a prior-year figure)."""
+        if value is None:
+            self.ws.write_blank(row, col, None, self.book.styles[style])
+        elif isinstance(value, dt.date):
+            self.ws.write_datetime(row, col, dt.datetime.combine(value, dt.time()),
+                                   self.book.styles[style])
+        else:
+            self.ws.write_number(row, col, float(value), self.book.styles[style])
+        self._record(row, col, "given", value)
+
+    def formula(self, row: int, col: int, formula: str, expected: Value,
+                style: str = "money") -> str:
+        """A native formula with the engine's value cached; returns its A1 reference."""
+        text = formula if formula.startswith("=") else f"={formula}"
+        cached = expected
+        if isinstance(expected, float) and expected != expected:  # NaN → blank result
+            cached = ""
+        self.ws.write_formula(row, col, text, self.book.styles[style], cached)
+        self._record(row, col, "formula", text, expected)
+        return ref(row, col)
+
+    def input(self, row: int, col: int, value: Value, rule: InputRule, *, item: str,
+              period: str = "", style: str = "input_money") -> None:
+        """An unlocked, validated input cell, listed in the manifest."""
+        fmt = self.book.styles[style]
+        if value is None or value == "":
+            self.ws.write_blank(row, col, None, fmt)
+        elif isinstance(value, dt.date):
+            self.ws.write_datetime(row, col, dt.datetime.combine(value, dt.time()), fmt)
+        elif isinstance(value, str):
+            self.ws.write_string(row, col, value, fmt)
+        else:
+            self.ws.write_number(row, col, float(value), fmt)
+        self.ws.data_validation(row, col, row, col, rule.validation())
+        self._record(row, col, "input", value)
+        self.book.inputs.append(InputCell(self.name, ref(row, col), item, period, rule))
+
+    def widths(self, widths: dict[int, float]) -> None:
+        for col, width in widths.items():
+            self.ws.set_column(col, col, width)
+
+    def protect(self) -> None:
+        self.ws.protect(self.book.password, {"format_columns": True, "format_rows": True,
+                                             "select_locked_cells": True,
+                                             "select_unlocked_cells": True})
+
+
+@dataclass
+class Book:
+    """An XlsxWriter workbook plus the record of its cells; see the module docstring."""
+
+    path: Path
+    password: str = ""
+    cells: list[Cell] = field(default_factory=list)
+    inputs: list[InputCell] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.wb = xlsxwriter.Workbook(str(self.path), {
+            "strings_to_numbers": False, "strings_to_formulas": False, "strings_to_urls": False,
+        })
+        self.wb.set_calc_mode("auto")
+        self.wb.set_size(1400, 900)
+        self.styles = Styles(self.wb)
+        self.sheets: dict[str, Sheet] = {}
+
+    def sheet(self, name: str) -> Sheet:
+        if name not in self.sheets:
+            self.sheets[name] = Sheet(self, self.wb.add_worksheet(name), name)
+        return self.sheets[name]
+
+    def define(self, name: str, target: str) -> None:
+        """A workbook-level defined name (``=Targets!$B$3``)."""
+        self.wb.define_name(name, target if target.startswith("=") else f"={target}")
+
+    def locked_cells(self) -> list[Cell]:
+        return [c for c in self.cells if c.kind != "input"]
+
+    def fingerprint(self, sheet: str | None = None) -> str:
+        """SHA-256 over every locked cell (labels, given numbers, formulas) of the book."""
+        digest = hashlib.sha256()
+        for cell in sorted(self.locked_cells(), key=lambda c: (c.sheet, c.ref)):
+            if sheet is None or cell.sheet == sheet:
+                digest.update(cell.fingerprint_line().encode("utf-8") + b"\n")
+        return digest.hexdigest()
+
+    def expected_values(self) -> dict[tuple[str, str], Any]:
+        """(sheet, cell) → the engine's value, for every formula cell."""
+        return {(c.sheet, c.ref): c.expected for c in self.cells if c.kind == "formula"}
+
+    def close(self) -> None:
+        self.wb.close()

@@ -1,0 +1,126 @@
+"""Input rules: one definition for the workbook's data validation and the consolidator.
+
+A rule is written into the workbook as Excel data validation (so a manager gets
+a drop-down or a range check while typing) and stored in the manifest, from
+which consolidation checks the submitted value against the very same rule.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal
+
+Kind = Literal["number", "integer", "ratio", "list", "date", "text"]
+
+
+@dataclass(frozen=True)
+class InputRule:
+    kind: Kind = "number"
+    minimum: float | None = 0.0
+    maximum: float | None = None
+    choices: tuple[str, ...] = ()
+    required: bool = False
+    start: dt.date | None = None
+    end: dt.date | None = None
+    title: str = ""
+    message: str = ""
+
+    def validation(self) -> dict[str, Any]:
+        """XlsxWriter ``data_validation`` options for this rule."""
+        opts: dict[str, Any] = {"input_title": self.title[:32], "input_message": self.message[:255],
+                                "error_title": "Not accepted", "ignore_blank": not self.required}
+        if self.kind == "list":
+            opts |= {"validate": "list", "source": list(self.choices)}
+        elif self.kind == "date":
+            opts |= {"validate": "date", "criteria": "between",
+                     "minimum": self.start or dt.date(1900, 1, 1),
+                     "maximum": self.end or dt.date(9999, 12, 31)}
+        elif self.kind == "text":
+            opts |= {"validate": "length", "criteria": "<=", "value": 32767}
+        else:
+            kind = "integer" if self.kind == "integer" else "decimal"
+            lo = -1e15 if self.minimum is None else self.minimum
+            hi = 1e15 if self.maximum is None else self.maximum
+            opts |= {"validate": kind, "criteria": "between", "minimum": lo, "maximum": hi}
+        opts["error_message"] = self.describe()
+        return opts
+
+    def describe(self) -> str:
+        """What is expected, in words (used in validation pop-ups and findings)."""
+        if self.kind == "list":
+            return "one of: " + ", ".join(self.choices)
+        if self.kind == "date":
+            return f"a date from {self.start} to {self.end}"
+        if self.kind == "text":
+            return "text"
+        what = {"integer": "a whole number", "ratio": "a ratio (e.g. 0.35)"}.get(self.kind,
+                                                                                "a number")
+        if self.minimum is not None and self.maximum is not None:
+            return f"{what} from {self.minimum:g} to {self.maximum:g}"
+        if self.minimum is not None:
+            return f"{what} ≥ {self.minimum:g}"
+        return what
+
+    def check(self, value: Any) -> str | None:
+        """None if ``value`` (as read from a cell) is acceptable, else what is wrong."""
+        if value is None or value == "":
+            return f"required: expected {self.describe()}" if self.required else None
+        if self.kind == "list":
+            return None if str(value) in self.choices else f"{value!r} is not {self.describe()}"
+        if self.kind == "text":
+            return None
+        if self.kind == "date":
+            if not isinstance(value, dt.date):
+                return f"{value!r} is not a date"
+            day = value.date() if isinstance(value, dt.datetime) else value
+            if (self.start and day < self.start) or (self.end and day > self.end):
+                return f"{day} is not {self.describe()}"
+            return None
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            return f"{value!r} is not {self.describe()}"
+        if not math.isfinite(value):
+            return f"{value!r} is not {self.describe()}"
+        if self.kind == "integer" and value != int(value):
+            return f"{value!r} is not {self.describe()}"
+        if (self.minimum is not None and value < self.minimum) or (
+                self.maximum is not None and value > self.maximum):
+            return f"{value:g} is not {self.describe()}"
+        return None
+
+    def to_json(self) -> dict[str, Any]:
+        out = {k: v for k, v in asdict(self).items() if v not in (None, (), "", False)}
+        for key in ("start", "end"):
+            if key in out:
+                out[key] = out[key].isoformat()
+        if "choices" in out:
+            out["choices"] = list(out["choices"])
+        return out
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> InputRule:
+        data = dict(data)
+        for key in ("start", "end"):
+            if key in data:
+                data[key] = dt.date.fromisoformat(data[key])
+        if "choices" in data:
+            data["choices"] = tuple(data["choices"])
+        data.setdefault("minimum", None)
+        return cls(**data)
+
+
+AMOUNT = InputRule("number", 0.0, title="Amount", message="An amount ≥ 0 in the plan currency.")
+RATIO = InputRule("ratio", 0.0, 1.0, title="Ratio", message="A ratio from 0 to 1 (35% = 0.35).")
+TEXT = InputRule("text", None, title="Text")
+
+
+@dataclass
+class InputCell:
+    """An input cell as the manifest lists it."""
+
+    sheet: str
+    cell: str
+    item: str
+    period: str
+    rule: InputRule = field(default_factory=InputRule)

@@ -1,0 +1,56 @@
+"""Cell styles shared by every sheet: inputs look like inputs, everything else is locked.
+
+The input colour (light yellow fill, blue text) is the usual financial-model
+convention and is explained on every Guide sheet.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from xlsxwriter.format import Format
+from xlsxwriter.workbook import Workbook
+
+INPUT_FILL = "#FFF2CC"
+INPUT_FONT = "#1F4E79"
+HEADER_FILL = "#1F4E79"
+MONEY = "#,##0.00"
+RATIO = "0.0%"
+STATUS_COLOURS = {"G": "#C6EFCE", "Y": "#FFEB9C", "O": "#F8CBAD", "R": "#FFC7CE"}
+
+BASE: dict[str, dict[str, Any]] = {
+    "title": {"bold": True, "font_size": 14, "font_color": HEADER_FILL},
+    "subtitle": {"italic": True, "font_color": "#595959"},
+    "header": {"bold": True, "font_color": "#FFFFFF", "bg_color": HEADER_FILL, "text_wrap": True,
+               "valign": "vcenter", "border": 1},
+    "label": {},
+    "bold": {"bold": True},
+    "wrap": {"text_wrap": True, "valign": "top"},
+    "money": {"num_format": MONEY},
+    "money_bold": {"num_format": MONEY, "bold": True, "top": 1},
+    "number": {"num_format": "#,##0.####"},
+    "integer": {"num_format": "0"},
+    "ratio": {"num_format": RATIO},
+    "factor": {"num_format": "0.00##"},
+    "date": {"num_format": "yyyy-mm-dd"},
+    "status": {"align": "center", "bold": True},
+    "calc": {"num_format": "0.#########", "font_color": "#7F7F7F"},
+}
+
+
+class Styles:
+    """Formats of one workbook, created once and looked up by name; ``input_*`` unlocked."""
+
+    def __init__(self, workbook: Workbook):
+        self._wb = workbook
+        self._cache: dict[str, Format] = {}
+
+    def __getitem__(self, name: str) -> Format:
+        if name not in self._cache:
+            is_input = name.startswith("input_")
+            props = dict(BASE[name.removeprefix("input_")])
+            if is_input:
+                props |= {"bg_color": INPUT_FILL, "font_color": INPUT_FONT, "locked": False,
+                          "border": 1, "border_color": "#BFBFBF"}
+            self._cache[name] = self._wb.add_format(props)
+        return self._cache[name]

@@ -1,0 +1,301 @@
+"""The Targets sheets: how every target follows from the plan, as live formulas.
+
+Master: the org tree, one block of siblings under each parent, with every
+allocation factor in its own column and the weight as their product; the
+target of each unit is its parent's target split by weight (the rounding on the
+Rounding sheet). Unit workbook: the unit's annual target split over products,
+the channel tree and the fiscal months.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from xlplan.engine.allocate import allocate, order_by_code
+from xlplan.engine.decompose import split_unit_targets
+from xlplan.engine.org import child_weights, factor_breakdown
+from xlplan.spec.models import AllocationMethod, Maturity
+from xlplan.workbook.book import Book, Sheet, quote_sheet, ref
+from xlplan.workbook.context import BuildContext
+from xlplan.workbook.splitter import Splitter
+
+SHEET = "Targets"
+ORG_HEADERS = ["Code", "Name", "Parent", "Kind", "Manager", "Base potential", "Priority",
+               "Maturity", "Maturity factor", "New-hire share", "New-hire factor"]
+
+
+@dataclass(frozen=True)
+class Param:
+    label: str
+    value: float
+    style: str = "factor"
+
+
+def _write_params(sheet: Sheet, row: int, params: dict[str, Param]) -> dict[str, str]:
+    """A small block of locked parameters; returns absolute refs by key."""
+    sheet.label(row, 0, "Allocation parameters", "bold")
+    refs = {}
+    for i, (key, p) in enumerate(params.items(), start=1):
+        sheet.label(row + i, 0, p.label)
+        sheet.given(row + i, 1, p.value, p.style)
+        refs[key] = ref(row + i, 1, absolute=True)
+    return refs
+
+
+def write_master_targets(book: Book, splitter: Splitter, ctx: BuildContext) -> dict[str, str]:
+    """The org tree with factors, weights and targets; returns each unit's target cell."""
+    plan, rules, tree = ctx.plan, ctx.plan.allocation, ctx.tree
+    sheet = book.sheet(SHEET)
+    q = quote_sheet(SHEET)
+    sheet.label(0, 0, f"{plan.name}: targets by unit", "title")
+    sheet.label(1, 0, f"Amounts in {plan.currency.code}. Each unit's target = its parent's "
+                      "target × its weight ÷ its siblings' weights, rounded to the cent "
+                      "(see the Rounding sheet). Weight = base × priority × maturity × "
+                      "new-hire × history factors.", "subtitle")
+    mf = rules.maturity_factors
+    years = rules.history_years
+    p = _write_params(sheet, 3, {
+        "incubating": Param("Maturity factor: incubating", mf.get(Maturity.incubating, 0.8)),
+        "growing": Param("Maturity factor: growing", mf.get(Maturity.growing, 1.0)),
+        "mature": Param("Maturity factor: mature", mf.get(Maturity.mature, 1.2)),
+        "threshold": Param("New-hire share above", rules.new_hire_threshold, "ratio"),
+        "hire": Param("… multiplies the weight by", rules.new_hire_factor),
+        "uplift": Param(f"Over target {years} years running: uplift", rules.history_uplift,
+                        "ratio"),
+    })
+    head = 11
+    hist_cols = [f"Attainment y-{years - i}" for i in range(years)]
+    headers = [*ORG_HEADERS, *hist_cols, "History factor", "Hold", "Weight", "Share",
+               "Target", "Notes"]
+    for c, text in enumerate(headers):
+        sheet.label(head, c, text, "header")
+    col = {name: i for i, name in enumerate(headers)}
+    h0, h1 = col[hist_cols[0]], col[hist_cols[-1]]
+    # rows: root, then each parent's children as one contiguous block (breadth first)
+    order = [tree.root]
+    for code in tree.walk():
+        order.extend(tree.children[code])
+    row_of = {code: head + 1 + i for i, code in enumerate(order)}
+    target_ref: dict[str, str] = {}
+    root_row = row_of[tree.root]
+    for code in order:
+        r, unit = row_of[code], tree.units[code]
+        for key, value in (("Code", unit.code), ("Name", unit.name), ("Parent", unit.parent or ""),
+                           ("Kind", unit.kind), ("Manager", unit.manager)):
+            sheet.label(r, col[key], value)
+        if code == tree.root:
+            sheet.given(r, col["Target"], ctx.money(ctx.targets[code]), "money_bold")
+            target_ref[code] = f"{q}{ref(r, col['Target'], absolute=True)}"
+            continue
+        wb = factor_breakdown(unit, rules)
+        f = unit.factors
+        sheet.given(r, col["Base potential"], unit.base)
+        sheet.given(r, col["Priority"], f.priority, "factor")
+        sheet.label(r, col["Maturity"], f.maturity.value)
+        m = ref(r, col["Maturity"])
+        sheet.formula(r, col["Maturity factor"],
+                      f'IF({m}="mature",{p["mature"]},IF({m}="incubating",{p["incubating"]},'
+                      f'{p["growing"]}))', wb.maturity, "factor")
+        sheet.given(r, col["New-hire share"], f.new_hire_share, "ratio")
+        sheet.formula(r, col["New-hire factor"],
+                      f'IF({ref(r, col["New-hire share"])}>{p["threshold"]},{p["hire"]},1)',
+                      wb.new_hire, "factor")
+        recent = f.attainment_history[-years:]
+        recent = [None] * (years - len(recent)) + list(recent)
+        for i, value in enumerate(recent):
+            sheet.given(r, h0 + i, value, "ratio")
+        hist = f"{ref(r, h0)}:{ref(r, h1)}"
+        sheet.formula(r, col["History factor"],
+                      f"IF(AND(COUNT({hist})={years},MIN({hist})>=1),1+{p['uplift']},1)",
+                      wb.history, "factor")
+        sheet.given(r, col["Hold"], ctx.money(int(unit.hold / ctx.su)) if unit.hold is not None
+                    else None, "money")
+        if rules.method == AllocationMethod.factors:
+            factors = "*".join(ref(r, col[k]) for k in ("Base potential", "Priority",
+                                                         "Maturity factor", "New-hire factor",
+                                                         "History factor"))
+            sheet.formula(r, col["Weight"], factors, wb.weight, "factor")
+        else:
+            weights = child_weights(tree, unit.parent or "", rules, _prior_revenue(ctx))
+            sheet.given(r, col["Weight"], weights[code].weight, "factor")
+        sheet.label(r, col["Notes"], "; ".join(wb.notes))
+    # targets: split each parent's target over its free (not held) children
+    for parent in order:
+        kids = tree.children[parent]
+        if not kids:
+            continue
+        weights = child_weights(tree, parent, rules, _prior_revenue(ctx))
+        rows = [row_of[k] for k in kids]
+        wcol = col["Weight"]
+        wrange = f"{ref(rows[0], wcol, True)}:{ref(rows[-1], wcol, True)}"
+        for k in kids:
+            r = row_of[k]
+            sheet.formula(r, col["Share"], f"{ref(r, wcol)}/SUM({wrange})",
+                          weights[k].weight / sum(w.weight for w in weights.values()), "ratio")
+        free = [k for k in kids if tree.units[k].hold is None]
+        held = [k for k in kids if tree.units[k].hold is not None]
+        parent_minor = f"ROUND({target_ref[parent]}/{ctx.su_text},0)"
+        hold_range = f"{q}{ref(rows[0], col['Hold'], True)}:{ref(rows[-1], col['Hold'], True)}"
+        total_formula = f"{parent_minor}-ROUND(SUM({hold_range})/{ctx.su_text},0)"
+        held_total = sum(ctx.targets[k] for k in held)
+        results = splitter.split(
+            f"{parent} → {', '.join(free)}", total_formula, ctx.targets[parent] - held_total,
+            [(f"{q}{ref(row_of[k], wcol, True)}", weights[k].weight) for k in free],
+            free, order_by_code(free))
+        for k, res in zip(free, results, strict=True):
+            r = row_of[k]
+            sheet.formula(r, col["Target"], f"{res}*{ctx.su_text}", ctx.money(ctx.targets[k]))
+        for k in held:
+            r = row_of[k]
+            sheet.formula(r, col["Target"], ref(r, col["Hold"]), ctx.money(ctx.targets[k]))
+        for k in kids:
+            target_ref[k] = f"{q}{ref(row_of[k], col['Target'], absolute=True)}"
+    sheet.widths({0: 12, 1: 22, 2: 10, 3: 10, 4: 14, col["Target"]: 18, col["Notes"]: 40})
+    sheet.ws.freeze_panes(head + 1, 2)
+    sheet.ws.autofilter(head, 0, head + len(order), len(headers) - 1)
+    del root_row
+    return target_ref
+
+
+def _prior_revenue(ctx: BuildContext) -> dict[str, int] | None:
+    if ctx.prior is None:
+        return None
+    return {str(k): int(v) for k, v in ctx.prior.revenue_by("unit").items()}
+
+
+@dataclass(frozen=True)
+class UnitCube:
+    """Where a unit's cube landed: cells of each product × leaf channel × month (money)."""
+
+    annual_ref: str
+    month_refs: dict[tuple[str, str], list[str]]  # (product, leaf channel) → 12 refs
+    expected: dict[tuple[str, str], list[int]]  # the same, in minor units (engine)
+
+
+def write_unit_targets(book: Book, splitter: Splitter, ctx: BuildContext, unit: str) -> UnitCube:
+    """The unit's annual target split over products, channels and months, as formulas."""
+    plan = ctx.plan
+    sheet = book.sheet(SHEET)
+    q = quote_sheet(SHEET)
+    cube = split_unit_targets(np.array([ctx.targets[unit]]), plan, ctx.prior)[0]
+    u = ctx.tree.units[unit]
+    sheet.label(0, 0, f"{plan.name}: targets for {u.name} ({unit})", "title")
+    sheet.label(1, 0, f"Amounts in {plan.currency.code}. The annual target comes from the "
+                      "master plan; it is split by product mix, then by channel shares, then "
+                      "over the months by the seasonality profile (Rounding sheet: to the cent).",
+                "subtitle")
+    sheet.label(3, 0, "Annual target", "bold")
+    sheet.given(3, 2, ctx.money(ctx.targets[unit]), "money_bold")
+    annual = f"{q}{ref(3, 2, True)}"
+    book.define("UnitTarget", annual)
+    # seasonality parameters
+    prof = ctx.profile
+    sheet.label(5, 0, "Seasonality", "bold")
+    qrefs: list[str] = []
+    if prof.quarter_weights is not None:
+        sheet.label(6, 0, "Quarter weights")
+        for i, w in enumerate(prof.quarter_weights):
+            sheet.label(5, 2 + i, f"Q{i + 1}", "header")
+            sheet.given(6, 2 + i, w, "factor")
+            qrefs.append(f"{q}{ref(6, 2 + i, True)}")
+    sheet.label(7, 0, "Month weights" + (" (within quarter)" if qrefs else ""))
+    mrefs = []
+    for i, w in enumerate(prof.month_weights):
+        sheet.given(7, 2 + i, w, "factor")
+        mrefs.append(f"{q}{ref(7, 2 + i, True)}")
+    # product split
+    head = 9
+    for c, text in enumerate(["Product", "Name", "Line", "BCG", "Mix weight", "Share",
+                              "Annual target"]):
+        sheet.label(head, c, text, "header")
+    codes = [p.code for p in plan.products]
+    weights = ctx.product_weights
+    wrange = f"{ref(head + 1, 4, True)}:{ref(head + len(codes), 4, True)}"
+    for i, p in enumerate(plan.products):
+        r = head + 1 + i
+        for c, text in enumerate([p.code, p.name, p.line.value, p.bcg.value if p.bcg else ""]):
+            sheet.label(r, c, text)
+        sheet.given(r, 4, weights[i], "factor")
+        sheet.formula(r, 5, f"{ref(r, 4)}/SUM({wrange})", weights[i] / sum(weights), "ratio")
+    unit_minor = f"ROUND({annual}/{ctx.su_text},0)"
+    by_product = splitter.split(f"{unit} → products", unit_minor, ctx.targets[unit],
+                                [(f"{q}{ref(head + 1 + i, 4, True)}", w)
+                                 for i, w in enumerate(weights)], codes, order_by_code(codes))
+    product_minor = allocate(ctx.targets[unit], weights, order=order_by_code(codes))
+    for i in range(len(codes)):
+        sheet.formula(head + 1 + i, 6, f"{by_product[i]}*{ctx.su_text}",
+                      ctx.money(product_minor[i]))
+    # product × channel × month
+    top = head + len(codes) + 3
+    headers = ["Product", "Channel", "Share", "Annual", *ctx.month_labels, "Q1", "Q2", "Q3", "Q4"]
+    for c, text in enumerate(headers):
+        sheet.label(top, c, text, "header")
+    leaves = ctx.channels.leaves()
+    row = top + 1
+    month_refs: dict[tuple[str, str], list[str]] = {}
+    expected: dict[tuple[str, str], list[int]] = {}
+    for pi, pcode in enumerate(codes):
+
+        def channel_rows(parent: str | None, total_ref: str, total: int, depth: int) -> None:
+            """Write ``parent``'s channel children, then recurse into the groups among them."""
+            nonlocal row
+            kids = ctx.channels.children[None] if parent is None else \
+                ctx.channels.children.get(parent, [])
+            shares = [ctx.channels.channels[k].share for k in kids]
+            split = allocate(total, shares, order=order_by_code(kids))
+            kid_rows = {}
+            for k in kids:
+                kid_rows[k] = row
+                sheet.label(row, 0, pcode)
+                sheet.label(row, 1, "  " * depth + k)
+                sheet.given(row, 2, ctx.channels.channels[k].share, "ratio")
+                row += 1
+            res = splitter.split(f"{unit} · {pcode} → channels"
+                                 + (f" under {parent}" if parent else ""),
+                                 total_ref, total,
+                                 [(f"{q}{ref(kid_rows[k], 2, True)}",
+                                   ctx.channels.channels[k].share) for k in kids],
+                                 kids, order_by_code(kids))
+            for k, rr, amount in zip(kids, res, split, strict=True):
+                sheet.formula(kid_rows[k], 3, f"{rr}*{ctx.su_text}", ctx.money(amount))
+                if ctx.channels.children.get(k):
+                    channel_rows(k, rr, amount, depth + 1)
+                else:
+                    write_months(kid_rows[k], k, rr, amount)
+
+        def write_months(r: int, leaf: str, total_ref: str, total: int) -> None:
+            li = leaves.index(leaf)
+            months = cube[pi, li].tolist()
+            refs = []
+            if prof.quarter_weights is not None:
+                qs = allocate(total, list(prof.quarter_weights))
+                qres = splitter.split(f"{unit} · {pcode} · {leaf} → quarters", total_ref, total,
+                                      [(qrefs[i], prof.quarter_weights[i]) for i in range(4)],
+                                      ["Q1", "Q2", "Q3", "Q4"], [0, 1, 2, 3])
+                for qi in range(4):
+                    w = prof.month_weights[3 * qi:3 * qi + 3]
+                    refs += splitter.split(f"{unit} · {pcode} · {leaf} · Q{qi + 1} → months",
+                                           qres[qi], qs[qi],
+                                           [(mrefs[3 * qi + j], w[j]) for j in range(3)],
+                                           ctx.month_labels[3 * qi:3 * qi + 3], [0, 1, 2])
+            else:
+                refs = splitter.split(f"{unit} · {pcode} · {leaf} → months", total_ref, total,
+                                      [(mrefs[i], prof.month_weights[i]) for i in range(12)],
+                                      ctx.month_labels, list(range(12)))
+            cells = []
+            for m in range(12):
+                cells.append(f"{q}{ref(r, 4 + m, True)}")
+                sheet.formula(r, 4 + m, f"{refs[m]}*{ctx.su_text}", ctx.money(months[m]))
+            for qi in range(4):
+                sheet.formula(r, 16 + qi, f"SUM({ref(r, 4 + 3 * qi)}:{ref(r, 6 + 3 * qi)})",
+                              ctx.money(sum(months[3 * qi:3 * qi + 3])))
+            month_refs[(pcode, leaf)] = cells
+            expected[(pcode, leaf)] = months
+
+        channel_rows(None, by_product[pi], product_minor[pi], 0)
+        row += 1
+    sheet.widths({0: 14, 1: 22, 2: 10, 3: 16, **{c: 13 for c in range(4, 20)}})
+    sheet.ws.freeze_panes(top + 1, 2)
+    return UnitCube(annual, month_refs, expected)
