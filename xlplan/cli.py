@@ -35,7 +35,8 @@ app = typer.Typer(
 )
 out = Console(highlight=False)
 
-PlanArg = Annotated[Path, typer.Argument(help="The plan file (YAML).", metavar="PLAN", show_default=False)]
+PlanArg = Annotated[Path, typer.Argument(help="The plan file (YAML).", metavar="PLAN",
+                                         show_default=False)]
 DIMENSIONS = ("org", "product", "channel", "month", "quarter")
 STARTER = "small-plan.yaml"
 

@@ -37,6 +37,11 @@ class Problem:
         return f"{loc}: {self.where()}: {self.message}"
 
 
+def _hashable(value: Any) -> bool:
+    """A scalar usable as a code; a list or mapping is a type error pydantic reports."""
+    return not isinstance(value, dict | list | set)
+
+
 def _items(data: dict[str, Any], key: str) -> list[tuple[int, dict[str, Any]]]:
     value = data.get(key)
     if not isinstance(value, list):
@@ -48,10 +53,11 @@ def _duplicates(items: Iterable[tuple[PathKey, Any]], what: str) -> list[Problem
     seen: dict[Any, PathKey] = {}
     out = []
     for path, value in items:
-        if value is None or isinstance(value, dict | list):
+        if value is None or not _hashable(value):
             continue
         if value in seen:
-            out.append(Problem(path, f"duplicate {what} {value!r} (first used at {_fmt(seen[value])})"))
+            first = _fmt(seen[value])
+            out.append(Problem(path, f"duplicate {what} {value!r} (first used at {first})"))
         else:
             seen[value] = path
     return out
@@ -87,10 +93,17 @@ def _cycles(parent_of: dict[str, str], path_of: dict[str, PathKey], what: str) -
 
 
 def _number(value: Any) -> float | None:
+    """A number as pydantic reads it (lax mode also accepts numeric strings like "0.3")."""
     if isinstance(value, bool):
         return None
     if isinstance(value, int | float):
         return float(value)
+    if isinstance(value, str):
+        try:
+            number = float(value.strip())
+        except ValueError:
+            return None
+        return number if math.isfinite(number) else None
     return None
 
 
@@ -105,14 +118,21 @@ def _sum_check(path: PathKey, values: list[Any], what: str, hint: str = "") -> l
 
 
 def _fiscal_range(data: dict[str, Any]) -> tuple[dt.date, dt.date] | None:
-    year, first = data.get("fiscal_year"), data.get("first_month", 1)
-    if not isinstance(year, int) or not isinstance(first, int) or not 1 <= first <= 12:
+    year, first = _whole(data.get("fiscal_year")), _whole(data.get("first_month", 1))
+    if year is None or first is None or not 1 <= first <= 12:
         return None
     if not 1900 <= year <= 2200:
         return None
     start = dt.date(year, first, 1)
     end_year, end_month = (year + 1, first) if first > 1 else (year + 1, 1)
     return start, dt.date(end_year, end_month, 1) - dt.timedelta(days=1)
+
+
+def _whole(value: Any) -> int | None:
+    number = _number(value)
+    if number is None or not math.isfinite(number) or number != int(number):
+        return None
+    return int(number)
 
 
 def _as_date(value: Any) -> dt.date | None:
@@ -129,7 +149,7 @@ def _as_date(value: Any) -> dt.date | None:
 def check_units(data: dict[str, Any]) -> list[Problem]:
     units = _items(data, "units")
     out = _dup_field(units, ("units",), "code", "unit code")
-    codes = {u.get("code") for _, u in units}
+    codes = {u.get("code") for _, u in units if _hashable(u.get("code"))}
     parent_of: dict[str, str] = {}
     path_of: dict[str, PathKey] = {}
     roots = []
@@ -140,6 +160,8 @@ def check_units(data: dict[str, Any]) -> list[Problem]:
         path_of.setdefault(code, ("units", i, "code"))
         if parent is None:
             roots.append(code)
+        elif not _hashable(parent):
+            continue
         elif parent not in codes:
             out.append(Problem(("units", i, "parent"), f"unknown parent unit {parent!r}"))
         elif parent == code:
@@ -156,7 +178,7 @@ def check_units(data: dict[str, Any]) -> list[Problem]:
 def check_channels(data: dict[str, Any]) -> list[Problem]:
     channels = _items(data, "channels")
     out = _dup_field(channels, ("channels",), "code", "channel code")
-    codes = {c.get("code") for _, c in channels}
+    codes = {c.get("code") for _, c in channels if _hashable(c.get("code"))}
     parent_of: dict[str, str] = {}
     path_of: dict[str, PathKey] = {}
     groups: dict[Any, list[tuple[int, Any]]] = defaultdict(list)
@@ -164,6 +186,8 @@ def check_channels(data: dict[str, Any]) -> list[Problem]:
         code, parent = c.get("code"), c.get("parent")
         if isinstance(code, str):
             path_of.setdefault(code, ("channels", i, "code"))
+        if not _hashable(parent):
+            continue
         if parent is not None and parent not in codes:
             out.append(Problem(("channels", i, "parent"), f"unknown parent channel {parent!r}"))
         elif parent is not None and isinstance(code, str) and parent != code:
@@ -197,11 +221,12 @@ def check_calendar(data: dict[str, Any]) -> list[Problem]:
         return []
     hint = " (or set calendar.normalise: true)"
     out = []
-    if "quarter_weights" in cal:
-        out += _sum_check(("calendar", "quarter_weights"), list(cal["quarter_weights"] or []),
+    if isinstance(cal.get("quarter_weights"), list):
+        out += _sum_check(("calendar", "quarter_weights"), cal["quarter_weights"],
                           "quarter weights", hint)
     if cal.get("method") == "months" and isinstance(cal.get("month_weights"), list):
-        out += _sum_check(("calendar", "month_weights"), cal["month_weights"], "month weights", hint)
+        out += _sum_check(("calendar", "month_weights"), cal["month_weights"], "month weights",
+                          hint)
     return out
 
 
@@ -231,13 +256,17 @@ def check_okrs(data: dict[str, Any]) -> list[Problem]:
             if isinstance(kr.get("id"), str) and isinstance(o.get("id"), str):
                 kr_owner.setdefault(kr["id"], o["id"])
     out += _duplicates(kr_paths, "key result id")
-    units = {u.get("code") for _, u in _items(data, "units")}
+    units = {u.get("code") for _, u in _items(data, "units") if _hashable(u.get("code"))}
     span = _fiscal_range(data)
     aligned: dict[str, set[str]] = defaultdict(set)
     for i, o in objectives:
-        if o.get("unit") is not None and o.get("unit") not in units:
-            out.append(Problem(("okrs", i, "unit"), f"unknown unit {o.get('unit')!r}"))
-        for k, target in enumerate(o.get("aligned_to") or []):
+        unit = o.get("unit")
+        if unit is not None and _hashable(unit) and unit not in units:
+            out.append(Problem(("okrs", i, "unit"), f"unknown unit {unit!r}"))
+        aligned_to = o.get("aligned_to")
+        for k, target in enumerate(aligned_to if isinstance(aligned_to, list) else []):
+            if not _hashable(target):
+                continue
             if target not in kr_owner:
                 out.append(Problem(("okrs", i, "aligned_to", k),
                                    f"aligned to unknown key result {target!r}"))
@@ -286,9 +315,10 @@ def _graph_cycles(edges: dict[str, set[str]], path_of: dict[Any, PathKey]) -> li
 def check_dates(data: dict[str, Any]) -> list[Problem]:
     span = _fiscal_range(data)
     out = []
-    levers = {lv.get("id") for _, lv in _items(data, "levers")}
+    levers = {lv.get("id") for _, lv in _items(data, "levers") if _hashable(lv.get("id"))}
     for i, a in _items(data, "actions"):
-        if a.get("lever") is not None and a.get("lever") not in levers:
+        lever = a.get("lever")
+        if lever is not None and _hashable(lever) and lever not in levers:
             out.append(Problem(("actions", i, "lever"), f"unknown lever {a.get('lever')!r}"))
         start, end = _as_date(a.get("start")), _as_date(a.get("end"))
         if start and end and end < start:

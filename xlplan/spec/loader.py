@@ -95,10 +95,35 @@ def parse_yaml(text: str, file: str) -> tuple[Any, dict[PathKey, int]]:
     return data, lines
 
 
-def _pydantic_problems(exc: ValidationError, lines: dict[PathKey, int]) -> list[Problem]:
+def _with_presets(data: dict[str, Any]) -> tuple[dict[str, Any], int]:
+    """``data`` with the BSC preset merged in, and how many preset KPIs come first.
+
+    The preset's KPIs are put before the plan's own, so an error in the plan's
+    ``bsc.kpis[0]`` is found at ``bsc.kpis[n]``: :func:`_own_kpi_loc` maps it back.
+    """
+    bsc = data.get("bsc")
+    if not isinstance(bsc, dict) or not isinstance(bsc.get("kpis") or [], list):
+        return data, 0  # not mergeable; pydantic reports the type of bsc / bsc.kpis
+    merged = apply_presets(data)
+    if merged is data:
+        return data, 0
+    return merged, len(merged["bsc"]["kpis"]) - len(bsc.get("kpis") or [])
+
+
+def _own_kpi_loc(loc: PathKey, n_preset: int) -> PathKey:
+    if n_preset and loc[:2] == ("bsc", "kpis") and len(loc) > 2 and isinstance(loc[2], int):
+        if loc[2] < n_preset:
+            return ("bsc", "preset")
+        return ("bsc", "kpis", loc[2] - n_preset, *loc[3:])
+    return loc
+
+
+def _pydantic_problems(exc: ValidationError, lines: dict[PathKey, int],
+                       n_preset: int = 0) -> list[Problem]:
     problems = []
     for err in exc.errors():
         loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and p.startswith("function-")))
+        loc = _own_kpi_loc(loc, n_preset)
         msg = err["msg"]
         if err["type"] == "extra_forbidden":
             msg = "unknown key (check the spelling; `xlplan schema` lists the keys)"
@@ -117,15 +142,15 @@ def load_plan_text(text: str, file: str = "<plan>", path: Path | None = None) ->
     data, lines = parse_yaml(text, file)
     if not isinstance(data, dict):
         raise PlanError(file, [Problem((), "a plan must be a mapping of keys (id:, name:, …)", 1)])
-    data = apply_presets(data)
-    problems = [
+    merged, n_preset = _with_presets(data)
+    problems = [  # on the plan's own data, so paths and lines are the file's
         Problem(p.path, p.message, line_of(lines, p.path)) for p in check_plan(data)
     ]
     plan: Plan | None = None
     try:
-        plan = Plan.model_validate(data)
+        plan = Plan.model_validate(merged)
     except ValidationError as exc:
-        problems = _pydantic_problems(exc, lines) + problems
+        problems = _pydantic_problems(exc, lines, n_preset) + problems
     if problems or plan is None:
         problems.sort(key=lambda p: (p.line or 0, p.where()))
         raise PlanError(file, problems)

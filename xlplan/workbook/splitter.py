@@ -57,8 +57,8 @@ class Splitter:
         s.label(h, 0, label, "bold")
         hb = s.formula(h, 1, total_formula, total, "calc")
         hc = s.formula(h, 2, f"INT({hb}/{step})", int(tr.units[0]), "calc")
-        hd = s.formula(h, 3, f"{hc}-SUM({rng('D')})", int(tr.deficit[0]), "calc")
-        he = s.formula(h, 4, f"{hb}-{hc}*{step}", int(tr.leftover[0]), "calc")
+        s.formula(h, 3, f"{hc}-SUM({rng('D')})", int(tr.deficit[0]), "calc")
+        s.formula(h, 4, f"{hb}-{hc}*{step}", int(tr.leftover[0]), "calc")
         hc_abs, hd_abs, he_abs = (f"${c}${h + 1}" for c in "CDE")
         results = []
         for i in range(k):

@@ -35,6 +35,7 @@ BASE: dict[str, dict[str, Any]] = {
     "date": {"num_format": "yyyy-mm-dd"},
     "status": {"align": "center", "bold": True},
     "calc": {"num_format": "0.#########", "font_color": "#7F7F7F"},
+    "legend": {"bg_color": INPUT_FILL, "font_color": INPUT_FONT, "border": 1},
 }
 
 

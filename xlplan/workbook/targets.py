@@ -102,10 +102,10 @@ def write_master_targets(book: Book, splitter: Splitter, ctx: BuildContext) -> d
         sheet.formula(r, col["New-hire factor"],
                       f'IF({ref(r, col["New-hire share"])}>{p["threshold"]},{p["hire"]},1)',
                       wb.new_hire, "factor")
-        recent = f.attainment_history[-years:]
-        recent = [None] * (years - len(recent)) + list(recent)
-        for i, value in enumerate(recent):
-            sheet.given(r, h0 + i, value, "ratio")
+        last = f.attainment_history[-years:]
+        padded: list[float | None] = [None] * (years - len(last)) + list(last)
+        for i, past in enumerate(padded):
+            sheet.given(r, h0 + i, past, "ratio")
         hist = f"{ref(r, h0)}:{ref(r, h1)}"
         sheet.formula(r, col["History factor"],
                       f"IF(AND(COUNT({hist})={years},MIN({hist})>=1),1+{p['uplift']},1)",
@@ -232,70 +232,80 @@ def write_unit_targets(book: Book, splitter: Splitter, ctx: BuildContext, unit: 
     headers = ["Product", "Channel", "Share", "Annual", *ctx.month_labels, "Q1", "Q2", "Q3", "Q4"]
     for c, text in enumerate(headers):
         sheet.label(top, c, text, "header")
-    leaves = ctx.channels.leaves()
-    row = top + 1
-    month_refs: dict[tuple[str, str], list[str]] = {}
-    expected: dict[tuple[str, str], list[int]] = {}
+    writer = _CubeWriter(sheet, splitter, ctx, unit, cube, qrefs, mrefs, top + 1)
     for pi, pcode in enumerate(codes):
-
-        def channel_rows(parent: str | None, total_ref: str, total: int, depth: int) -> None:
-            """Write ``parent``'s channel children, then recurse into the groups among them."""
-            nonlocal row
-            kids = ctx.channels.children[None] if parent is None else \
-                ctx.channels.children.get(parent, [])
-            shares = [ctx.channels.channels[k].share for k in kids]
-            split = allocate(total, shares, order=order_by_code(kids))
-            kid_rows = {}
-            for k in kids:
-                kid_rows[k] = row
-                sheet.label(row, 0, pcode)
-                sheet.label(row, 1, "  " * depth + k)
-                sheet.given(row, 2, ctx.channels.channels[k].share, "ratio")
-                row += 1
-            res = splitter.split(f"{unit} · {pcode} → channels"
-                                 + (f" under {parent}" if parent else ""),
-                                 total_ref, total,
-                                 [(f"{q}{ref(kid_rows[k], 2, True)}",
-                                   ctx.channels.channels[k].share) for k in kids],
-                                 kids, order_by_code(kids))
-            for k, rr, amount in zip(kids, res, split, strict=True):
-                sheet.formula(kid_rows[k], 3, f"{rr}*{ctx.su_text}", ctx.money(amount))
-                if ctx.channels.children.get(k):
-                    channel_rows(k, rr, amount, depth + 1)
-                else:
-                    write_months(kid_rows[k], k, rr, amount)
-
-        def write_months(r: int, leaf: str, total_ref: str, total: int) -> None:
-            li = leaves.index(leaf)
-            months = cube[pi, li].tolist()
-            refs = []
-            if prof.quarter_weights is not None:
-                qs = allocate(total, list(prof.quarter_weights))
-                qres = splitter.split(f"{unit} · {pcode} · {leaf} → quarters", total_ref, total,
-                                      [(qrefs[i], prof.quarter_weights[i]) for i in range(4)],
-                                      ["Q1", "Q2", "Q3", "Q4"], [0, 1, 2, 3])
-                for qi in range(4):
-                    w = prof.month_weights[3 * qi:3 * qi + 3]
-                    refs += splitter.split(f"{unit} · {pcode} · {leaf} · Q{qi + 1} → months",
-                                           qres[qi], qs[qi],
-                                           [(mrefs[3 * qi + j], w[j]) for j in range(3)],
-                                           ctx.month_labels[3 * qi:3 * qi + 3], [0, 1, 2])
-            else:
-                refs = splitter.split(f"{unit} · {pcode} · {leaf} → months", total_ref, total,
-                                      [(mrefs[i], prof.month_weights[i]) for i in range(12)],
-                                      ctx.month_labels, list(range(12)))
-            cells = []
-            for m in range(12):
-                cells.append(f"{q}{ref(r, 4 + m, True)}")
-                sheet.formula(r, 4 + m, f"{refs[m]}*{ctx.su_text}", ctx.money(months[m]))
-            for qi in range(4):
-                sheet.formula(r, 16 + qi, f"SUM({ref(r, 4 + 3 * qi)}:{ref(r, 6 + 3 * qi)})",
-                              ctx.money(sum(months[3 * qi:3 * qi + 3])))
-            month_refs[(pcode, leaf)] = cells
-            expected[(pcode, leaf)] = months
-
-        channel_rows(None, by_product[pi], product_minor[pi], 0)
-        row += 1
+        writer.channels(pi, pcode, None, by_product[pi], product_minor[pi], 0)
+        writer.row += 1
     sheet.widths({0: 14, 1: 22, 2: 10, 3: 16, **{c: 13 for c in range(4, 20)}})
     sheet.ws.freeze_panes(top + 1, 2)
-    return UnitCube(annual, month_refs, expected)
+    return UnitCube(annual, writer.month_refs, writer.expected)
+
+
+class _CubeWriter:
+    """Writes one unit's product → channel tree → months rows under the product table."""
+
+    def __init__(self, sheet: Sheet, splitter: Splitter, ctx: BuildContext, unit: str,
+                 cube: np.ndarray, qrefs: list[str], mrefs: list[str], row: int):
+        self.sheet, self.splitter, self.ctx, self.unit = sheet, splitter, ctx, unit
+        self.cube, self.qrefs, self.mrefs, self.row = cube, qrefs, mrefs, row
+        self.q = quote_sheet(sheet.name)
+        self.leaves = ctx.channels.leaves()
+        self.month_refs: dict[tuple[str, str], list[str]] = {}
+        self.expected: dict[tuple[str, str], list[int]] = {}
+
+    def channels(self, pi: int, pcode: str, parent: str | None, total_ref: str, total: int,
+                 depth: int) -> None:
+        """Rows of ``parent``'s channel children (split by share), then their subtrees."""
+        tree, s = self.ctx.channels, self.sheet
+        kids = tree.children[None] if parent is None else tree.children.get(parent, [])
+        shares = [tree.channels[k].share for k in kids]
+        rows = {}
+        for k in kids:
+            rows[k] = self.row
+            s.label(self.row, 0, pcode)
+            s.label(self.row, 1, "  " * depth + k)
+            s.given(self.row, 2, tree.channels[k].share, "ratio")
+            self.row += 1
+        label = f"{self.unit} · {pcode} → channels" + (f" under {parent}" if parent else "")
+        results = self.splitter.split(
+            label, total_ref, total,
+            [(f"{self.q}{ref(rows[k], 2, True)}", w) for k, w in zip(kids, shares, strict=True)],
+            kids, order_by_code(kids))
+        amounts = allocate(total, shares, order=order_by_code(kids))
+        for k, result, amount in zip(kids, results, amounts, strict=True):
+            s.formula(rows[k], 3, f"{result}*{self.ctx.su_text}", self.ctx.money(amount))
+            if tree.children.get(k):
+                self.channels(pi, pcode, k, result, amount, depth + 1)
+            else:
+                self.months(rows[k], pi, pcode, k, result, amount)
+
+    def months(self, r: int, pi: int, pcode: str, leaf: str, total_ref: str, total: int) -> None:
+        """A leaf channel's year over quarters then months (or months directly)."""
+        ctx, prof, s = self.ctx, self.ctx.profile, self.sheet
+        months = self.cube[pi, self.leaves.index(leaf)].tolist()
+        label = f"{self.unit} · {pcode} · {leaf}"
+        refs: list[str] = []
+        if prof.quarter_weights is not None:
+            quarters = allocate(total, list(prof.quarter_weights))
+            qres = self.splitter.split(f"{label} → quarters", total_ref, total,
+                                       list(zip(self.qrefs, prof.quarter_weights, strict=True)),
+                                       ["Q1", "Q2", "Q3", "Q4"], [0, 1, 2, 3])
+            for qi in range(4):
+                span = slice(3 * qi, 3 * qi + 3)
+                refs += self.splitter.split(
+                    f"{label} · Q{qi + 1} → months", qres[qi], quarters[qi],
+                    list(zip(self.mrefs[span], prof.month_weights[span], strict=True)),
+                    ctx.month_labels[span], [0, 1, 2])
+        else:
+            refs = self.splitter.split(f"{label} → months", total_ref, total,
+                                       list(zip(self.mrefs, prof.month_weights, strict=True)),
+                                       ctx.month_labels, list(range(12)))
+        cells = []
+        for m in range(12):
+            cells.append(f"{self.q}{ref(r, 4 + m, True)}")
+            s.formula(r, 4 + m, f"{refs[m]}*{ctx.su_text}", ctx.money(months[m]))
+        for qi in range(4):
+            s.formula(r, 16 + qi, f"SUM({ref(r, 4 + 3 * qi)}:{ref(r, 6 + 3 * qi)})",
+                      ctx.money(sum(months[3 * qi:3 * qi + 3])))
+        self.month_refs[(pcode, leaf)] = cells
+        self.expected[(pcode, leaf)] = months

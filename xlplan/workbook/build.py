@@ -1,0 +1,100 @@
+"""Build the master workbook and one input workbook per unit.
+
+Which sheets each workbook gets is decided here and nowhere else; each sheet
+kind lives in its own module with the signature ``write(book, ctx, scope)``
+where ``scope`` is a :class:`Scope` (the master, or one unit).
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from xlplan.workbook.book import Book
+from xlplan.workbook.context import BuildContext
+from xlplan.workbook.manifest import Manifest, write_manifest
+from xlplan.workbook.scope import Scope, SheetWriter
+from xlplan.workbook.splitter import Splitter
+
+
+@dataclass
+class Built:
+    path: Path
+    unit: str | None
+    manifest: Manifest
+    book: Book  # the record of cells (expected values, inputs) — closed
+
+
+def master_sheets() -> list[tuple[str, SheetWriter]]:
+    from xlplan.workbook import sheets
+
+    return sheets.MASTER
+
+
+def unit_sheets() -> list[tuple[str, SheetWriter]]:
+    from xlplan.workbook import sheets
+
+    return sheets.UNIT
+
+
+def _write(path: Path, ctx: BuildContext, unit: str | None,
+           writers: list[tuple[str, SheetWriter]]) -> Built:
+    """Write to a temporary file beside ``path`` and rename it into place."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}-", suffix=".xlsx", dir=path.parent)
+    os.close(fd)
+    try:
+        book = Book(Path(tmp), password=ctx.plan.workbooks.protect_password)
+        for name, _ in writers:  # fix the tab order first
+            book.sheet(name)
+        scope = Scope(unit, Splitter(book))
+        for _, writer in writers:
+            writer(book, ctx, scope)
+        for sheet in book.sheets.values():
+            sheet.protect()
+        manifest = write_manifest(book, ctx, unit or "")
+        book.wb.worksheets()[0].activate()
+        book.close()
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    book.path = path
+    return Built(path, unit, manifest, book)
+
+
+def master_path(out_dir: Path, ctx: BuildContext) -> Path:
+    return out_dir / f"{ctx.plan.id}-master.xlsx"
+
+
+def unit_path(out_dir: Path, ctx: BuildContext, unit: str) -> Path:
+    return out_dir / "units" / f"{ctx.plan.id}-{unit}.xlsx"
+
+
+def build_master(ctx: BuildContext, out_dir: Path) -> Built:
+    return _write(master_path(out_dir, ctx), ctx, None, master_sheets())
+
+
+def build_unit(ctx: BuildContext, out_dir: Path, unit: str) -> Built:
+    return _write(unit_path(out_dir, ctx, unit), ctx, unit, unit_sheets())
+
+
+def build_all(ctx: BuildContext, out_dir: Path, units: Iterable[str] | None = None,
+              progress: Callable[[str], None] | None = None) -> list[Built]:
+    """The master and the unit workbooks (all input units unless ``units`` is given)."""
+    chosen = list(units) if units is not None else ctx.input_units
+    unknown = [u for u in chosen if u not in ctx.input_units]
+    if unknown:
+        raise ValueError(f"not units that fill a workbook: {', '.join(unknown)} "
+                         f"(these do: {', '.join(ctx.input_units)})")
+    built = [build_master(ctx, out_dir)]
+    if progress:
+        progress("master")
+    for unit in chosen:
+        built.append(build_unit(ctx, out_dir, unit))
+        if progress:
+            progress(unit)
+    return built

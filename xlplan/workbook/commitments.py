@@ -1,0 +1,150 @@
+"""Unit sheets the manager fills: Commitments (bottom-up plan) and People (the split).
+
+Commitments sit next to the top-down target with a live gap and status light;
+People splits the unit's target over its own team and must tie to the cent.
+"""
+
+from __future__ import annotations
+
+from xlplan.engine.allocate import allocate, order_by_code
+from xlplan.engine.rounding import excel_round
+from xlplan.spec.models import StatusBands
+from xlplan.workbook.book import Book, quote_sheet, ref
+from xlplan.workbook.context import BuildContext
+from xlplan.workbook.rules import AMOUNT
+from xlplan.workbook.scope import Scope
+from xlplan.workbook.styles import STATUS_COLOURS
+from xlplan.workbook.targets import UnitCube
+
+COMMITMENTS = "Commitments"
+PEOPLE = "People"
+
+
+def status_formula(actual: str, plan: str, bands: StatusBands) -> str:
+    """G/Y/O/R from attainment (higher is better), as the engine's status()."""
+    shortfall = f"ROUND(1-{actual}/{plan},9)"
+    return (f'IF({plan}=0,"",IF({shortfall}<={bands.yellow},"G",IF({shortfall}<={bands.orange},'
+            f'"Y",IF({shortfall}<={bands.red},"O","R"))))')
+
+
+def status_value(actual: float, plan: float, bands: StatusBands) -> str:
+    if plan == 0:
+        return ""
+    shortfall = excel_round(1 - actual / plan, 9)
+    if shortfall <= bands.yellow:
+        return "G"
+    if shortfall <= bands.orange:
+        return "Y"
+    return "O" if shortfall <= bands.red else "R"
+
+
+def add_status_colours(book: Book, sheet_name: str, first: str, last: str) -> None:
+    """Conditional-format status letters G/Y/O/R in a range (e.g. "E5", "E40")."""
+    ws = book.sheets[sheet_name].ws
+    for letter, colour in STATUS_COLOURS.items():
+        ws.conditional_format(f"{first}:{last}", {
+            "type": "cell", "criteria": "==", "value": f'"{letter}"',
+            "format": book.wb.add_format({"bg_color": colour})})
+
+
+def write_commitments(book: Book, ctx: BuildContext, scope: Scope) -> None:
+    assert scope.unit is not None
+    cube = scope.refs["cube"]
+    assert isinstance(cube, UnitCube)
+    s = book.sheet(COMMITMENTS)
+    bands = ctx.plan.status_bands
+    s.label(0, 0, f"Bottom-up commitments: {scope.unit}", "title")
+    s.label(1, 0, "Type your own plan in the yellow cells; the target is the top-down one from "
+                  "the Targets sheet. Gap = commitment − target; status by shortfall: green "
+                  f"≤ {bands.yellow:.0%}, yellow ≤ {bands.orange:.0%}, orange ≤ {bands.red:.0%}, "
+                  "red beyond.", "subtitle")
+    head = 3
+    headers = ["Product", "Channel", *ctx.month_labels, "Commitment", "Target", "Gap", "Status"]
+    for c, text in enumerate(headers):
+        s.label(head, c, text, "header")
+    row = head + 1
+    first = row
+    for (product, channel), refs in cube.month_refs.items():
+        s.label(row, 0, product)
+        s.label(row, 1, channel)
+        for m in range(12):
+            s.input(row, 2 + m, None, AMOUNT, item=f"commitment:{product}:{channel}",
+                    period=f"M{m + 1:02d}")
+        target_minor = sum(cube.expected[(product, channel)])
+        tot = s.formula(row, 14, f"SUM({ref(row, 2)}:{ref(row, 13)})", 0.0)
+        tgt = s.formula(row, 15, "+".join(refs), ctx.money(target_minor))
+        s.formula(row, 16, f"{tot}-{tgt}", -ctx.money(target_minor))
+        s.formula(row, 17, status_formula(tot, tgt, bands),
+                  status_value(0.0, ctx.money(target_minor), bands), "status")
+        row += 1
+    last = row - 1
+    s.label(row, 0, "Total", "bold")
+    total_target = sum(sum(v) for v in cube.expected.values())
+    for c in range(2, 17):
+        col_range = f"{ref(first, c)}:{ref(last, c)}"
+        value = ctx.money(total_target) if c == 15 else (-ctx.money(total_target)
+                                                          if c == 16 else 0.0)
+        s.formula(row, c, f"SUM({col_range})", value, "money_bold")
+    s.formula(row, 17, status_formula(ref(row, 14), ref(row, 15), bands),
+              status_value(0.0, ctx.money(total_target), bands), "status")
+    add_status_colours(book, COMMITMENTS, ref(first, 17), ref(row, 17))
+    book.define("CommitmentInputs", f"{quote_sheet(COMMITMENTS)}${'C'}${first + 1}:"
+                                    f"${'N'}${last + 1}")
+    s.widths({0: 12, 1: 16, **{c: 12 for c in range(2, 14)}, 14: 15, 15: 15, 16: 14, 17: 8})
+    s.ws.freeze_panes(head + 1, 2)
+
+
+def write_people(book: Book, ctx: BuildContext, scope: Scope) -> None:
+    assert scope.unit is not None
+    tree, unit = ctx.tree, scope.unit
+    kids = tree.children[unit]
+    s = book.sheet(PEOPLE)
+    s.label(0, 0, f"Split of {unit}'s target over its team", "title")
+    s.label(1, 0, "Suggested = the plan's split by weight. Type your split in the yellow "
+                  "cells: it must add up to the unit's annual target exactly.", "subtitle")
+    head = 3
+    for c, text in enumerate(["Code", "Name", "Kind", "Weight", "Suggested", "Your split",
+                              "Difference"]):
+        s.label(head, c, text, "header")
+    annual_ref = scope.refs["cube"].annual_ref
+    weights = [1.0] * len(kids)
+    from xlplan.engine.org import child_weights
+
+    if kids:
+        bw = child_weights(tree, unit, ctx.plan.allocation)
+        weights = [bw[k].weight for k in kids]
+    q = quote_sheet(PEOPLE)
+    rows = [head + 1 + i for i in range(len(kids))]
+    for i, k in enumerate(kids):
+        r = rows[i]
+        person = tree.units[k]
+        s.label(r, 0, k)
+        s.label(r, 1, person.name)
+        s.label(r, 2, person.kind)
+        s.given(r, 3, weights[i], "factor")
+    if kids:
+        split = allocate(ctx.targets[unit], weights, order=order_by_code(kids))
+        res = scope.splitter.split(f"{unit} → team", f"ROUND({annual_ref}/{ctx.su_text},0)",
+                                   ctx.targets[unit],
+                                   [(f"{q}{ref(r, 3, True)}", w) for r, w in zip(rows, weights,
+                                                                                   strict=True)],
+                                   kids, order_by_code(kids))
+        for i, k in enumerate(kids):
+            r = rows[i]
+            s.formula(r, 4, f"{res[i]}*{ctx.su_text}", ctx.money(split[i]))
+            s.input(r, 5, None, AMOUNT, item=f"split:{k}", period="year")
+            s.formula(r, 6, f"{ref(r, 5)}-{ref(r, 4)}", -ctx.money(split[i]))
+    total = head + 1 + len(kids)
+    s.label(total, 0, "Total", "bold")
+    if kids:
+        s.formula(total, 4, f"SUM({ref(rows[0], 4)}:{ref(rows[-1], 4)})",
+                  ctx.money(ctx.targets[unit]), "money_bold")
+        s.formula(total, 5, f"SUM({ref(rows[0], 5)}:{ref(rows[-1], 5)})", 0.0, "money_bold")
+    s.label(total + 1, 0, "Unit target")
+    s.formula(total + 1, 5, annual_ref, ctx.money(ctx.targets[unit]), "money_bold")
+    s.label(total + 2, 0, "Check")
+    s.formula(total + 2, 5, f'IF(ROUND({ref(total, 5)}-{ref(total + 1, 5)},2)=0,"ties",'
+                            f'"does not tie: off by "&TEXT({ref(total, 5)}-{ref(total + 1, 5)},'
+                            f'"#,##0.00"))', "does not tie: off by -"
+              f"{ctx.money(ctx.targets[unit]):,.2f}", "bold")
+    s.widths({0: 12, 1: 22, 2: 10, 3: 10, 4: 16, 5: 16, 6: 14})
