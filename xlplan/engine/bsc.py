@@ -18,7 +18,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from xlplan.engine.okr import weighted_mean
-from xlplan.engine.variance import DirectionLike, is_lower, lower_mask
+from xlplan.engine.variance import DirectionLike, direction_shape, is_lower, lower_mask
 from xlplan.spec.models import Kpi, Perspective
 
 NAN = float("nan")
@@ -80,8 +80,7 @@ def kpi_score_array(actual: npt.ArrayLike, target: npt.ArrayLike,
     a = np.asarray(actual, dtype=float)
     t = np.asarray(target, dtype=float)
     f_in = np.full(t.shape, np.nan) if floor is None else np.asarray(floor, dtype=float)
-    dir_shape = () if isinstance(direction, str) else np.shape(direction)
-    shape = np.broadcast_shapes(a.shape, t.shape, f_in.shape, dir_shape)
+    shape = np.broadcast_shapes(a.shape, t.shape, f_in.shape, direction_shape(direction))
     lower = lower_mask(direction, shape)
     t = np.broadcast_to(t, shape)
     f = np.where(np.isnan(f_in), np.where(lower, 2.0 * t, 0.0), f_in)

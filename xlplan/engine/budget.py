@@ -28,6 +28,7 @@ import pandas as pd
 
 from xlplan.engine.allocate import AllocationError, allocate, order_by_code
 from xlplan.engine.review import classify_bcg
+from xlplan.engine.rounding import excel_round
 from xlplan.engine.variance import BudgetCheck, budget_check, compare_round
 from xlplan.spec.models import BCG, Pools, Product
 
@@ -106,7 +107,7 @@ def split_budget(total_minor: int, company_reserve_share: float = 0.10,
 def unit_budgets(distributable_minor: int, unit_targets: Mapping[str, int]) -> dict[str, int]:
     """Split the distributable budget over units by their share of the target, exactly.
 
-    ``allocate(distributable, targets, order=None)``: budget
+    ``allocate(distributable, targets, order=order_by_code(codes))``: budget
     follows the target, and a tied last unit goes to the smaller code, so the
     result does not depend on the order the units are given in. Units with a
     zero target get nothing; if every target is zero (and there is money to
@@ -268,17 +269,16 @@ def reserve_decision(amount: int, reserve: int, authority: float = 0.10) -> Deci
 
     ``amount`` is what the region would have drawn from the reserve in total
     with this request (the caller adds earlier draws: the authority is a
-    share of the reserve, not a per-request limit). Compared as
-    ``ROUND(amount / reserve, 9) <= authority``, so exactly 10% is still the
-    region's call. A zero reserve: any positive amount goes to HQ. Negative
-    amounts are an error.
+    share of the reserve, not a per-request limit). The limit is
+    ``ROUND(reserve * authority, 6)`` minor units: the rounding removes float
+    noise (100 × 0.29 is 28.999999999999996 in binary, and 29 must pass)
+    while a single minor unit over the limit still goes to HQ. Exactly 10% is
+    the region's call; with a zero reserve any positive amount goes to HQ.
+    Negative amounts are an error.
 
-    Excel (one formula): ``=IF(reserve=0,IF(amount>0,"HQ","region"),``
-    ``IF(ROUND(amount/reserve,9)<=authority,"region","HQ"))``
+    Excel: ``=IF(amount<=ROUND(reserve*authority,6),"region","HQ")``
     """
     a = _minor(amount, "amount")
     r = _minor(reserve, "reserve")
     limit = _share(authority, "authority")
-    if r == 0:
-        return "HQ" if a > 0 else "region"
-    return "region" if compare_round(float(a) / float(r)) <= limit else "HQ"
+    return "region" if a <= excel_round(float(r) * limit, 6) else "HQ"

@@ -61,6 +61,12 @@ def is_lower(direction: DirectionLike) -> bool:
     return as_direction(direction).value == "lower"
 
 
+def direction_shape(direction: DirectionLike | Sequence[DirectionLike] | npt.ArrayLike,
+                    ) -> tuple[int, ...]:
+    """Shape of a direction argument: () for one direction for every cell."""
+    return () if isinstance(direction, str) else np.shape(direction)
+
+
 def lower_mask(direction: DirectionLike | Sequence[DirectionLike] | npt.ArrayLike,
                shape: tuple[int, ...]) -> npt.NDArray[np.bool_]:
     """True where lower is better: one direction for all cells, or one per cell."""
@@ -145,8 +151,7 @@ def attainment_array(actual: npt.ArrayLike, plan: npt.ArrayLike,
     """
     a = np.asarray(actual, dtype=float)
     p = np.asarray(plan, dtype=float)
-    shape = np.broadcast_shapes(a.shape, p.shape, np.shape(direction) if not isinstance(
-        direction, str) else ())
+    shape = np.broadcast_shapes(a.shape, p.shape, direction_shape(direction))
     lower = lower_mask(direction, shape)
     zero = p == 0
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
@@ -276,11 +281,11 @@ def consecutive_under_array(weekly_attainment: npt.ArrayLike, weeks: int = 2,
     """
     _check_streak_args(weeks, under)
     att = np.asarray(weekly_attainment, dtype=float)
+    if att.ndim == 0:
+        raise ValueError("weekly_attainment must have at least one axis (the weeks)")
     missing = np.isnan(att)
     is_under = ~missing & (_compare_round_array(np.where(missing, 0.0, 1.0 - att)) > under)
     streaks = np.zeros(att.shape, dtype=np.int64)
-    if att.ndim == 0:
-        raise ValueError("weekly_attainment must have at least one axis (the weeks)")
     run = np.zeros(att.shape[:-1], dtype=np.int64)
     for i in range(att.shape[-1]):
         run = np.where(is_under[..., i], run + 1, 0)
