@@ -158,8 +158,10 @@ class LibreOffice:
     def to_pdf(self, path: Path, out_dir: Path, *, one_page_per_sheet: bool = False) -> Path:
         """Print the workbook (recalculated) to ``out_dir/<stem>.pdf``.
 
-        ``one_page_per_sheet`` makes each sheet a single page cropped to its used area
-        (in 7.4 hidden sheets get a page too), which suits pictures better than paper pages.
+        ``one_page_per_sheet`` makes each sheet a single page cropped to its used cells,
+        which suits pictures better than paper pages (a chart is not cut in two). In 7.4
+        hidden sheets get a page too, an empty sheet a page almost 0 pt high, and text that
+        overflows past the last used column is clipped at the page edge.
         """
         spec = PDF_ONE_PAGE_PER_SHEET if one_page_per_sheet else PDF_FILTER
         return self._convert([path], out_dir, spec, ".pdf")[path]
