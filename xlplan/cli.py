@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import shutil
 import sys
+from collections.abc import Callable
 from decimal import Decimal
 from enum import StrEnum
 from importlib import resources
@@ -18,6 +19,7 @@ from typing import Annotated
 import pandas as pd
 import typer
 from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from xlplan.engine.allocate import AllocationError
@@ -26,6 +28,10 @@ from xlplan.engine.increment import bridge
 from xlplan.engine.org import OrgTree
 from xlplan.spec import LoadedPlan, PlanError, json_schema, load_plan
 from xlplan.spec.prior_year import DataFileError, PriorYear, read_prior_year
+from xlplan.workbook.build import Built, build_all
+from xlplan.workbook.context import BuildContext
+from xlplan.workbook.fill import fill_sample
+from xlplan.workbook.manifest import ManifestError
 
 app = typer.Typer(
     help="Annual operating plans that live in Excel: plan spec, targets, workbooks.",
@@ -171,6 +177,132 @@ def _print_table(table: pd.DataFrame, dims: list[str], currency: str, total: Dec
         values = list(row)
         view.add_row(*(str(v) for v in values[:-1]), f"{values[-1]:,.2f}")
     out.print(view)
+
+
+def _progress(total: int, what: str) -> tuple[Callable[[str], None], Callable[[], None]]:
+    """A rich progress bar on a terminal (stderr), silence otherwise."""
+    if not sys.stderr.isatty():
+        return (lambda _name: None), (lambda: None)
+    bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                   TimeElapsedColumn(), console=Console(stderr=True), transient=True)
+    task = bar.add_task(what, total=total)
+    bar.start()
+
+    def step(name: str) -> None:
+        bar.update(task, advance=1, description=f"{what} {name}")
+
+    return step, bar.stop
+
+
+def _build(plan: Path, out_dir: Path, units: str | None) -> tuple[BuildContext, list[Built]]:
+    loaded, prior = open_plan(plan)
+    ctx = BuildContext(loaded, prior)
+    chosen = [u.strip() for u in units.split(",") if u.strip()] if units else None
+    try:
+        count = 1 + len(chosen if chosen is not None else ctx.input_units)
+        step, stop = _progress(count, "building")
+        try:
+            built = build_all(ctx, out_dir, chosen, progress=step)
+        finally:
+            stop()
+    except AllocationError as exc:
+        raise fail(f"{plan}: {exc}") from None
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--units") from None
+    except OSError as exc:
+        raise fail(f"cannot write to {out_dir}: {exc.strerror or exc}") from None
+    return ctx, built
+
+
+@app.command()
+def build(
+    plan: PlanArg,
+    out: Annotated[Path, typer.Option("-o", "--out", help="Output folder.")] = Path("out"),
+    units: Annotated[str | None, typer.Option(help="Only these units (comma list).")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print paths as JSON.")] = False,
+) -> None:
+    """Write the master workbook and one input workbook per unit."""
+    _, built = _build(plan, out, units)
+    master = next(b for b in built if b.unit is None)
+    unit_paths = {b.unit: str(b.path) for b in built if b.unit is not None}
+    if as_json:
+        doc = {"master": str(master.path), "units": unit_paths}
+        sys.stdout.write(json.dumps(doc, ensure_ascii=False, indent=2) + "\n")
+        return
+    out_console = Console(highlight=False)
+    out_console.print(f"master: {master.path}")
+    for unit, path in unit_paths.items():
+        out_console.print(f"  {unit}: {path}")
+
+
+@app.command("fill-sample")
+def fill_sample_cmd(
+    workbook: Annotated[Path, typer.Argument(help="A unit workbook built by xlplan build.",
+                                             metavar="WORKBOOK", show_default=False)],
+    out: Annotated[Path, typer.Option("-o", "--out", help="Where to write the filled copy.")],
+    seed: Annotated[int, typer.Option(help="Random seed (same seed, same values).")] = 0,
+    plan: Annotated[Path | None, typer.Option(help="The plan file, if it has moved since "
+                                                   "the build.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Report as JSON.")] = False,
+) -> None:
+    """Fill a unit workbook's inputs with plausible values (for demos and tests)."""
+    if not workbook.is_file():
+        raise fail(f"{workbook}: file not found")
+    try:
+        filled = fill_sample(workbook, out, seed=seed, plan_path=plan)
+    except ManifestError as exc:
+        raise fail(str(exc)) from None
+    except (PlanError, DataFileError) as exc:
+        raise fail(str(exc)) from None
+    if as_json:
+        sys.stdout.write(json.dumps(filled.to_json(), ensure_ascii=False, indent=2) + "\n")
+    else:
+        totals = ", ".join(f"{k} {v:,.2f}" for k, v in filled.totals.items())
+        out_console = Console(highlight=False)
+        out_console.print(f"{filled.unit}: filled {filled.cells} input cells → {out} ({totals})")
+
+
+@app.command()
+def demo(
+    out: Annotated[Path, typer.Option("-o", "--out", help="Output folder.")] = Path("demo"),
+    plan: Annotated[Path | None, typer.Option(help="Plan to use (default: the bundled "
+                                                   "example).")] = None,
+    seed: Annotated[int, typer.Option(help="Random seed for the sample submissions.")] = 7,
+) -> None:
+    """Build the bundled example plan and fill sample submissions for every unit."""
+    if plan is None:
+        plan = out / "plan" / "example-plan.yaml"
+        plan.parent.mkdir(parents=True, exist_ok=True)
+        source = resources.files("xlplan.templates")
+        for name in ("example-plan.yaml", "example-prior-year.csv"):
+            with resources.as_file(source / name) as src:
+                shutil.copyfile(src, plan.parent / name)
+    ctx, built = _build(plan, out / "build", None)
+    inbox = out / "inbox"
+    step, stop = _progress(len(built) - 1, "filling")
+    try:
+        filled = []
+        for b in built:
+            if b.unit is None:
+                continue
+            submission = inbox / f"{ctx.plan.id}-{b.unit}-sample.xlsx"
+            filled.append(fill_sample(b.path, submission, seed=seed, plan_path=plan))
+            step(b.unit)
+    finally:
+        stop()
+    view = Table(title=f"{ctx.plan.name}: sample submissions")
+    for col in ("unit", "target", "committed", "gap", "file"):
+        view.add_column(col, justify="right" if col in ("target", "committed", "gap") else "left")
+    su = ctx.su
+    for f in filled:
+        target = money(ctx.targets[f.unit], su)
+        committed = Decimal(str(f.totals.get("commitment", 0.0)))
+        view.add_row(f.unit, f"{target:,.2f}", f"{committed:,.2f}", f"{committed - target:,.2f}",
+                     str(f.workbook))
+    out.mkdir(parents=True, exist_ok=True)
+    Console(highlight=False).print(view)
+    Console(highlight=False).print(f"master: {built[0].path}\nunit workbooks: "
+                                   f"{out / 'build' / 'units'}\nsample submissions: {inbox}")
 
 
 def main() -> None:

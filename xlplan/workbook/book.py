@@ -93,9 +93,21 @@ class Sheet:
         self._record(row, col, "formula", text, expected)
         return ref(row, col)
 
+    def filled(self, row: int, col: int) -> Value:
+        """The value an input cell is built with (None when blank).
+
+        Writers compute the engine's value of every formula from these, so a
+        workbook rebuilt with a submission's inputs predicts every cached value.
+        """
+        return self.book.fill.get((self.name, ref(row, col)))
+
     def input(self, row: int, col: int, value: Value, rule: InputRule, *, item: str,
               period: str = "", style: str = "input_money") -> None:
-        """An unlocked, validated input cell, listed in the manifest."""
+        """An unlocked, validated input cell, listed in the manifest.
+
+        ``value`` is the default; a value in ``book.fill`` for this cell wins.
+        """
+        value = self.book.fill.get((self.name, ref(row, col)), value)
         fmt = self.book.styles[style]
         if value is None or value == "":
             self.ws.write_blank(row, col, None, fmt)
@@ -125,6 +137,7 @@ class Book:
 
     path: Path
     password: str = ""
+    fill: dict[tuple[str, str], Value] = field(default_factory=dict)  # (sheet, A1) → input
     cells: list[Cell] = field(default_factory=list)
     inputs: list[InputCell] = field(default_factory=list)
 

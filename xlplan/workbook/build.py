@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from xlplan.workbook.book import Book
+from xlplan.workbook.book import Book, Value
 from xlplan.workbook.context import BuildContext
 from xlplan.workbook.manifest import Manifest, write_manifest
 from xlplan.workbook.scope import Scope, SheetWriter
@@ -41,13 +41,14 @@ def unit_sheets() -> list[tuple[str, SheetWriter]]:
 
 
 def _write(path: Path, ctx: BuildContext, unit: str | None,
-           writers: list[tuple[str, SheetWriter]]) -> Built:
+           writers: list[tuple[str, SheetWriter]],
+           fill: dict[tuple[str, str], Value] | None = None) -> Built:
     """Write to a temporary file beside ``path`` and rename it into place."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}-", suffix=".xlsx", dir=path.parent)
     os.close(fd)
     try:
-        book = Book(Path(tmp), password=ctx.plan.workbooks.protect_password)
+        book = Book(Path(tmp), password=ctx.plan.workbooks.protect_password, fill=fill or {})
         for name, _ in writers:  # fix the tab order first
             book.sheet(name)
         scope = Scope(unit, Splitter(book))
@@ -78,8 +79,11 @@ def build_master(ctx: BuildContext, out_dir: Path) -> Built:
     return _write(master_path(out_dir, ctx), ctx, None, master_sheets())
 
 
-def build_unit(ctx: BuildContext, out_dir: Path, unit: str) -> Built:
-    return _write(unit_path(out_dir, ctx, unit), ctx, unit, unit_sheets())
+def build_unit(ctx: BuildContext, out_dir: Path, unit: str,
+               fill: dict[tuple[str, str], Value] | None = None, path: Path | None = None
+               ) -> Built:
+    """A unit's workbook; ``fill`` gives input values (by sheet and cell) to build it with."""
+    return _write(path or unit_path(out_dir, ctx, unit), ctx, unit, unit_sheets(), fill)
 
 
 def build_all(ctx: BuildContext, out_dir: Path, units: Iterable[str] | None = None,

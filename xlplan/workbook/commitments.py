@@ -20,6 +20,20 @@ COMMITMENTS = "Commitments"
 PEOPLE = "People"
 
 
+def number(value: object) -> float:
+    """An input as Excel arithmetic sees it: blank is 0."""
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else 0.0
+
+
+def excel_sum(values: list[float]) -> float:
+    """SUM as a spreadsheet adds: left to right (LibreOffice compensates; amounts in cents
+    rarely differ, and checks compare to the cent)."""
+    total = 0.0
+    for v in values:
+        total += v
+    return total
+
+
 def status_formula(actual: str, plan: str, bands: StatusBands) -> str:
     """G/Y/O/R from attainment (higher is better), as the engine's status()."""
     shortfall = f"ROUND(1-{actual}/{plan},9)"
@@ -64,29 +78,32 @@ def write_commitments(book: Book, ctx: BuildContext, scope: Scope) -> None:
         s.label(head, c, text, "header")
     row = head + 1
     first = row
+    column_totals = [0.0] * 17  # what each SUM in the total row gives, by column
     for (product, channel), refs in cube.month_refs.items():
         s.label(row, 0, product)
         s.label(row, 1, channel)
+        values = []
         for m in range(12):
             s.input(row, 2 + m, None, AMOUNT, item=f"commitment:{product}:{channel}",
                     period=f"M{m + 1:02d}")
-        target_minor = sum(cube.expected[(product, channel)])
-        tot = s.formula(row, 14, f"SUM({ref(row, 2)}:{ref(row, 13)})", 0.0)
-        tgt = s.formula(row, 15, "+".join(refs), ctx.money(target_minor))
-        s.formula(row, 16, f"{tot}-{tgt}", -ctx.money(target_minor))
+            values.append(number(s.filled(row, 2 + m)))
+        target = sum(ctx.money(v) for v in cube.expected[(product, channel)])
+        committed = excel_sum(values)
+        tot = s.formula(row, 14, f"SUM({ref(row, 2)}:{ref(row, 13)})", committed)
+        tgt = s.formula(row, 15, "+".join(refs), target)
+        s.formula(row, 16, f"{tot}-{tgt}", committed - target)
         s.formula(row, 17, status_formula(tot, tgt, bands),
-                  status_value(0.0, ctx.money(target_minor), bands), "status")
+                  status_value(committed, target, bands), "status")
+        for c, v in enumerate([*values, committed, target, committed - target], start=2):
+            column_totals[c] += v
         row += 1
     last = row - 1
     s.label(row, 0, "Total", "bold")
-    total_target = sum(sum(v) for v in cube.expected.values())
     for c in range(2, 17):
-        col_range = f"{ref(first, c)}:{ref(last, c)}"
-        value = ctx.money(total_target) if c == 15 else (-ctx.money(total_target)
-                                                          if c == 16 else 0.0)
-        s.formula(row, c, f"SUM({col_range})", value, "money_bold")
+        s.formula(row, c, f"SUM({ref(first, c)}:{ref(last, c)})", column_totals[c],
+                  "money_bold")
     s.formula(row, 17, status_formula(ref(row, 14), ref(row, 15), bands),
-              status_value(0.0, ctx.money(total_target), bands), "status")
+              status_value(column_totals[14], column_totals[15], bands), "status")
     add_status_colours(book, COMMITMENTS, ref(first, 17), ref(row, 17))
     book.define("CommitmentInputs", f"{quote_sheet(COMMITMENTS)}${'C'}${first + 1}:"
                                     f"${'N'}${last + 1}")
@@ -115,6 +132,7 @@ def write_people(book: Book, ctx: BuildContext, scope: Scope) -> None:
         weights = [bw[k].weight for k in kids]
     q = quote_sheet(PEOPLE)
     rows = [head + 1 + i for i in range(len(kids))]
+    typed: list[float] = []
     for i, k in enumerate(kids):
         r = rows[i]
         person = tree.units[k]
@@ -133,18 +151,23 @@ def write_people(book: Book, ctx: BuildContext, scope: Scope) -> None:
             r = rows[i]
             s.formula(r, 4, f"{res[i]}*{ctx.su_text}", ctx.money(split[i]))
             s.input(r, 5, None, AMOUNT, item=f"split:{k}", period="year")
-            s.formula(r, 6, f"{ref(r, 5)}-{ref(r, 4)}", -ctx.money(split[i]))
+            mine = number(s.filled(r, 5))
+            typed.append(mine)
+            s.formula(r, 6, f"{ref(r, 5)}-{ref(r, 4)}", mine - ctx.money(split[i]))
     total = head + 1 + len(kids)
     s.label(total, 0, "Total", "bold")
     if kids:
         s.formula(total, 4, f"SUM({ref(rows[0], 4)}:{ref(rows[-1], 4)})",
                   ctx.money(ctx.targets[unit]), "money_bold")
-        s.formula(total, 5, f"SUM({ref(rows[0], 5)}:{ref(rows[-1], 5)})", 0.0, "money_bold")
+        s.formula(total, 5, f"SUM({ref(rows[0], 5)}:{ref(rows[-1], 5)})", excel_sum(typed),
+                  "money_bold")
+    unit_target = ctx.money(ctx.targets[unit])
     s.label(total + 1, 0, "Unit target")
-    s.formula(total + 1, 5, annual_ref, ctx.money(ctx.targets[unit]), "money_bold")
+    s.formula(total + 1, 5, annual_ref, unit_target, "money_bold")
     s.label(total + 2, 0, "Check")
+    off = excel_sum(typed) - unit_target
+    verdict = "ties" if excel_round(off, 2) == 0 else f"does not tie: off by {off:,.2f}"
     s.formula(total + 2, 5, f'IF(ROUND({ref(total, 5)}-{ref(total + 1, 5)},2)=0,"ties",'
                             f'"does not tie: off by "&TEXT({ref(total, 5)}-{ref(total + 1, 5)},'
-                            f'"#,##0.00"))', "does not tie: off by -"
-              f"{ctx.money(ctx.targets[unit]):,.2f}", "bold")
+                            f'"#,##0.00"))', verdict, "bold")
     s.widths({0: 12, 1: 22, 2: 10, 3: 10, 4: 16, 5: 16, 6: 14})

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from xlplan import TEMPLATE_VERSION
@@ -16,8 +17,8 @@ from xlplan.workbook.book import Book
 from xlplan.workbook.context import BuildContext
 
 SHEET = "_xlplan"
-KEYS = ("plan_id", "plan_name", "spec_hash", "unit", "template_version", "built_at",
-        "fingerprint", "sheets", "inputs")
+KEYS = ("plan_id", "plan_name", "spec_hash", "plan_path", "unit", "template_version",
+        "built_at", "fingerprint", "sheets", "inputs")
 
 
 @dataclass(frozen=True)
@@ -25,6 +26,7 @@ class Manifest:
     plan_id: str
     plan_name: str
     spec_hash: str
+    plan_path: str  # where the plan was when built (fill-sample and consolidate look there)
     unit: str  # "" for the master
     template_version: str
     built_at: str
@@ -37,10 +39,33 @@ class Manifest:
         """From the key → value cells of a manifest sheet (raises KeyError/ValueError)."""
         return cls(
             plan_id=rows["plan_id"], plan_name=rows["plan_name"], spec_hash=rows["spec_hash"],
+            plan_path=rows.get("plan_path") or "",
             unit=rows.get("unit") or "", template_version=rows["template_version"],
             built_at=rows["built_at"], fingerprint=rows["fingerprint"],
             sheets=json.loads(rows["sheets"]), inputs=json.loads(rows["inputs"]),
         )
+
+
+CELL_LIMIT = 32_000  # Excel holds at most 32,767 characters in a cell
+
+
+def _chunks(text: str) -> list[str]:
+    """A long value over several rows (``inputs``, ``inputs#1``, …)."""
+    return [text[i:i + CELL_LIMIT] for i in range(0, len(text), CELL_LIMIT)] or [""]
+
+
+def join_chunks(pairs: list[tuple[str, str]]) -> dict[str, str]:
+    """Key → value from manifest rows, joining ``key#n`` continuation rows in order."""
+    out: dict[str, str] = {}
+    for key, value in pairs:
+        base, _, part = key.partition("#")
+        if part:
+            if base not in out:
+                raise ValueError(f"continuation row {key} without its first row")
+            out[base] += value
+        else:
+            out[key] = value
+    return out
 
 
 def write_manifest(book: Book, ctx: BuildContext, unit: str) -> Manifest:
@@ -48,6 +73,7 @@ def write_manifest(book: Book, ctx: BuildContext, unit: str) -> Manifest:
     sheets = [n for n in book.sheets if n != SHEET]
     manifest = Manifest(
         plan_id=ctx.plan.id, plan_name=ctx.plan.name, spec_hash=ctx.loaded.spec_hash,
+        plan_path=str(ctx.loaded.path or ""),
         unit=unit, template_version=TEMPLATE_VERSION,
         built_at=ctx.built_at.isoformat(timespec="seconds"), fingerprint=book.fingerprint(),
         sheets={n: book.fingerprint(n) for n in sheets},
@@ -56,12 +82,41 @@ def write_manifest(book: Book, ctx: BuildContext, unit: str) -> Manifest:
     )
     ws = book.wb.add_worksheet(SHEET)
     ws.write_row(0, 0, ["key", "value"])
-    for i, key in enumerate(KEYS, start=1):
+    row = 1
+    for key in KEYS:
         value = getattr(manifest, key)
         text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False,
                                                                separators=(",", ":"))
-        ws.write_string(i, 0, key)
-        ws.write_string(i, 1, text)
+        for part, chunk in enumerate(_chunks(text)):
+            ws.write_string(row, 0, key if part == 0 else f"{key}#{part}")
+            ws.write_string(row, 1, chunk)
+            row += 1
     ws.very_hidden()
     ws.protect(book.password)
     return manifest
+
+
+class ManifestError(ValueError):
+    """A workbook without a readable xlplan manifest."""
+
+
+def read_manifest(path: Path) -> Manifest:
+    """The manifest of a workbook xlplan wrote (openpyxl, read-only: values only)."""
+    import openpyxl
+
+    try:
+        wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl raises many kinds on a bad file
+        raise ManifestError(f"{path}: not a readable .xlsx workbook ({exc})") from exc
+    try:
+        if SHEET not in wb.sheetnames:
+            raise ManifestError(f"{path}: no xlplan manifest (sheet {SHEET} is missing): "
+                                "not a workbook built by xlplan build")
+        try:
+            pairs = [(str(k), str(v or "")) for k, v, *_ in
+                     wb[SHEET].iter_rows(min_row=2, max_col=2, values_only=True) if k]
+            return Manifest.from_rows(join_chunks(pairs))
+        except (KeyError, ValueError) as exc:
+            raise ManifestError(f"{path}: sheet {SHEET}: manifest is damaged ({exc})") from exc
+    finally:
+        wb.close()

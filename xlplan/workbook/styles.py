@@ -16,6 +16,8 @@ INPUT_FONT = "#1F4E79"
 HEADER_FILL = "#1F4E79"
 MONEY = "#,##0.00"
 RATIO = "0.0%"
+GAP_FILL = "#FCE4D6"
+GAP_FONT = "#C00000"
 STATUS_COLOURS = {"G": "#C6EFCE", "Y": "#FFEB9C", "O": "#F8CBAD", "R": "#FFC7CE"}
 
 BASE: dict[str, dict[str, Any]] = {
@@ -36,6 +38,15 @@ BASE: dict[str, dict[str, Any]] = {
     "status": {"align": "center", "bold": True},
     "calc": {"num_format": "0.#########", "font_color": "#7F7F7F"},
     "legend": {"bg_color": INPUT_FILL, "font_color": INPUT_FONT, "border": 1},
+    # the uncovered gap of the increment bridge: always visible, never mistaken for a lever
+    "gap_label": {"bold": True, "bg_color": GAP_FILL, "font_color": GAP_FONT, "top": 1,
+                  "bottom": 1},
+    "gap_money": {"num_format": MONEY, "bold": True, "bg_color": GAP_FILL, "font_color": GAP_FONT,
+                  "top": 1, "bottom": 1},
+    "gap_ratio": {"num_format": RATIO, "bold": True, "bg_color": GAP_FILL, "font_color": GAP_FONT,
+                  "top": 1, "bottom": 1},
+    "ratio_bold": {"num_format": RATIO, "bold": True, "top": 1},
+    "date_calc": {"num_format": "yyyy-mm-dd", "font_color": "#7F7F7F", "font_size": 8},
 }
 
 
