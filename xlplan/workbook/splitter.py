@@ -75,8 +75,9 @@ class Splitter:
             s.formula(r, col["D"], f"INT({c})", float(tr.floor[0, i]), "calc")
             s.formula(r, col["E"], f"ROUND({c}-{d},9)", float(tr.rem[0, i]), "calc")
             s.given(r, col["F"], order[i], "integer")
-            s.formula(r, col["G"], f"1+SUMPRODUCT(--({rng('E')}>{e}))"
-                                   f"+SUMPRODUCT(({rng('E')}={e})*({rng('F')}<{f}))",
+            # one SUMPRODUCT, no "--" on arrays: the formulas package reads that as 0
+            s.formula(r, col["G"], f"1+SUMPRODUCT(({rng('E')}>{e})+({rng('E')}={e})*"
+                                   f"({rng('F')}<{f}))",
                       int(tr.rank[0, i]) + 1, "integer")
             result = f"({d}+IF({g}<={hd_abs},1,0))"
             if step != 1:
