@@ -7,7 +7,7 @@ generated workbook and the engine agree to the last unit:
 
     units     = total // step                  (whole steps to hand out)
     quota_i   = units * w_i / S                (S = sum of the weights)
-    floor_i   = INT(quota_i)
+    floor_i   = INT(quota_i)                   (a spreadsheet's INT: 15 significant digits)
     rem_i     = ROUND(quota_i - floor_i, 9)    (9 decimals hide float noise)
     deficit   = units - SUM(floor)
     rank_i    = 1 + #(rem_j > rem_i) + #(rem_j = rem_i and order_j < order_i)
@@ -26,7 +26,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from xlplan.engine.rounding import excel_round_array
+from xlplan.engine.rounding import excel_round_array, sheet_int
 
 REMAINDER_DIGITS = 9
 
@@ -114,7 +114,9 @@ def trace_rows(
     leftover = tot - units * step
     safe_sums = np.where(sums > 0, sums, 1.0)
     quota = units[:, None].astype(float) * w / safe_sums[:, None]
-    floor = np.floor(quota)
+    # INT as a spreadsheet floors (15 significant digits): 14896867.999999998 → 14896868.
+    # The remainder may then be a hair below zero; it just ranks last.
+    floor = sheet_int(quota)
     rem = excel_round_array(quota - floor, REMAINDER_DIGITS)
     floor_int = floor.astype(np.int64)
     deficit = units - floor_int.sum(axis=1)

@@ -31,15 +31,28 @@ def excel_round_array(values: np.ndarray, digits: int) -> np.ndarray:
     is the reference and the tests compare the two.
     """
     scale = 10.0**digits
-    scaled = np.asarray(values, dtype=float) * scale
     # Snap to 15 significant digits first, as Excel does, so 0.285 * 100
     # (28.499999999999996) rounds to 29, not 28.
-    nonzero = scaled != 0
-    magnitude = np.floor(np.log10(np.where(nonzero, np.abs(scaled), 1.0)))
-    snap = 10.0 ** np.clip(14 - magnitude, -300, 300)
-    snapped = np.where(nonzero, np.round(scaled * snap) / snap, 0.0)
+    snapped = snap15(np.asarray(values, dtype=float) * scale)
     rounded = np.sign(snapped) * np.floor(np.abs(snapped) + 0.5)
     return rounded / scale
+
+
+def snap15(values: np.ndarray) -> np.ndarray:
+    """Values rounded to 15 significant digits, the precision spreadsheets show and use."""
+    nonzero = values != 0
+    magnitude = np.floor(np.log10(np.where(nonzero, np.abs(values), 1.0)))
+    snap = 10.0 ** np.clip(14 - magnitude, -300, 300)
+    return np.where(nonzero, np.round(values * snap) / snap, 0.0)
+
+
+def sheet_int(values: np.ndarray) -> np.ndarray:
+    """INT as LibreOffice computes it: the floor of the 15-digit value.
+
+    14896867.999999998 is 14896868 to a spreadsheet (it shows, and floors, 15
+    digits), where ``math.floor`` says 14896867.
+    """
+    return np.floor(snap15(values))
 
 
 def to_minor(amount: float | int | str | Decimal, smallest_unit: Decimal) -> int:

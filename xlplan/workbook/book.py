@@ -16,6 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -40,8 +41,33 @@ class Cell:
     expected: Value = None  # the engine's value of a formula cell
 
     def fingerprint_line(self) -> str:
-        content = self.content.isoformat() if isinstance(self.content, dt.date) else self.content
-        return json.dumps([self.sheet, self.ref, self.kind, content], ensure_ascii=False)
+        return fingerprint_line(self.sheet, self.ref, self.content)
+
+
+def normalise(content: Value) -> Value:
+    """One form for a cell's content however it was read: numbers as float, dates as ISO."""
+    if isinstance(content, dt.datetime):
+        content = content.date() if content.time() == dt.time() else content
+    if isinstance(content, dt.date):
+        return content.isoformat()
+    if isinstance(content, bool):
+        return content
+    if isinstance(content, int | float):
+        return float(content)
+    return content
+
+
+def fingerprint_line(sheet: str, cell: str, content: Value) -> str:
+    """The line a locked cell adds to a fingerprint (sheet, cell, normalised content)."""
+    return json.dumps([sheet, cell, normalise(content)], ensure_ascii=False)
+
+
+def digest_lines(lines: Iterable[str]) -> str:
+    """SHA-256 of fingerprint lines, in sorted order (independent of writing order)."""
+    digest = hashlib.sha256()
+    for line in sorted(lines):
+        digest.update(line.encode("utf-8") + b"\n")
+    return digest.hexdigest()
 
 
 def ref(row: int, col: int, absolute: bool = False) -> str:
@@ -160,15 +186,13 @@ class Book:
         self.wb.define_name(name, target if target.startswith("=") else f"={target}")
 
     def locked_cells(self) -> list[Cell]:
-        return [c for c in self.cells if c.kind != "input"]
+        """Cells with locked content (blank given cells carry nothing and are left out)."""
+        return [c for c in self.cells if c.kind != "input" and c.content not in (None, "")]
 
     def fingerprint(self, sheet: str | None = None) -> str:
         """SHA-256 over every locked cell (labels, given numbers, formulas) of the book."""
-        digest = hashlib.sha256()
-        for cell in sorted(self.locked_cells(), key=lambda c: (c.sheet, c.ref)):
-            if sheet is None or cell.sheet == sheet:
-                digest.update(cell.fingerprint_line().encode("utf-8") + b"\n")
-        return digest.hexdigest()
+        return digest_lines(c.fingerprint_line() for c in self.locked_cells()
+                            if sheet is None or c.sheet == sheet)
 
     def expected_values(self) -> dict[tuple[str, str], Any]:
         """(sheet, cell) → the engine's value, for every formula cell."""

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from xlplan import TEMPLATE_VERSION
-from xlplan.workbook.book import Book
+from xlplan.workbook.book import Book, digest_lines, fingerprint_line
 from xlplan.workbook.context import BuildContext
 
 SHEET = "_xlplan"
@@ -118,5 +118,37 @@ def read_manifest(path: Path) -> Manifest:
             return Manifest.from_rows(join_chunks(pairs))
         except (KeyError, ValueError) as exc:
             raise ManifestError(f"{path}: sheet {SHEET}: manifest is damaged ({exc})") from exc
+    finally:
+        wb.close()
+
+
+def file_fingerprints(path: Path, manifest: Manifest) -> dict[str, str]:
+    """Fingerprint of each sheet's locked cells as the file holds them now.
+
+    Every non-empty cell that is not an input counts, so a changed label or
+    formula, a number typed over a formula, or an inserted row (which moves
+    cells) changes the sheet's fingerprint. Compare with ``manifest.sheets``.
+    """
+    import openpyxl
+
+    inputs = {(i["sheet"], i["cell"]) for i in manifest.inputs}
+    wb = openpyxl.load_workbook(path, read_only=True, data_only=False)
+    try:
+        out = {}
+        for ws in wb.worksheets:
+            if ws.title == SHEET:
+                continue
+            ws.reset_dimensions()
+            lines = []
+            for row in ws.iter_rows():
+                for cell in row:
+                    value = getattr(cell, "value", None)
+                    if value is None or value == "":
+                        continue
+                    coordinate = cell.coordinate
+                    if (ws.title, coordinate) not in inputs:
+                        lines.append(fingerprint_line(ws.title, coordinate, value))
+            out[ws.title] = digest_lines(lines)
+        return out
     finally:
         wb.close()
