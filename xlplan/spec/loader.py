@@ -56,16 +56,25 @@ class _LineLoader(yaml.SafeLoader):
     """SafeLoader that remembers the line of every mapping key and sequence item."""
 
 
-def _index_lines(node: yaml.Node, path: PathKey, out: dict[PathKey, int]) -> None:
+def _index_lines(node: yaml.Node, path: PathKey, out: dict[PathKey, int],
+                 duplicates: list[Problem]) -> None:
+    """Record the line of every key and item; note keys given twice in one mapping
+    (YAML would silently keep the last one, hiding the first)."""
     out.setdefault(path, node.start_mark.line + 1)
     if isinstance(node, yaml.MappingNode):
+        seen: dict[str, int] = {}
         for key_node, value_node in node.value:
             key = key_node.value
-            out[(*path, key)] = key_node.start_mark.line + 1
-            _index_lines(value_node, (*path, key), out)
+            line = key_node.start_mark.line + 1
+            if key in seen:
+                duplicates.append(Problem((*path, key), f"key {key!r} is given twice "
+                                          f"(first on line {seen[key]}); keep one", line))
+            seen.setdefault(key, line)
+            out[(*path, key)] = line
+            _index_lines(value_node, (*path, key), out, duplicates)
     elif isinstance(node, yaml.SequenceNode):
         for i, item in enumerate(node.value):
-            _index_lines(item, (*path, i), out)
+            _index_lines(item, (*path, i), out, duplicates)
 
 
 def line_of(lines: dict[PathKey, int], path: Iterable[str | int]) -> int | None:
@@ -90,8 +99,11 @@ def parse_yaml(text: str, file: str) -> tuple[Any, dict[PathKey, int]]:
     except yaml.YAMLError as exc:
         raise PlanError(file, [Problem((), f"not valid YAML: {exc}")]) from exc
     lines: dict[PathKey, int] = {}
+    duplicates: list[Problem] = []
     if node is not None:
-        _index_lines(node, (), lines)
+        _index_lines(node, (), lines, duplicates)
+    if duplicates:
+        raise PlanError(file, duplicates)
     return data, lines
 
 
