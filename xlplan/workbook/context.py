@@ -41,6 +41,13 @@ class BuildContext:
         """Minor units as the float a worksheet gets from ``=H5*0.01``."""
         return minor * float(self.su)
 
+    def given_money(self, minor: int) -> float:
+        """Minor units as a constant to write into a cell: the double nearest the decimal
+        amount. ``money`` can be one ulp off (409568626 × 0.01 = 4095686.2600000002), and
+        XlsxWriter writes numbers with 16 significant digits, so the file would hold another
+        number than the book records and the manifest fingerprint would not match."""
+        return float(Decimal(minor) * self.su)
+
     @cached_property
     def tree(self) -> OrgTree:
         return OrgTree.from_units(self.plan.units)

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from xlplan.engine.increment import Bridge
 from xlplan.workbook.book import Book, Sheet, quote_sheet, ref
 from xlplan.workbook.context import BuildContext
+from xlplan.workbook.layout import decimals
 from xlplan.workbook.scope import Scope
 from xlplan.workbook.styles import GAP_FONT, HEADER_FILL
 
@@ -37,7 +38,7 @@ COL = {name: i for i, name in enumerate(HEADERS)}
 LEVEL_COLOUR = HEADER_FILL  # baseline and target bars
 LEVER_COLOUR = "#70AD47"  # levers
 GAP_COLOUR = "#ED7D31"  # the uncovered gap: a colour no other bar has
-CHART_LABEL_LENGTH = 22
+CHART_LABEL_LENGTH = 26
 
 
 @dataclass(frozen=True)
@@ -80,6 +81,7 @@ def write_increment(book: Book, ctx: BuildContext, scope: Scope) -> None:
     head = 10
     for c, text in enumerate(HEADERS):
         s.label(head, c, text, "header")
+    s.ws.set_row(head, 30)
     first_lever = head + 2
     last_lever = first_lever + len(b.levers) - 1
     gap_row = first_lever + len(b.levers)
@@ -98,8 +100,9 @@ def write_increment(book: Book, ctx: BuildContext, scope: Scope) -> None:
     covered = (f"SUM({amount[first_lever]}:{amount[last_lever]})" if b.levers else "0")
     s.formula(5, 1, covered, ctx.money(b.covered), "money")
     s.label(6, 0, "Uncovered gap (增量缺口)", "gap_label")
-    s.formula(6, 1, f"{summary['increment']}-{summary['covered']}", ctx.money(b.gap),
-              "gap_money")
+    # rounded to the smallest unit, so that a gap of zero is zero and not 1e-9 of float noise
+    s.formula(6, 1, f"ROUND({summary['increment']}-{summary['covered']},{decimals(ctx.su)})",
+              ctx.money(b.gap), "gap_money")
     s.formula(6, 2, f'IF({summary["gap"]}>0,"{_gap_status(1)}",IF({summary["gap"]}<0,'
                     f'"{_gap_status(-1)}","{_gap_status(0)}"))', _gap_status(b.gap), "gap_label")
     s.label(7, 0, "Coverage (levers ÷ increment)")
@@ -121,7 +124,7 @@ def write_increment(book: Book, ctx: BuildContext, scope: Scope) -> None:
     scope.refs["increment"] = refs
 
     _waterfall(book, s, head, target_row)
-    s.widths({0: 34, 1: 20, 2: 8, 3: 14, 4: 18, 5: 11, 6: 18, 7: 24, 8: 16, 9: 16, 10: 40})
+    s.widths({0: 44, 1: 20, 2: 8, 3: 14, 4: 18, 5: 11, 6: 18, 7: 24, 8: 16, 9: 16, 10: 60})
     s.ws.freeze_panes(head + 1, 1)
     s.ws.set_landscape()
     s.ws.fit_to_pages(1, 0)
@@ -146,14 +149,14 @@ def _bridge_rows(s: Sheet, ctx: BuildContext, b: Bridge, head: int,
         """Running total, and the invisible base and the bar of a step between two levels."""
         s.formula(r, rt, f"{ref(r - 1, rt)}+{ref(r, a)}", ctx.money(after), style)
         s.formula(r, base, f"MIN({ref(r - 1, rt)},{ref(r, rt)})",
-                  ctx.money(min(before, after)), "money")
-        s.formula(r, bar, f"ABS({ref(r, a)})", ctx.money(abs(after - before)), "money")
+                  ctx.money(min(before, after)), style)
+        s.formula(r, bar, f"ABS({ref(r, a)})", ctx.money(abs(after - before)), style)
 
     # baseline
     r = head + 1
     s.label(r, 0, "Baseline", "bold")
     s.label(r, 1, "baseline")
-    s.given(r, a, ctx.money(b.baseline), "money_bold")
+    s.given(r, a, ctx.given_money(b.baseline), "money_bold")
     s.formula(r, rt, ref(r, a), ctx.money(b.baseline), "money")
     s.label(r, COL["Chart label"], "Baseline")
     s.given(r, base, 0, "money")
@@ -166,11 +169,11 @@ def _bridge_rows(s: Sheet, ctx: BuildContext, b: Bridge, head: int,
         s.label(r, 1, KIND_NAMES.get(lever.kind, lever.kind))
         s.label(r, 2, spec.id)
         s.label(r, 3, lever.owner)
-        s.given(r, a, ctx.money(lever.amount), "money")
+        s.given(r, a, ctx.given_money(lever.amount), "money")
         share(r, lever.amount, "ratio")
         step(r, levels[-1], levels[-1] + lever.amount, "money")
         s.label(r, COL["Chart label"], _chart_label(f"{spec.id} {lever.label}"))
-        s.label(r, COL["Note"], spec.note, "wrap")
+        s.label(r, COL["Note"], spec.note)
         levels.append(levels[-1] + lever.amount)
     # the uncovered gap: its own highlighted row, never hidden
     r = gap_row
@@ -182,13 +185,16 @@ def _bridge_rows(s: Sheet, ctx: BuildContext, b: Bridge, head: int,
     share(r, b.gap, "gap_ratio")
     step(r, levels[-1], levels[-1] + b.gap, "gap_money")
     s.label(r, COL["Chart label"], "Uncovered gap", "gap_label")
-    s.label(r, COL["Note"], "The part of the increment no lever covers yet.", "gap_label")
+    note = ("The part of the increment no lever covers yet." if b.gap > 0 else
+            "The levers exceed the increment by this much." if b.gap < 0 else
+            "Nothing is left uncovered.")
+    s.label(r, COL["Note"], note, "gap_label")
     levels.append(levels[-1] + b.gap)
     # target
     r = target_row
     s.label(r, 0, "Target", "bold")
     s.label(r, 1, "target")
-    s.given(r, a, ctx.money(b.target), "money_bold")
+    s.given(r, a, ctx.given_money(b.target), "money_bold")
     s.formula(r, rt, ref(r, a), ctx.money(b.target), "money")
     s.label(r, COL["Chart label"], "Target")
     s.given(r, base, 0, "money")

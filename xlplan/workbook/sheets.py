@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+from xlplan.workbook.actions import write_actions
 from xlplan.workbook.book import Book
+from xlplan.workbook.bsc import write_bsc
+from xlplan.workbook.budget import write_budget
 from xlplan.workbook.commitments import write_commitments, write_people
 from xlplan.workbook.context import BuildContext
 from xlplan.workbook.guide import write_guide
+from xlplan.workbook.increment import write_increment
+from xlplan.workbook.okr import write_okr
+from xlplan.workbook.review import write_review
+from xlplan.workbook.risks import write_risks
 from xlplan.workbook.scope import Scope, SheetWriter
 from xlplan.workbook.splitter import SHEET as ROUNDING
 from xlplan.workbook.targets import write_master_targets, write_unit_targets
@@ -23,9 +30,16 @@ def _nothing(book: Book, ctx: BuildContext, scope: Scope) -> None:
 
 
 MASTER: list[tuple[str, SheetWriter]] = [
-    ("Guide", write_guide), ("Targets", targets), (ROUNDING, _nothing),
+    ("Guide", write_guide), ("Targets", targets), ("Review", write_review),
+    ("Increment", write_increment),
+    ("OKR", write_okr), ("BSC", write_bsc), ("Budget", write_budget),
+    ("Actions", write_actions), ("Risks", write_risks),
+    (ROUNDING, _nothing),
 ]
 UNIT: list[tuple[str, SheetWriter]] = [
     ("Guide", write_guide), ("Targets", targets), ("Commitments", write_commitments),
-    ("People", write_people), (ROUNDING, _nothing),
+    ("People", write_people),
+    ("OKR", write_okr), ("BSC", write_bsc), ("Budget", write_budget),
+    ("Actions", write_actions), ("Risks", write_risks),
+    (ROUNDING, _nothing),
 ]

@@ -38,6 +38,9 @@ BASE: dict[str, dict[str, Any]] = {
     "status": {"align": "center", "bold": True},
     "calc": {"num_format": "0.#########", "font_color": "#7F7F7F"},
     "legend": {"bg_color": INPUT_FILL, "font_color": INPUT_FONT, "border": 1},
+    # a locked cell among inputs that takes no value (e.g. a day of a monthly KPI)
+    "na": {"bg_color": "#F2F2F2"},
+    "score": {"num_format": "0.0"},
     # the uncovered gap of the increment bridge: always visible, never mistaken for a lever
     "gap_label": {"bold": True, "bg_color": GAP_FILL, "font_color": GAP_FONT, "top": 1,
                   "bottom": 1},
@@ -46,6 +49,12 @@ BASE: dict[str, dict[str, Any]] = {
     "gap_ratio": {"num_format": RATIO, "bold": True, "bg_color": GAP_FILL, "font_color": GAP_FONT,
                   "top": 1, "bottom": 1},
     "ratio_bold": {"num_format": RATIO, "bold": True, "top": 1},
+    "count": {"num_format": "0", "align": "left"},
+    # cells beside wrapped text align to the top of the row, as the wrapped text does
+    "top": {"valign": "top"},
+    "money_top": {"num_format": MONEY, "valign": "top"},
+    "date_top": {"num_format": "yyyy-mm-dd", "valign": "top"},
+    "status_top": {"align": "center", "bold": True, "valign": "top"},
     "date_calc": {"num_format": "yyyy-mm-dd", "font_color": "#7F7F7F", "font_size": 8},
 }
 

@@ -1,0 +1,276 @@
+"""The BSC daily report (BSC数据日报表): per KPI, the day's actuals beside the target.
+
+One row per KPI of the scorecard with its definition (perspective, unit,
+direction, target, floor, weight), then the month-to-date and year-to-date
+actual, direction-aware attainment, the G/Y/O/R light and the 0–10 score, then
+one input per day of the month (a single month value for weekly and monthly
+KPIs). Below: perspective scores and the total. Every derived cell is the
+formula of :mod:`xlplan.engine.variance` / :mod:`xlplan.engine.bsc`, so the
+sheet scores exactly as the engine does.
+
+A workbook carries one month block (the first fiscal month); finance issues a
+new block each month, so a block never mixes two months' inputs. That is why
+the year-to-date column equals month-to-date here.
+
+Month-to-date of a daily KPI (:func:`mtd_rule`): money is a flow and adds up
+over the days (SUM); rates, points, multiples and hours are levels and are
+averaged over the days filled (AVERAGE). The plan's KPI has no field that says
+which, so the unit decides, with one exception: money "per" something (output
+per head per day) is a rate and is averaged. An empty month shows blanks, not
+``#DIV/0!``: every formula is guarded, as the engine's NaN is the sheet's ``""``.
+
+Master: the same block, read-only (the company's KPI definitions and targets;
+actuals come from the units, so its scores stay blank).
+"""
+
+from __future__ import annotations
+
+import calendar
+import math
+import re
+from collections.abc import Mapping, Sequence
+from typing import Literal
+
+from xlplan.engine.bsc import bsc_scores, default_floor, kpi_score
+from xlplan.engine.phasing import fiscal_months
+from xlplan.engine.variance import attainment, status
+from xlplan.spec.models import Kpi, Perspective, StatusBands
+from xlplan.workbook.book import Book, ref
+from xlplan.workbook.commitments import add_status_colours
+from xlplan.workbook.context import MONTH_NAMES, BuildContext
+from xlplan.workbook.rules import InputRule
+from xlplan.workbook.scope import Scope
+
+SHEET = "BSC"
+Rule = Literal["sum", "average", "month"]
+
+HEADERS = ["Code", "KPI", "Perspective", "Unit", "Direction", "Frequency", "Target",
+           "Floor (plan)", "Floor used", "Weight", "Month-to-date", "MTD actual", "YTD actual",
+           "Attainment", "Status", "Score (0-10)", "Month value"]
+COL = {name: i for i, name in enumerate(HEADERS)}
+FIRST_DAY = len(HEADERS)
+WEEKDAYS = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
+ISO_CODE = re.compile(r"^[A-Z]{3}$")
+
+
+def is_money(kpi: Kpi, currency_code: str, symbol: str = "") -> bool:
+    """A KPI measured in money: the plan's currency code or symbol, or any ISO 4217-like code."""
+    unit = kpi.unit.strip()
+    return unit in {currency_code, symbol} - {""} or bool(ISO_CODE.match(unit))
+
+
+def mtd_rule(kpi: Kpi, currency_code: str, symbol: str = "") -> Rule:
+    """How a KPI's month-to-date is formed from its inputs.
+
+    * not daily → "month": the single month value the unit reports;
+    * daily money (cash flow, revenue) → "sum": a flow adds up over the days;
+    * daily "%", pts, x, h and anything else → "average": a level (a rate, a
+      score, a multiple, a duration) is averaged over the days reported.
+
+    Exception: money "per" something (``Output per head per day``) is a rate and
+    is averaged (the plan's KPI has no field for this).
+    """
+    if kpi.frequency != "daily":
+        return "month"
+    if is_money(kpi, currency_code, symbol) and " per " not in f" {kpi.name.lower()} ":
+        return "sum"
+    return "average"
+
+
+def _number(value: object) -> float | None:
+    """A cell's value if ISNUMBER would say yes (dates aside), else None."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return float(value)
+    return None
+
+
+def month_actual(rule: Rule, days: Sequence[object], month_value: object) -> float | None:
+    """What the MTD formula gives for these cell values (None: nothing reported yet).
+
+    Blank and text cells are skipped, as COUNT, SUM and AVERAGE skip them.
+    """
+    if rule == "month":
+        return _number(month_value)
+    filled = [x for x in map(_number, days) if x is not None]
+    if not filled:
+        return None
+    total = math.fsum(filled)
+    return total if rule == "sum" else total / len(filled)
+
+
+def blank(value: float | None) -> float | str:
+    """NaN/None (the engine's "no value") as the sheet's ``""``."""
+    return "" if value is None or (isinstance(value, float) and math.isnan(value)) else value
+
+
+def kpi_values(kpi: Kpi, actual: float | None, bands: StatusBands) -> dict[str, float | str]:
+    """Engine values of one KPI row: floor used, attainment, status, score."""
+    floor = default_floor(kpi.target, kpi.direction) if kpi.floor is None else float(kpi.floor)
+    att = attainment(actual, kpi.target, kpi.direction)
+    return {"floor": floor, "attainment": blank(att), "status": status(att, bands),
+            "score": blank(kpi_score(actual, kpi.target, floor, kpi.direction))}
+
+
+def _mtd_formula(rule: Rule, days: str, month: str) -> str:
+    if rule == "month":
+        return f'IF(ISNUMBER({month}),{month},"")'
+    fn = "SUM" if rule == "sum" else "AVERAGE"
+    return f'IF(COUNT({days})=0,"",{fn}({days}))'
+
+
+def _status_formula(att: str, bands: Mapping[str, str]) -> str:
+    """engine.variance.status with the band cells: G/Y/O/R, "" without an attainment."""
+    short = f"ROUND(1-{att},9)"
+    return (f'IF(ISNUMBER({att}),IF({short}<={bands["yellow"]},"G",IF({short}<={bands["orange"]},'
+            f'"Y",IF({short}<={bands["red"]},"O","R"))),"")')
+
+
+def _score_formula(a: str, t: str, f: str, d: str) -> str:
+    """engine.bsc.kpi_score: a ramp from floor (0) to target (10), a step when they meet."""
+    return (f'IF(ISNUMBER({a}),IF({t}={f},IF(IF({d}="lower",{a}<={t},{a}>={t}),10,0),'
+            f"10*MIN(1,MAX(0,({a}-{f})/({t}-{f})))),\"\")")
+
+
+def write_bsc(book: Book, ctx: BuildContext, scope: Scope) -> None:
+    """The daily report block of the first fiscal month; inputs only in unit workbooks."""
+    plan = ctx.plan
+    s = book.sheet(SHEET)
+    kpis = plan.bsc.kpis
+    year, month = fiscal_months(plan.fiscal_year, plan.first_month)[0]
+    n_days = calendar.monthrange(year, month)[1]
+    inputs = scope.unit is not None
+    who = f"{ctx.tree.units[scope.unit].name} ({scope.unit})" if scope.unit else plan.name
+    s.label(0, 0, f"BSC daily report: {who}, {MONTH_NAMES[month - 1]} {year}", "title")
+    s.label(1, 0, "One block per month: finance issues a new block each month, so YTD = MTD in "
+                  "the first month. MTD of a daily KPI: money adds up over the days (sum), rates, "
+                  "points, multiples and hours are averaged over the days filled.", "subtitle")
+    s.label(2, 0, ("Type each day's actual in the yellow cells (weekly and monthly KPIs: one "
+                   "value in ‘Month value’). " if inputs else
+                   "Read-only: the company's KPI definitions and targets; actuals come from the "
+                   "unit workbooks. ") +
+            "Attainment: actual ÷ target, or 2 − actual ÷ target when lower is better. Score: "
+            "0 at the floor, 10 at the target.", "subtitle")
+    bands = plan.status_bands
+    s.label(3, 0, "Status bands: shortfall beyond", "bold")
+    band_ref: dict[str, str] = {}
+    for i, key in enumerate(("yellow", "orange", "red")):
+        s.label(3, 2 + 2 * i, key, "bold")
+        s.given(3, 3 + 2 * i, getattr(bands, key), "ratio")
+        band_ref[key] = ref(3, 3 + 2 * i, absolute=True)
+    s.label(3, 8, "(orange: intervene, red: stop the loss)", "subtitle")
+    head = 5
+    for c, text in enumerate(HEADERS):
+        s.label(head, c, text, "header")
+    for day in range(1, n_days + 1):
+        weekday = WEEKDAYS[calendar.weekday(year, month, day)]
+        s.label(head, FIRST_DAY + day - 1, f"{day}\n{weekday}", "header")
+    last_day = FIRST_DAY + n_days - 1
+    first = head + 1
+    rows = list(range(first, first + len(kpis)))
+    actuals: dict[str, float | None] = {}
+    for r, k in zip(rows, kpis, strict=True):
+        rule = mtd_rule(k, plan.currency.code, plan.currency.symbol)
+        money = is_money(k, plan.currency.code, plan.currency.symbol)
+        style = "money" if money else "number"
+        for key, text in (("Code", k.code), ("KPI", k.name), ("Perspective", k.perspective.value),
+                          ("Unit", k.unit), ("Direction", k.direction.value),
+                          ("Frequency", k.frequency),
+                          ("Month-to-date", {"month": "month value", "sum": "sum of days",
+                                             "average": "average of days"}[rule])):
+            s.label(r, COL[key], text)
+        s.given(r, COL["Target"], k.target, style)
+        s.given(r, COL["Floor (plan)"], k.floor, style)
+        s.given(r, COL["Weight"], k.weight, "factor")
+        rule_in = InputRule("number", None if money else 0.0, title=k.code[:32],
+                            message=f"{k.name} ({k.unit or 'number'}), target {k.target:g}"
+                                    + (": money, may be negative." if money else "."))
+        input_style = "input_money" if money else "input_number"
+        if inputs and rule == "month":
+            s.input(r, COL["Month value"], None, rule_in, item=f"bsc:{k.code}",
+                    period=f"{year}-{month:02d}", style=input_style)
+        else:
+            s.given(r, COL["Month value"], None, "na")
+        for day in range(1, n_days + 1):
+            c = FIRST_DAY + day - 1
+            if inputs and rule != "month":
+                s.input(r, c, None, rule_in, item=f"bsc:{k.code}",
+                        period=f"{year}-{month:02d}-{day:02d}", style=input_style)
+            else:
+                s.given(r, c, None, "na")
+        # what was typed (nothing in a new block; a submission's values when rebuilt with them)
+        day_values = [s.filled(r, FIRST_DAY + i) for i in range(n_days)]
+        actual = month_actual(rule, day_values, s.filled(r, COL["Month value"]))
+        actuals[k.code] = actual
+        v = kpi_values(k, actual, bands)
+        t, fp, d = (ref(r, COL[x]) for x in ("Target", "Floor (plan)", "Direction"))
+        f = s.formula(r, COL["Floor used"], f'IF(ISNUMBER({fp}),{fp},IF({d}="lower",2*{t},0))',
+                      v["floor"], style)
+        days = f"{ref(r, FIRST_DAY)}:{ref(r, last_day)}"
+        month_cell = ref(r, COL["Month value"])
+        a = s.formula(r, COL["MTD actual"], _mtd_formula(rule, days, month_cell), blank(actual),
+                      style)
+        s.formula(r, COL["YTD actual"], f'IF(ISNUMBER({a}),{a},"")', blank(actual), style)
+        att = s.formula(r, COL["Attainment"],
+                        f'IF(ISNUMBER({a}),IF({t}=0,"",IF({d}="lower",2-{a}/{t},{a}/{t})),"")',
+                        v["attainment"], "ratio")
+        s.formula(r, COL["Status"], _status_formula(att, band_ref), v["status"], "status")
+        s.formula(r, COL["Score (0-10)"], _score_formula(a, t, f, d), v["score"], "score")
+    last = rows[-1] if rows else first
+    if rows:
+        add_status_colours(book, SHEET, ref(first, COL["Status"]), ref(last, COL["Status"]))
+        s.ws.conditional_format(first, COL["Score (0-10)"], last, COL["Score (0-10)"], {
+            "type": "data_bar", "bar_color": "#9BC2E6", "min_type": "num", "min_value": 0,
+            "max_type": "num", "max_value": 10})
+    _write_scores(book, ctx, kpis, actuals, rows, last + 2)
+    s.widths({0: 18, 1: 30, 2: 11, 3: 7, 4: 9, 5: 9, 6: 12, 7: 11, 8: 11, 9: 7, 10: 14,
+              11: 13, 12: 13, 13: 11, 14: 7, 15: 9, 16: 12,
+              **{c: 7 for c in range(FIRST_DAY, last_day + 1)}})
+    s.ws.set_row(head, 30)
+    s.ws.freeze_panes(head + 1, 2)
+    s.ws.set_landscape()
+    s.ws.fit_to_pages(1, 0)
+
+
+def _write_scores(book: Book, ctx: BuildContext, kpis: Sequence[Kpi],
+                  actuals: Mapping[str, float | None], rows: list[int], top: int) -> None:
+    """Perspective scores and the total: engine.bsc.bsc_scores over the scored KPIs."""
+    s = book.sheet(SHEET)
+    result = bsc_scores(kpis, actuals)
+    for c, text in enumerate(["Perspective", "KPIs", "Scored", "Weight scored", "Score (0-10)"]):
+        s.label(top, c, text, "header")
+    s.ws.set_row(top, 30)
+    if not rows:
+        s.label(top + 1, 0, "The plan has no KPIs.")
+        return
+
+    def col(name: str) -> str:
+        return f"{ref(rows[0], COL[name], True)}:{ref(rows[-1], COL[name], True)}"
+
+    p_rng, w_rng, s_rng = col("Perspective"), col("Weight"), col("Score (0-10)")
+    by_name = {str(row["perspective"]): row for row in result.perspectives.to_dict("records")}
+    r = top + 1
+    for p in Perspective:
+        if p.value not in by_name:
+            continue
+        row = by_name[p.value]
+        name = ref(r, 0)
+        mask = f"({p_rng}={name})*ISNUMBER({s_rng})"
+        s.label(r, 0, p.value)
+        s.formula(r, 1, f"COUNTIF({p_rng},{name})", int(row["kpis"]), "integer")
+        s.formula(r, 2, f"SUMPRODUCT({mask})", int(row["scored"]), "integer")
+        w = s.formula(r, 3, f"SUMPRODUCT({mask},{w_rng})", float(row["weight"]), "factor")
+        s.formula(r, 4, f'IFERROR(IF({w}=0,AVERAGEIFS({s_rng},{p_rng},{name}),'
+                        f'SUMPRODUCT({mask},{w_rng},{s_rng})/{w}),"")',
+                  blank(float(row["score"])), "score")
+        r += 1
+    s.label(r, 0, "Total", "bold")
+    mask = f"ISNUMBER({s_rng})*1"  # not --ISNUMBER (the formulas package gets it wrong)
+    s.formula(r, 1, f"COUNTA({col('Code')})", len(kpis), "integer")
+    s.formula(r, 2, f"COUNT({s_rng})", len(kpis) - len(result.unscored), "integer")
+    scored = [k for k in kpis if k.code not in result.unscored]
+    w = s.formula(r, 3, f"SUMPRODUCT({mask},{w_rng})", math.fsum(k.weight for k in scored),
+                  "factor")
+    s.formula(r, 4, f'IFERROR(IF({w}=0,AVERAGE({s_rng}),SUMPRODUCT({mask},{w_rng},{s_rng})/{w}),'
+                    f'"")', blank(result.total), "score")
+    s.label(r + 1, 0, "Perspective and total scores average the scored KPIs by weight; a KPI "
+                      "with no actual yet is left out, not counted as 0.", "subtitle")
