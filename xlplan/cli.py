@@ -39,7 +39,7 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-out = Console(highlight=False)
+console = Console(highlight=False, soft_wrap=True)  # never wrap a path mid-name
 
 PlanArg = Annotated[Path, typer.Argument(help="The plan file (YAML).", metavar="PLAN",
                                          show_default=False)]
@@ -88,7 +88,8 @@ def init(
     for name, target in targets.items():
         with resources.as_file(source / name) as src:
             shutil.copyfile(src, target)
-    out.print(f"wrote {targets[STARTER]} — edit it, then run: xlplan validate {targets[STARTER]}")
+    plan_file = targets[STARTER]
+    console.print(f"wrote {plan_file} — edit it, then run: xlplan validate {plan_file}")
 
 
 @app.command()
@@ -103,15 +104,15 @@ def validate(plan: PlanArg) -> None:
     b = bridge(p)
     su = p.currency.smallest_unit
     tree = OrgTree.from_units(p.units)
-    out.print(f"[green]ok[/green]: {p.id} — {p.name}")
-    out.print(f"  units {len(p.units)} (depth {max(tree.depth(c) for c in tree.units)}), "
+    console.print(f"[green]ok[/green]: {p.id} — {p.name}")
+    console.print(f"  units {len(p.units)} (depth {max(tree.depth(c) for c in tree.units)}), "
               f"products {len(p.products)}, channels {len(p.channels)}, "
               f"OKRs {len(p.okrs)}, KPIs {len(p.bsc.kpis)}, risks {len(p.risks)}")
-    out.print(f"  target {money(targets[tree.root], su):,} {p.currency.code}; increment "
+    console.print(f"  target {money(targets[tree.root], su):,} {p.currency.code}; increment "
               f"{money(b.increment, su):,}; levers cover {money(b.covered, su):,}; "
               f"uncovered gap {money(b.gap, su):,}")
     if prior is not None:
-        out.print(f"  prior-year actuals: {len(prior.frame)} rows from {prior.file}")
+        console.print(f"  prior-year actuals: {len(prior.frame)} rows from {prior.file}")
 
 
 @app.command()
@@ -176,7 +177,7 @@ def _print_table(table: pd.DataFrame, dims: list[str], currency: str, total: Dec
     for row in table.itertuples(index=False):
         values = list(row)
         view.add_row(*(str(v) for v in values[:-1]), f"{values[-1]:,.2f}")
-    out.print(view)
+    console.print(view)
 
 
 def _progress(total: int, what: str) -> tuple[Callable[[str], None], Callable[[], None]]:
@@ -229,10 +230,9 @@ def build(
         doc = {"master": str(master.path), "units": unit_paths}
         sys.stdout.write(json.dumps(doc, ensure_ascii=False, indent=2) + "\n")
         return
-    out_console = Console(highlight=False)
-    out_console.print(f"master: {master.path}")
+    console.print(f"master: {master.path}")
     for unit, path in unit_paths.items():
-        out_console.print(f"  {unit}: {path}")
+        console.print(f"  {unit}: {path}")
 
 
 @app.command("fill-sample")
@@ -258,8 +258,7 @@ def fill_sample_cmd(
         sys.stdout.write(json.dumps(filled.to_json(), ensure_ascii=False, indent=2) + "\n")
     else:
         totals = ", ".join(f"{k} {v:,.2f}" for k, v in filled.totals.items())
-        out_console = Console(highlight=False)
-        out_console.print(f"{filled.unit}: filled {filled.cells} input cells → {out} ({totals})")
+        console.print(f"{filled.unit}: filled {filled.cells} input cells → {out} ({totals})")
 
 
 @app.command()
@@ -300,8 +299,8 @@ def demo(
         view.add_row(f.unit, f"{target:,.2f}", f"{committed:,.2f}", f"{committed - target:,.2f}",
                      str(f.workbook))
     out.mkdir(parents=True, exist_ok=True)
-    Console(highlight=False).print(view)
-    Console(highlight=False).print(f"master: {built[0].path}\nunit workbooks: "
+    console.print(view)
+    console.print(f"master: {built[0].path}\nunit workbooks: "
                                    f"{out / 'build' / 'units'}\nsample submissions: {inbox}")
 
 

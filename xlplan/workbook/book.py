@@ -53,7 +53,9 @@ def normalise(content: Value) -> Value:
     if isinstance(content, bool):
         return content
     if isinstance(content, int | float):
-        return float(content)
+        # 15 significant digits: what Excel keeps, and the same number whether it comes
+        # from the builder (4095686.2600000002) or back from the file (4095686.26)
+        return format(float(content), ".15g")
     return content
 
 
@@ -112,10 +114,9 @@ class Sheet:
                 style: str = "money") -> str:
         """A native formula with the engine's value cached; returns its A1 reference."""
         text = formula if formula.startswith("=") else f"={formula}"
-        cached = expected
-        if isinstance(expected, float) and expected != expected:  # NaN → blank result
-            cached = ""
-        self.ws.write_formula(row, col, text, self.book.styles[style], cached)
+        if isinstance(expected, float) and expected != expected:  # NaN: the cell shows ""
+            expected = ""
+        self.ws.write_formula(row, col, text, self.book.styles[style], expected)
         self._record(row, col, "formula", text, expected)
         return ref(row, col)
 
