@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from xlplan.workbook.book import Book
 from xlplan.workbook.context import BuildContext
+from xlplan.workbook.layout import fit_row
 from xlplan.workbook.scope import Scope
 
 SHEET = "Guide"
+TEXT_WIDTH = 100
 
 
 def write_guide(book: Book, ctx: BuildContext, scope: Scope) -> None:
@@ -39,9 +41,12 @@ def write_guide(book: Book, ctx: BuildContext, scope: Scope) -> None:
                      "the Rounding sheet shows how."),
     ]
     s.label(0, 0, title, "title")
+    s.ws.set_landscape()
+    s.ws.fit_to_pages(1, 0)
     s.label(2, 0, "Input cell:", "bold")
     s.label(2, 1, "like this", "legend")
     for i, (key, text) in enumerate(lines, start=4):
         s.label(i, 0, key, "bold")
         s.label(i, 1, text, "wrap")
-    s.widths({0: 18, 1: 100})
+        fit_row(s, i, [(text, TEXT_WIDTH)])  # wrapped text does not grow a row by itself
+    s.widths({0: 18, 1: TEXT_WIDTH})
