@@ -124,7 +124,9 @@ def write_increment(book: Book, ctx: BuildContext, scope: Scope) -> None:
     scope.refs["increment"] = refs
 
     _waterfall(book, s, head, target_row)
-    s.widths({0: 44, 1: 20, 2: 8, 3: 14, 4: 18, 5: 11, 6: 18, 7: 24, 8: 16, 9: 16, 10: 60})
+    # the Step column fits the longest lever name (up to a point), so no name is cut off
+    step_width = min(70, max([44] + [len(lever.label) + 2 for lever in b.levers]))
+    s.widths({0: step_width, 1: 20, 2: 8, 3: 14, 4: 18, 5: 11, 6: 18, 7: 24, 8: 16, 9: 16, 10: 60})
     s.ws.freeze_panes(head + 1, 1)
     s.ws.set_landscape()
     s.ws.fit_to_pages(1, 0)
@@ -224,8 +226,11 @@ def _waterfall(book: Book, s: Sheet, head: int, target_row: int) -> None:
         "points": [{"fill": {"color": c}, "border": {"color": c}} for c in colours],
         "gap": 40,
         "data_labels": {"value": True, "num_format": "#,##0", "position": "inside_end",
+                        # white on the dark baseline and target bars, black elsewhere
                         "custom": [{"value": f"={quote_sheet(SHEET)}"
-                                             f"{ref(first + i, COL['Amount'], absolute=True)}"}
+                                             f"{ref(first + i, COL['Amount'], absolute=True)}",
+                                    **({"font": {"color": "white", "bold": True}}
+                                       if i in (0, n - 1) else {})}
                                    for i in range(n)]},
     })
     chart.set_title({"name": "Bridge from baseline to target",
@@ -234,5 +239,5 @@ def _waterfall(book: Book, s: Sheet, head: int, target_row: int) -> None:
     chart.set_y_axis({"num_format": "#,##0", "major_gridlines": {
         "visible": True, "line": {"color": "#D9D9D9"}}})
     chart.set_x_axis({"num_font": {"size": 8}})
-    chart.set_size({"width": 1000, "height": 420})
+    chart.set_size({"width": 1400, "height": 460})
     s.ws.insert_chart(target_row + 3, 0, chart)

@@ -8,6 +8,7 @@ from xlplan.workbook.bsc import write_bsc
 from xlplan.workbook.budget import write_budget
 from xlplan.workbook.commitments import write_commitments, write_people
 from xlplan.workbook.context import BuildContext
+from xlplan.workbook.dashboard import write_dashboard
 from xlplan.workbook.guide import write_guide
 from xlplan.workbook.increment import write_increment
 from xlplan.workbook.okr import write_okr
@@ -33,7 +34,7 @@ MASTER: list[tuple[str, SheetWriter]] = [
     ("Guide", write_guide), ("Targets", targets), ("Review", write_review),
     ("Increment", write_increment),
     ("OKR", write_okr), ("BSC", write_bsc), ("Budget", write_budget),
-    ("Actions", write_actions), ("Risks", write_risks),
+    ("Actions", write_actions), ("Risks", write_risks), ("Dashboard", write_dashboard),
     (ROUNDING, _nothing),
 ]
 UNIT: list[tuple[str, SheetWriter]] = [

@@ -15,6 +15,7 @@ INPUT_FILL = "#FFF2CC"
 INPUT_FONT = "#1F4E79"
 HEADER_FILL = "#1F4E79"
 MONEY = "#,##0.00"
+WHOLE = "#,##0"  # money in whole currency units (the Dashboard)
 RATIO = "0.0%"
 GAP_FILL = "#FCE4D6"
 GAP_FONT = "#C00000"
@@ -56,6 +57,17 @@ BASE: dict[str, dict[str, Any]] = {
     "date_top": {"num_format": "yyyy-mm-dd", "valign": "top"},
     "status_top": {"align": "center", "bold": True, "valign": "top"},
     "date_calc": {"num_format": "yyyy-mm-dd", "font_color": "#7F7F7F", "font_size": 8},
+    # the Dashboard: whole currency units, section headings, headline figures, check marks
+    "money0": {"num_format": WHOLE},
+    "money0_bold": {"num_format": WHOLE, "bold": True, "top": 1},
+    "headline": {"num_format": WHOLE, "bold": True, "font_size": 12},
+    "headline_ratio": {"num_format": RATIO, "bold": True, "font_size": 12},
+    "headline_gap": {"num_format": WHOLE, "bold": True, "font_size": 12, "bg_color": GAP_FILL,
+                     "font_color": GAP_FONT},
+    "section": {"bold": True, "font_size": 12, "font_color": HEADER_FILL, "bottom": 2,
+                "bottom_color": HEADER_FILL},
+    "check": {"align": "center", "bold": True, "font_color": "#00B050"},
+    "note": {"italic": True, "font_color": "#595959", "font_size": 9, "indent": 1},
 }
 
 
