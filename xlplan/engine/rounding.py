@@ -41,7 +41,10 @@ def excel_round_array(values: np.ndarray, digits: int) -> np.ndarray:
 def snap15(values: np.ndarray) -> np.ndarray:
     """Values rounded to 15 significant digits, the precision spreadsheets show and use."""
     nonzero = values != 0
-    magnitude = np.floor(np.log10(np.where(nonzero, np.abs(values), 1.0)))
+    size = np.where(nonzero, np.abs(values), 1.0)
+    magnitude = np.floor(np.log10(size))
+    # log10 rounds: log10(999999999999998) is 15.0 in floating point, one digit too many
+    magnitude = np.where(10.0 ** magnitude > size, magnitude - 1, magnitude)
     snap = 10.0 ** np.clip(14 - magnitude, -300, 300)
     return np.where(nonzero, np.round(values * snap) / snap, 0.0)
 
@@ -51,8 +54,11 @@ def sheet_int(values: np.ndarray) -> np.ndarray:
 
     14896867.999999998 is 14896868 to a spreadsheet (it shows, and floors, 15
     digits), where ``math.floor`` says 14896867.
+    Above 10**15 a value has no digits after the point within those 15, and snapping
+    would move it by whole units: there it is a plain floor (spreadsheets cannot hold
+    such amounts exactly anyway; 10**15 cents is ten trillion).
     """
-    return np.floor(snap15(values))
+    return np.where(np.abs(values) < 1e15, np.floor(snap15(values)), np.floor(values))
 
 
 def to_minor(amount: float | int | str | Decimal, smallest_unit: Decimal) -> int:

@@ -190,14 +190,24 @@ class Book:
         """Cells with locked content (blank given cells carry nothing and are left out)."""
         return [c for c in self.cells if c.kind != "input" and c.content not in (None, "")]
 
-    def fingerprint(self, sheet: str | None = None) -> str:
-        """SHA-256 over every locked cell (labels, given numbers, formulas) of the book."""
-        return digest_lines(c.fingerprint_line() for c in self.locked_cells()
-                            if sheet is None or c.sheet == sheet)
+    def fingerprints(self) -> tuple[str, dict[str, str]]:
+        """SHA-256 over every locked cell (labels, given numbers, formulas): of the whole
+        book, and of each sheet (so a finding can name the sheet). One pass over the cells."""
+        by_sheet: dict[str, list[str]] = {name: [] for name in self.sheets}
+        for cell in self.locked_cells():
+            by_sheet.setdefault(cell.sheet, []).append(cell.fingerprint_line())
+        every = [line for lines in by_sheet.values() for line in lines]
+        return digest_lines(every), {name: digest_lines(lines) for name, lines in
+                                     by_sheet.items()}
 
     def expected_values(self) -> dict[tuple[str, str], Any]:
         """(sheet, cell) → the engine's value, for every formula cell."""
         return {(c.sheet, c.ref): c.expected for c in self.cells if c.kind == "formula"}
 
     def close(self) -> None:
+        """Write the file, then let XlsxWriter's in-memory copy go (it costs ~300 bytes a cell;
+        the record of cells is what callers keep)."""
         self.wb.close()
+        del self.wb, self.styles
+        for sheet in self.sheets.values():
+            del sheet.ws

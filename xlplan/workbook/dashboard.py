@@ -106,6 +106,9 @@ def _defined(book: Book, name: str) -> str | None:
     return None
 
 
+MAX_STACKED = 12  # regions stacked in the monthly chart; above this, the company total
+
+
 @dataclass
 class _Layout:
     """Rows of the region tables: where each block's regions and company total are."""
@@ -452,15 +455,17 @@ class _Dashboard:
         first, last = target.first, target.last
         months = [sum(v[m] for v in self.months.values()) for m in range(MONTHS)]
         month_fmt = axis_format(ctx.money(max(months, default=0)))
-        # target by month, stacked by region
+        # target by month, stacked by region (few regions) or the company total (many: a chart
+        # holds at most 255 series, and 30 stacked colours are unreadable anyway)
         chart = wb.add_chart({"type": "column", "subtype": "stacked"})
         assert chart is not None
-        for r in target.rows.values():
+        stacked = len(target.rows) <= MAX_STACKED
+        for r in (target.rows.values() if stacked else [target.total]):
             chart.add_series({"name": [SHEET, r, 0],
                               "categories": [SHEET, target.head, 1, target.head, MONTHS],
                               "values": [SHEET, r, 1, r, MONTHS], "gap": 40})
-        chart.set_title({"name": "Target by month, stacked by region",
-                         "name_font": {"size": 11, "bold": True}})
+        title = "Target by month, stacked by region" if stacked else "Target by month"
+        chart.set_title({"name": title, "name_font": {"size": 11, "bold": True}})
         chart.set_y_axis({"num_format": month_fmt, "num_font": {"size": 8},
                           "major_gridlines": {"visible": True, "line": {"color": "#D9D9D9"}}})
         chart.set_x_axis({"num_font": {"size": 8, "rotation": -45}})

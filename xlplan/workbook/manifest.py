@@ -70,13 +70,13 @@ def join_chunks(pairs: list[tuple[str, str]]) -> dict[str, str]:
 
 def write_manifest(book: Book, ctx: BuildContext, unit: str) -> Manifest:
     """Write the manifest (last, so the fingerprint covers every other sheet)."""
-    sheets = [n for n in book.sheets if n != SHEET]
+    total, by_sheet = book.fingerprints()
     manifest = Manifest(
         plan_id=ctx.plan.id, plan_name=ctx.plan.name, spec_hash=ctx.loaded.spec_hash,
         plan_path=str(ctx.loaded.path or ""),
         unit=unit, template_version=TEMPLATE_VERSION,
-        built_at=ctx.built_at.isoformat(timespec="seconds"), fingerprint=book.fingerprint(),
-        sheets={n: book.fingerprint(n) for n in sheets},
+        built_at=ctx.built_at.isoformat(timespec="seconds"), fingerprint=total,
+        sheets={n: h for n, h in by_sheet.items() if n != SHEET},
         inputs=[{"sheet": c.sheet, "cell": c.cell, "item": c.item, "period": c.period,
                  "rule": c.rule.to_json()} for c in book.inputs],
     )

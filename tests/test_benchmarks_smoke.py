@@ -1,0 +1,27 @@
+"""The build benchmark still runs: ``benchmarks/build.py --quick`` (N=3, one round)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def test_build_benchmark_quick(tmp_path: Path) -> None:
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    proc = subprocess.run(
+        [sys.executable, str(REPO / "benchmarks" / "build.py"), "--quick", "--out", str(tmp_path)],
+        cwd=REPO, env=env, capture_output=True, text=True, timeout=600,
+    )
+    assert proc.returncode == 0, proc.stderr
+    out = proc.stdout
+    for column in ("xlplan/raw", "openpyxl/xlplan", "raw XlsxWriter s", "peak RSS MB"):
+        assert column in out, out
+    row = next(line for line in out.splitlines() if line.startswith("| 3 |"))
+    assert row.count("|") == 13  # N and 11 figures
+    assert (tmp_path / "plan-3.yaml").is_file()
+    for writer in ("xlplan", "raw", "openpyxl"):
+        assert len(list((tmp_path / writer / "units").glob("*.xlsx"))) == 3
