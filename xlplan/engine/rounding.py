@@ -54,11 +54,15 @@ def sheet_int(values: np.ndarray) -> np.ndarray:
 
     14896867.999999998 is 14896868 to a spreadsheet (it shows, and floors, 15
     digits), where ``math.floor`` says 14896867.
-    Above 10**15 a value has no digits after the point within those 15, and snapping
-    would move it by whole units: there it is a plain floor (spreadsheets cannot hold
-    such amounts exactly anyway; 10**15 cents is ten trillion).
+    Snapping is for float noise in the decimals, so it applies only where at least three
+    decimals remain within those 15 digits (below 10**12: ten billion in cents). Above,
+    snapping would move a value by whole units; there it is a plain floor, and a
+    spreadsheet's helper cells may differ by a unit where the final amounts do not.
     """
-    return np.where(np.abs(values) < 1e15, np.floor(snap15(values)), np.floor(values))
+    return np.where(np.abs(values) < SNAP_LIMIT, np.floor(snap15(values)), np.floor(values))
+
+
+SNAP_LIMIT = 1e12
 
 
 def to_minor(amount: float | int | str | Decimal, smallest_unit: Decimal) -> int:
