@@ -9,6 +9,9 @@ from pathlib import Path
 import pytest
 
 from xlplan.spec import LoadedPlan, load_plan
+from xlplan.spec.prior_year import read_prior_year
+from xlplan.workbook.build import Built, build_all
+from xlplan.workbook.context import BuildContext
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATES = ROOT / "workbook_templates"
@@ -36,3 +39,16 @@ def small() -> LoadedPlan:
 @pytest.fixture(scope="session")
 def example() -> LoadedPlan:
     return load_plan(EXAMPLE)
+
+
+@pytest.fixture(scope="module")
+def ctx() -> BuildContext:
+    """The small plan ready to build (with its prior-year actuals)."""
+    loaded = load_plan(SMALL)
+    return BuildContext(loaded, read_prior_year(loaded))
+
+
+@pytest.fixture(scope="module")
+def built(ctx: BuildContext, tmp_path_factory: pytest.TempPathFactory) -> list[Built]:
+    """The small plan's master and unit workbooks, freshly built (tests copy before editing)."""
+    return build_all(ctx, tmp_path_factory.mktemp("small-books"))

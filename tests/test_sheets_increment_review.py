@@ -20,23 +20,12 @@ from conftest import SMALL
 from openpyxl.worksheet.worksheet import Worksheet
 
 from xlplan.spec import load_plan
-from xlplan.spec.prior_year import read_prior_year
 from xlplan.workbook.actions import END_BEFORE_START
-from xlplan.workbook.build import Built, build_all, build_master, build_unit
+from xlplan.workbook.build import Built, build_master, build_unit
 from xlplan.workbook.context import BuildContext
 
 GAP_LABEL = "Uncovered gap (增量缺口)"
 
-
-@pytest.fixture(scope="module")
-def ctx() -> BuildContext:
-    loaded = load_plan(SMALL)
-    return BuildContext(loaded, read_prior_year(loaded))
-
-
-@pytest.fixture(scope="module")
-def built(ctx: BuildContext, tmp_path_factory: pytest.TempPathFactory) -> list[Built]:
-    return build_all(ctx, tmp_path_factory.mktemp("small"))
 
 
 @pytest.fixture(scope="module")

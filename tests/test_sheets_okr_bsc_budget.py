@@ -15,7 +15,7 @@ from typing import Any
 
 import openpyxl
 import pytest
-from conftest import SMALL, require_tool
+from conftest import require_tool
 from openpyxl.utils import get_column_letter
 from openpyxl.utils.cell import coordinate_from_string
 
@@ -23,28 +23,16 @@ from xlplan.engine.bsc import bsc_scores
 from xlplan.engine.budget import POOL_NAMES, budget_check, request_lines, reserve_decision
 from xlplan.engine.okr import kr_progress, weighted_mean
 from xlplan.engine.rounding import to_minor
-from xlplan.spec import load_plan
-from xlplan.spec.prior_year import read_prior_year
 from xlplan.workbook import bsc as bsc_sheet
 from xlplan.workbook import okr as okr_sheet
 from xlplan.workbook.budget import allocation
-from xlplan.workbook.build import Built, build_all, build_unit
+from xlplan.workbook.build import Built, build_unit
 from xlplan.workbook.context import BuildContext
 from xlplan.workbook.verify import compare
 
 ERRORS = {"#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#N/A", "#NUM!", "#NULL!", "Err:502",
           "Err:504", "Err:508"}
 
-
-@pytest.fixture(scope="module")
-def ctx() -> BuildContext:
-    loaded = load_plan(SMALL)
-    return BuildContext(loaded, read_prior_year(loaded))
-
-
-@pytest.fixture(scope="module")
-def built(ctx: BuildContext, tmp_path_factory: pytest.TempPathFactory) -> list[Built]:
-    return build_all(ctx, tmp_path_factory.mktemp("books"))
 
 
 def _unit(built: list[Built], code: str) -> Built:
