@@ -79,7 +79,6 @@ def write_master_targets(book: Book, splitter: Splitter, ctx: BuildContext) -> d
         order.extend(tree.children[code])
     row_of = {code: head + 1 + i for i, code in enumerate(order)}
     target_ref: dict[str, str] = {}
-    root_row = row_of[tree.root]
     for code in order:
         r, unit = row_of[code], tree.units[code]
         for key, value in (("Code", unit.code), ("Name", unit.name), ("Parent", unit.parent or ""),
@@ -155,7 +154,6 @@ def write_master_targets(book: Book, splitter: Splitter, ctx: BuildContext) -> d
     sheet.widths({0: 12, 1: 22, 2: 10, 3: 10, 4: 14, col["Target"]: 18, col["Notes"]: 40})
     sheet.ws.freeze_panes(head + 1, 2)
     sheet.ws.autofilter(head, 0, head + len(order), len(headers) - 1)
-    del root_row
     return target_ref
 
 
