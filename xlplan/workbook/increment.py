@@ -154,15 +154,17 @@ def _bridge_rows(s: Sheet, ctx: BuildContext, b: Bridge, head: int,
                   ctx.money(min(before, after)), style)
         s.formula(r, bar, f"ABS({ref(r, a)})", ctx.money(abs(after - before)), style)
 
-    # baseline
-    r = head + 1
-    s.label(r, 0, "Baseline", "bold")
-    s.label(r, 1, "baseline")
-    s.given(r, a, ctx.given_money(b.baseline), "money_bold")
-    s.formula(r, rt, ref(r, a), ctx.money(b.baseline), "money")
-    s.label(r, COL["Chart label"], "Baseline")
-    s.given(r, base, 0, "money")
-    s.formula(r, bar, ref(r, rt), ctx.money(b.baseline), "money")
+    def level(r: int, name: str, amount: int) -> None:
+        """A full-height bar (baseline or target): the level itself, standing on zero."""
+        s.label(r, 0, name, "bold")
+        s.label(r, 1, name.lower())
+        s.given(r, a, ctx.given_money(amount), "money_bold")
+        s.formula(r, rt, ref(r, a), ctx.money(amount), "money")
+        s.label(r, COL["Chart label"], name)
+        s.given(r, base, 0, "money")
+        s.formula(r, bar, ref(r, rt), ctx.money(amount), "money")
+
+    level(head + 1, "Baseline", b.baseline)
     levels.append(b.baseline)
     # levers
     for i, (lever, spec) in enumerate(zip(b.levers, ctx.plan.levers, strict=True)):
@@ -192,17 +194,9 @@ def _bridge_rows(s: Sheet, ctx: BuildContext, b: Bridge, head: int,
             "Nothing is left uncovered.")
     s.label(r, COL["Note"], note, "gap_label")
     levels.append(levels[-1] + b.gap)
-    # target
-    r = target_row
-    s.label(r, 0, "Target", "bold")
-    s.label(r, 1, "target")
-    s.given(r, a, ctx.given_money(b.target), "money_bold")
-    s.formula(r, rt, ref(r, a), ctx.money(b.target), "money")
-    s.label(r, COL["Chart label"], "Target")
-    s.given(r, base, 0, "money")
-    s.formula(r, bar, ref(r, rt), ctx.money(b.target), "money")
-    s.label(r + 1, 0, "The running total after the gap equals the target: baseline + levers "
-                      "+ gap = target, to the cent.", "subtitle")
+    level(target_row, "Target", b.target)
+    s.label(target_row + 1, 0, "The running total after the gap equals the target: "
+                               "baseline + levers + gap = target, to the cent.", "subtitle")
 
 
 def _waterfall(book: Book, s: Sheet, head: int, target_row: int) -> None:
