@@ -22,6 +22,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from xlplan import commands
 from xlplan.engine.allocate import AllocationError
 from xlplan.engine.decompose import decompose
 from xlplan.engine.increment import bridge
@@ -307,6 +308,10 @@ def demo(
 def main() -> None:
     """Console-script entry point."""
     app()
+
+
+# Commands defined in their own modules (consolidate, addin, tracking) register on ``app``.
+commands.load()
 
 
 if __name__ == "__main__":

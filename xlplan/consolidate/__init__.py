@@ -1,0 +1,1 @@
+"""Consolidation: read submitted unit workbooks safely, check them, merge them, keep history."""

@@ -1,0 +1,1 @@
+"""Tracking through the year: actuals, variance against phased targets, warnings, board."""
