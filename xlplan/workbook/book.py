@@ -158,24 +158,51 @@ class Sheet:
                                              "select_unlocked_cells": True})
 
 
+class _Nothing:
+    """Stands in for XlsxWriter objects in a dry run: every call is accepted and ignored."""
+
+    def __getattr__(self, name: str) -> _Nothing:
+        return self
+
+    def __call__(self, *args: Any, **kwargs: Any) -> _Nothing:
+        return self
+
+    def __getitem__(self, key: Any) -> _Nothing:
+        return self
+
+    def __iter__(self) -> Any:
+        return iter(())
+
+
 @dataclass
 class Book:
-    """An XlsxWriter workbook plus the record of its cells; see the module docstring."""
+    """An XlsxWriter workbook plus the record of its cells; see the module docstring.
 
-    path: Path
+    With ``path=None`` the book is a dry run: the writers run and every cell is
+    recorded, but no file is written. Consolidation uses this to predict a
+    submission's every locked cell and formula value from its inputs, at a
+    fraction of the cost of writing the file.
+    """
+
+    path: Path | None
     password: str = ""
     fill: dict[tuple[str, str], Value] = field(default_factory=dict)  # (sheet, A1) → input
     cells: list[Cell] = field(default_factory=list)
     inputs: list[InputCell] = field(default_factory=list)
 
     def __post_init__(self) -> None:
+        if self.path is None:
+            self.wb: Any = _Nothing()
+            self.styles: Any = _Nothing()
+            self.sheets: dict[str, Sheet] = {}
+            return
         self.wb = xlsxwriter.Workbook(str(self.path), {
             "strings_to_numbers": False, "strings_to_formulas": False, "strings_to_urls": False,
         })
         self.wb.set_calc_mode("auto")
         self.wb.set_size(1400, 900)
         self.styles = Styles(self.wb)
-        self.sheets: dict[str, Sheet] = {}
+        self.sheets = {}
 
     def sheet(self, name: str) -> Sheet:
         if name not in self.sheets:

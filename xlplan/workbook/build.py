@@ -40,6 +40,21 @@ def unit_sheets() -> list[tuple[str, SheetWriter]]:
     return sheets.UNIT
 
 
+def _run_writers(book: Book, ctx: BuildContext, unit: str | None,
+                 writers: list[tuple[str, SheetWriter]]) -> Manifest:
+    """Every sheet, then the manifest (last, so its fingerprint covers the others)."""
+    for name, _ in writers:  # fix the tab order first
+        book.sheet(name)
+    scope = Scope(unit, Splitter(book))
+    for _, writer in writers:
+        writer(book, ctx, scope)
+    for sheet in book.sheets.values():
+        sheet.protect()
+    manifest = write_manifest(book, ctx, unit or "")
+    book.wb.worksheets()[0].activate()
+    return manifest
+
+
 def _write(path: Path, ctx: BuildContext, unit: str | None,
            writers: list[tuple[str, SheetWriter]],
            fill: dict[tuple[str, str], Value] | None = None) -> Built:
@@ -49,15 +64,7 @@ def _write(path: Path, ctx: BuildContext, unit: str | None,
     os.close(fd)
     try:
         book = Book(Path(tmp), password=ctx.plan.workbooks.protect_password, fill=fill or {})
-        for name, _ in writers:  # fix the tab order first
-            book.sheet(name)
-        scope = Scope(unit, Splitter(book))
-        for _, writer in writers:
-            writer(book, ctx, scope)
-        for sheet in book.sheets.values():
-            sheet.protect()
-        manifest = write_manifest(book, ctx, unit or "")
-        book.wb.worksheets()[0].activate()
+        manifest = _run_writers(book, ctx, unit, writers)
         book.close()
         os.replace(tmp, path)
     except BaseException:
@@ -65,6 +72,14 @@ def _write(path: Path, ctx: BuildContext, unit: str | None,
         raise
     book.path = path
     return Built(path, unit, manifest, book)
+
+
+def predict_unit(ctx: BuildContext, unit: str,
+                 fill: dict[tuple[str, str], Value]) -> tuple[Book, Manifest]:
+    """What a unit's workbook holds when its inputs are ``fill``, without writing it:
+    every locked cell, every formula's value and the manifest (a dry run of the build)."""
+    book = Book(None, password=ctx.plan.workbooks.protect_password, fill=fill)
+    return book, _run_writers(book, ctx, unit, unit_sheets())
 
 
 def master_path(out_dir: Path, ctx: BuildContext) -> Path:

@@ -1,0 +1,174 @@
+"""``xlplan consolidate``, ``xlplan status`` and ``xlplan diff``."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from xlplan.cli import PlanArg, _progress, app, console, fail
+from xlplan.consolidate import store
+from xlplan.consolidate.run import Outcome, OutputError, consolidate, tracker_frame
+from xlplan.spec import PlanError, load_plan
+from xlplan.spec.prior_year import DataFileError
+
+DbOption = Annotated[Path | None, typer.Option(
+    "--db", help="The history database (DuckDB). consolidate: default DIR/xlplan.duckdb.",
+    show_default=False)]
+STATUS_STYLE = {"accepted": "green", "warnings": "yellow", "rejected": "red",
+                "missing": "bright_black", "superseded": "bright_black"}
+
+
+@app.command("consolidate")
+def consolidate_cmd(
+    plan: PlanArg,
+    inbox: Annotated[Path, typer.Argument(help="Folder of submitted workbooks (any names).",
+                                          metavar="INBOX", show_default=False)],
+    out: Annotated[Path, typer.Option("-o", "--out", help="Output folder.")] = Path("out"),
+    db: DbOption = None,
+    workers: Annotated[int | None, typer.Option(
+        help="Reader processes (default: one per core).", min=1)] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the outcome as JSON.")] = False,
+) -> None:
+    """Read the submitted workbooks, check them, merge them, keep history, report.
+
+    Every file gets a decision (accepted, accepted with warnings, rejected,
+    superseded) with reasons naming sheet and cell. Rejections are results:
+    the exit code is 0 whenever the run completed, 1 when it could not run
+    (bad plan, missing inbox, unwritable output, database busy).
+    """
+    bar: dict[str, Any] = {}
+
+    def started(count: int) -> None:
+        bar["step"], bar["stop"] = _progress(count, "reading")
+
+    def step(name: str) -> None:
+        bar["step"](name)
+
+    try:
+        outcome = consolidate(plan, inbox, out, db, workers, progress=step, started=started)
+    except (PlanError, DataFileError) as exc:
+        raise fail(str(exc)) from None
+    except (OutputError, store.DatabaseBusy, store.DatabaseError, FileNotFoundError) as exc:
+        raise fail(str(exc)) from None
+    except OSError as exc:
+        raise fail(f"cannot write to {out}: {exc.strerror or exc}") from None
+    finally:
+        if "stop" in bar:
+            bar["stop"]()
+    if as_json:
+        sys.stdout.write(json.dumps(outcome.to_json(), ensure_ascii=False, indent=2) + "\n")
+        return
+    print_outcome(outcome)
+
+
+def print_outcome(outcome: Outcome) -> None:
+    """The tracker, then each file that has findings, then where the report is."""
+    _print_tracker(outcome.tracker, f"Submissions for {outcome.plan_id}")
+    new = sum(f.new for f in outcome.files)
+    console.print(f"{len(outcome.files)} files in the inbox ({new} new, "
+                  f"{len(outcome.files) - new} seen before)")
+    for f in outcome.files:
+        if f.findings and f.new:
+            style = STATUS_STYLE.get(f.status, "")
+            console.print(f"[{style}]{f.status}[/]: {f.path}")
+            for n in f.findings[:6]:
+                where = f"{n['sheet']}!{n['cell']}" if n["cell"] else n["sheet"]
+                console.print(f"  {n['level']}: {where + ': ' if where else ''}{n['message']}")
+            if len(f.findings) > 6:
+                console.print(f"  … {len(f.findings) - 6} more (see the Files sheet)")
+    console.print(f"report: {outcome.output}\ndatabase: {outcome.database}")
+
+
+def _print_tracker(tracker: Any, title: str) -> None:
+    view = Table(title=title, title_justify="left")
+    for col in ("unit", "name", "status", "file", "modified", "reasons"):
+        view.add_column(col, overflow="fold", max_width=60 if col == "reasons" else None)
+    for row in tracker.itertuples():
+        style = STATUS_STYLE.get(row.status, "")
+        view.add_row(row.unit, row.name, f"[{style}]{row.status}[/]", row.file,
+                     str(row.modified)[:19], row.reasons)
+    console.print(view)
+
+
+def default_db() -> Path:
+    """``--db`` when not given: $XLPLAN_DB, else xlplan.duckdb in the current folder."""
+    return Path(os.environ.get("XLPLAN_DB") or "xlplan.duckdb")
+
+
+@app.command("status")
+def status_cmd(
+    plan: PlanArg,
+    db: DbOption = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the tracker as JSON.")] = False,
+) -> None:
+    """Print the submission tracker from the history database (without reading files).
+
+    ``--db`` defaults to $XLPLAN_DB, else ./xlplan.duckdb (consolidate writes
+    DIR/xlplan.duckdb: pass that)."""
+    try:
+        loaded = load_plan(plan)
+    except PlanError as exc:
+        raise fail(str(exc)) from None
+    path = db or default_db()
+    if not path.is_file():
+        raise fail(f"{path}: no history database here; pass --db DIR/xlplan.duckdb "
+                   "(xlplan consolidate writes one into its output folder)")
+    from xlplan.spec.prior_year import read_prior_year
+    from xlplan.workbook.context import BuildContext
+
+    ctx = BuildContext(loaded, read_prior_year(loaded))
+    try:
+        con = store.connect(path, read_only=True)
+    except (store.DatabaseBusy, store.DatabaseError) as exc:
+        raise fail(str(exc)) from None
+    try:
+        subs = store.submissions(con, ctx.plan.id, loaded.spec_hash)
+        notes = store.findings(con, ctx.plan.id, loaded.spec_hash)
+    finally:
+        con.close()
+    tracker = tracker_frame(ctx, subs, notes)
+    if as_json:
+        doc = {"plan": ctx.plan.id, "units": tracker.to_dict(orient="records")}
+        sys.stdout.write(json.dumps(doc, ensure_ascii=False, indent=2, default=str) + "\n")
+        return
+    if subs.empty:
+        console.print(f"nothing consolidated yet for {ctx.plan.id} (this plan version) in "
+                      f"{path}")
+    _print_tracker(tracker, f"Submissions for {ctx.plan.id} ({path})")
+
+
+@app.command("diff")
+def diff_cmd(
+    old: Annotated[Path, typer.Argument(help="The earlier submission.", metavar="OLD.xlsx",
+                                        show_default=False)],
+    new: Annotated[Path, typer.Argument(help="The later submission.", metavar="NEW.xlsx",
+                                        show_default=False)],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the changes as JSON.")] = False,
+) -> None:
+    """List the input cells that changed between two submissions of one unit."""
+    from xlplan.consolidate.diff import DiffError, diff_inputs
+
+    try:
+        changes = diff_inputs(old, new)
+    except DiffError as exc:
+        raise fail(str(exc)) from None
+    if as_json:
+        sys.stdout.write(json.dumps([c.to_json() for c in changes], ensure_ascii=False,
+                                    indent=2, default=str) + "\n")
+        return
+    if not changes:
+        console.print("no input changed")
+        return
+    view = Table(title=f"{len(changes)} input cells changed", title_justify="left")
+    for col in ("cell", "item", "period", "before", "after"):
+        view.add_column(col, overflow="fold")
+    for c in changes:
+        view.add_row(f"{c.sheet}!{c.cell}", c.item, c.period, c.show(c.before),
+                     c.show(c.after))
+    console.print(view)

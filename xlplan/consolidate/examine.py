@@ -1,0 +1,394 @@
+"""Examine one submitted file: what it is, whose it is, whether it is intact, what it says.
+
+The manifest says which plan and unit a workbook claims to be; everything else
+is checked against a dry run of the build for that unit with the submission's
+own inputs (:func:`xlplan.workbook.build.predict_unit`), not against what the
+manifest claims, so an edited manifest cannot vouch for an edited sheet:
+
+- every locked cell (label, given number, formula) must be what the template
+  has, at the same address (a changed label, a number over a formula, an
+  inserted row, a renamed sheet all show here, each with its sheet and cell);
+- every input must pass its rule (the one the workbook's validation used);
+- every formula's cached value must be what the engine computes from the
+  inputs (a difference means manual calculation or a stale file).
+
+Runs in a reader process (see :mod:`xlplan.consolidate.workers`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from xlplan import TEMPLATE_VERSION
+from xlplan.consolidate.package import Limits, Package, Refused, open_package
+from xlplan.consolidate.xlsx import RawBook, RawCell, RawSheet, events
+from xlplan.workbook.book import Value, normalise
+from xlplan.workbook.build import predict_unit
+from xlplan.workbook.context import BuildContext
+from xlplan.workbook.manifest import SHEET as MANIFEST_SHEET
+from xlplan.workbook.manifest import Manifest, join_chunks
+from xlplan.workbook.rules import InputRule
+
+Level = Literal["error", "warning"]
+Status = Literal["accepted", "warnings", "rejected"]
+SHOWN = 5  # differing cells named per sheet and kind before "and N more"
+
+
+@dataclass(frozen=True)
+class Finding:
+    level: Level
+    sheet: str
+    cell: str
+    message: str
+
+    def where(self) -> str:
+        if self.sheet and self.cell:
+            return f"{self.sheet}!{self.cell}"
+        return self.sheet
+
+    def to_json(self) -> dict[str, str]:
+        return {"level": self.level, "sheet": self.sheet, "cell": self.cell,
+                "message": self.message}
+
+
+@dataclass(frozen=True)
+class Fact:
+    """One accepted input: what the manager typed, where, and what it means."""
+
+    sheet: str
+    cell: str
+    item: str
+    period: str
+    number: float | None
+    text: str | None
+
+
+@dataclass
+class Examination:
+    path: Path
+    plan_id: str = ""
+    unit: str = ""
+    modified: str = ""  # when the file was last saved (docProps/core.xml), ISO
+    findings: list[Finding] = field(default_factory=list)
+    facts: list[Fact] = field(default_factory=list)
+
+    @property
+    def status(self) -> Status:
+        if any(f.level == "error" for f in self.findings):
+            return "rejected"
+        return "warnings" if self.findings else "accepted"
+
+    def error(self, message: str, sheet: str = "", cell: str = "") -> None:
+        self.findings.append(Finding("error", sheet, cell, message))
+
+    def warn(self, message: str, sheet: str = "", cell: str = "") -> None:
+        self.findings.append(Finding("warning", sheet, cell, message))
+
+
+def examine(path: Path, ctx: BuildContext, limits: Limits | None = None) -> Examination:
+    """Everything consolidation needs to decide on one file. Never raises for bad files."""
+    result = Examination(path)
+    try:
+        package = open_package(path, limits)
+    except Refused as exc:
+        result.error(str(exc))
+        return result
+    try:
+        _examine_package(package, ctx, result)
+    except Refused as exc:
+        result.error(str(exc))
+    finally:
+        package.close()
+    return result
+
+
+def _examine_package(package: Package, ctx: BuildContext, result: Examination) -> None:
+    from xlplan.consolidate.xlsx import read_book
+
+    for flag in package.flags:
+        macro = "macro" in flag or "ActiveX" in flag
+        (result.error if macro else result.warn)(
+            f"the workbook {flag}" + ("; send the macro-free .xlsx (the Submit macro saves one)"
+                                      if macro else ""))
+    result.modified = _modified(package)
+    book = read_book(package)
+    for sheet, cell, message in book.problems:
+        result.error(message, sheet, cell)
+    for raw in book.sheets.values():
+        for cell, message in raw.problems:
+            result.error(message, raw.name, cell)
+    manifest = _manifest(book, result)
+    if manifest is None or not _identity(manifest, ctx, package.path, result):
+        return
+    _check_against_plan(book, manifest, ctx, result)
+
+
+def _modified(package: Package) -> str:
+    """dcterms:modified from docProps/core.xml (Excel sets it on every save)."""
+    part = "docProps/core.xml"
+    if not package.has(part):
+        return ""
+    with package.open(part) as stream:
+        for event, elem in events(stream, part):
+            if event == "end" and str(elem.tag).endswith("}modified"):
+                return (elem.text or "").strip()
+    return ""
+
+
+def _manifest(book: RawBook, result: Examination) -> Manifest | None:
+    sheet = book.sheets.get(MANIFEST_SHEET)
+    if sheet is None:
+        result.error(f"not a workbook built by xlplan: the hidden sheet {MANIFEST_SHEET} "
+                     "(its manifest) is missing")
+        return None
+    try:
+        manifest = manifest_from(sheet)
+    except (KeyError, ValueError, TypeError) as exc:
+        result.error(f"the manifest is damaged ({type(exc).__name__}: {exc})", MANIFEST_SHEET)
+        return None
+    if sheet.state != "veryHidden":
+        result.warn(f"the manifest sheet is {sheet.state} (xlplan writes it very hidden)",
+                    MANIFEST_SHEET)
+    return manifest
+
+
+def manifest_from(sheet: RawSheet) -> Manifest:
+    """The manifest in the key/value columns A:B of the manifest sheet (KeyError,
+    ValueError when damaged)."""
+    rows: dict[int, dict[str, Any]] = {}
+    for ref, cell in sheet.cells.items():
+        col = ref.rstrip("0123456789")
+        row = int(ref[len(col):])
+        if col in ("A", "B") and row > 1:
+            rows.setdefault(row, {})[col] = cell.value
+    pairs = [(str(r.get("A") or ""), str(r.get("B") or "")) for _, r in sorted(rows.items())]
+    return Manifest.from_rows(join_chunks([p for p in pairs if p[0]]))
+
+
+def _identity(manifest: Manifest, ctx: BuildContext, path: Path, result: Examination) -> bool:
+    """Right plan, version and template; a unit that fills a workbook. False: stop here."""
+    plan = ctx.plan
+    result.plan_id, result.unit = manifest.plan_id, manifest.unit
+    if manifest.plan_id != plan.id:
+        result.error(f"belongs to plan {manifest.plan_id!r}, not {plan.id!r}", MANIFEST_SHEET)
+        return False
+    if not manifest.unit:
+        result.error("this is the master workbook, not a unit's submission", MANIFEST_SHEET)
+        return False
+    if manifest.unit not in ctx.input_units:
+        result.error(f"unit {manifest.unit!r} does not fill a workbook in this plan (these "
+                     f"do: {', '.join(ctx.input_units)})", MANIFEST_SHEET)
+        return False
+    if manifest.template_version != TEMPLATE_VERSION:
+        result.error(f"built with template version {manifest.template_version}, this xlplan "
+                     f"reads {TEMPLATE_VERSION}: send a workbook from the current build",
+                     MANIFEST_SHEET)
+        return False
+    if manifest.spec_hash != ctx.loaded.spec_hash:
+        result.error(f"built from another version of the plan (spec hash "
+                     f"{manifest.spec_hash[:12]}…, the plan now has "
+                     f"{ctx.loaded.spec_hash[:12]}…): rebuild and resend this unit's workbook",
+                     MANIFEST_SHEET)
+        return False
+    named = [u for u in ctx.input_units if re.search(rf"(^|[-_ ]){re.escape(u)}([-_ .]|$)",
+                                                     path.name)]
+    if named and manifest.unit not in named:
+        result.warn(f"the file name says {named[0]} but the workbook is {manifest.unit}'s "
+                    "(filed under its manifest's unit)")
+    return True
+
+
+def _check_against_plan(book: RawBook, manifest: Manifest, ctx: BuildContext,
+                        result: Examination) -> None:
+    values: dict[tuple[str, str], Value] = {}
+    rules: dict[tuple[str, str], dict[str, Any]] = {}
+    merged = {name: _merged_cells(sheet) for name, sheet in book.sheets.items()}
+    for spec in manifest.inputs:
+        key = (spec["sheet"], spec["cell"])
+        rules[key] = spec
+        raw = book.sheets.get(spec["sheet"])
+        cell = raw.cells.get(spec["cell"]) if raw else None
+        if spec["cell"] in merged.get(spec["sheet"], set()):
+            result.error("input cell is covered by merged cells (its value is hidden); "
+                         "unmerge it", spec["sheet"], spec["cell"])
+        rule = InputRule.from_json(spec["rule"])
+        value, problem = _typed(cell, rule, book.date1904)
+        problem = problem or rule.check(value)
+        if problem:
+            result.error(f"{spec['item']} {spec['period']}: {problem}".replace("  ", " "),
+                         spec["sheet"], spec["cell"])
+            continue
+        values[key] = value
+    try:
+        predicted, expected_manifest = predict_unit(ctx, manifest.unit, values)
+    except Exception as exc:  # a recompute failure is a finding, not a crash
+        result.error(f"could not recompute the workbook from its inputs ({exc})")
+        return
+    if expected_manifest.sheets != manifest.sheets or expected_manifest.fingerprint != \
+            manifest.fingerprint:
+        result.error("the manifest was edited: its fingerprints are not the template's",
+                     MANIFEST_SHEET)
+    elif [(i["sheet"], i["cell"], i["item"], i["period"]) for i in expected_manifest.inputs] \
+            != [(i["sheet"], i["cell"], i["item"], i["period"]) for i in manifest.inputs]:
+        result.error("the manifest was edited: its list of input cells is not the template's",
+                     MANIFEST_SHEET)
+    _compare_structure(book, predicted.cells, set(rules), result)
+    if result.status == "rejected":
+        return
+    for spec in expected_manifest.inputs:
+        value = values.get((spec["sheet"], spec["cell"]))
+        if value is None or value == "":
+            continue
+        number = float(value) if isinstance(value, int | float) and not isinstance(
+            value, bool) else None
+        text = None if number is not None else (value.isoformat() if isinstance(
+            value, dt.date) else str(value))
+        result.facts.append(Fact(spec["sheet"], spec["cell"], spec["item"], spec["period"],
+                                 number, text))
+
+
+def _merged_cells(sheet: RawSheet) -> set[str]:
+    """Cells hidden under a merge (every cell of a merged range but its first)."""
+    from xlplan.consolidate.xlsx import col_letters, col_number
+
+    out: set[str] = set()
+    for rng in sheet.merged:
+        m = re.match(r"([A-Z]+)(\d+):([A-Z]+)(\d+)$", rng)
+        if not m:
+            continue
+        c1, r1, c2, r2 = col_number(m[1]), int(m[2]), col_number(m[3]), int(m[4])
+        if (r2 - r1 + 1) * (c2 - c1 + 1) > 100_000:
+            continue  # a huge merge cannot be over a handful of inputs without covering them
+        for r in range(r1, r2 + 1):
+            for c in range(c1, c2 + 1):
+                if (r, c) != (r1, c1):
+                    out.add(f"{col_letters(c)}{r}")
+    return out
+
+
+EXCEL_EPOCH = dt.date(1899, 12, 30)
+EPOCH_1904 = dt.date(1904, 1, 1)
+
+
+def _typed(cell: RawCell | None, rule: InputRule, date1904: bool) -> tuple[Value, str | None]:
+    """An input's value as its rule reads it, or the reason it cannot be read."""
+    if cell is None or cell.value is None or cell.value == "":
+        return None, None
+    if cell.error:
+        return None, f"the cell shows the error {cell.value}"
+    value = cell.value
+    if rule.kind == "date":
+        if isinstance(value, float) and not isinstance(value, bool):
+            if not (math.isfinite(value) and 0 < value < 2_958_466):
+                return None, f"{value!r} is not a date"
+            epoch = EPOCH_1904 if date1904 else EXCEL_EPOCH
+            return epoch + dt.timedelta(days=int(value)), None
+        try:
+            return dt.date.fromisoformat(str(value)[:10]), None
+        except ValueError:
+            return None, f"{value!r} is not a date"
+    if rule.kind in ("text", "list"):
+        if isinstance(value, float):
+            return (str(int(value)) if value.is_integer() else repr(value)), None
+        return str(value), None
+    if isinstance(value, str):
+        return None, f"{value[:40]!r} is text, expected {rule.describe()}"
+    return value, None
+
+
+def _file_content(cell: RawCell | None) -> Value:
+    if cell is None:
+        return None
+    return cell.formula if cell.formula is not None else cell.value
+
+
+def _same(expected: Value, got: Value) -> bool:
+    if isinstance(expected, dt.date) and isinstance(got, float):
+        epoch_got = EXCEL_EPOCH + dt.timedelta(days=int(got))
+        return epoch_got == (expected.date() if isinstance(expected, dt.datetime) else expected)
+    if expected in (None, "") and got in (None, ""):
+        return True
+    return normalise(expected) == normalise(got)
+
+
+def _close(expected: Value, cached: Value) -> bool:
+    """A cached formula value equals the engine's (to a part in 10^9: far below a cent)."""
+    if isinstance(expected, bool) or isinstance(cached, bool):
+        return expected == cached
+    if isinstance(expected, int | float) and isinstance(cached, int | float):
+        if not math.isfinite(float(expected)):
+            return False
+        return abs(float(expected) - float(cached)) <= max(1e-6, 1e-9 * abs(float(expected)))
+    if expected in (None, "") and cached in (None, ""):
+        return True
+    return normalise(expected) == normalise(cached)
+
+
+def _compare_structure(book: RawBook, cells: list[Any], inputs: set[tuple[str, str]],
+                       result: Examination) -> None:
+    """Locked cells against the template; cached values against the engine."""
+    by_sheet: dict[str, list[Any]] = {}
+    for cell in cells:
+        by_sheet.setdefault(cell.sheet, []).append(cell)
+    expected_names = [n for n in by_sheet if n != MANIFEST_SHEET]
+    extra = [n for n in book.sheets if n not in by_sheet and n != MANIFEST_SHEET]
+    for name in expected_names:
+        if name not in book.sheets:
+            hint = f" (renamed to {extra[0]!r}?)" if extra else ""
+            result.error(f"sheet {name!r} is missing{hint}: it was renamed or deleted", name)
+    for name in extra:
+        result.warn(f"extra sheet {name!r} is not part of the template (ignored)", name)
+    for name in expected_names:
+        raw = book.sheets.get(name)
+        if raw is None:
+            continue
+        changed: list[str] = []
+        stale: list[str] = []
+        expected_refs = set()
+        for cell in by_sheet[name]:
+            expected_refs.add(cell.ref)
+            if cell.kind == "input":
+                continue
+            got = raw.cells.get(cell.ref)
+            content = _file_content(got)
+            if not _same(cell.content, content):
+                changed.append(f"{cell.ref}: template has {_show(cell.content)}, the file has "
+                               f"{_show(content)}")
+            elif cell.kind == "formula" and not _close(cell.expected, got.value if got else None):
+                cached = got.value if got else None
+                stale.append(f"{cell.ref}: the file shows {_show(cached)}, its inputs give "
+                             f"{_show(cell.expected)}")
+        unexpected = [ref for ref, c in raw.cells.items() if ref not in expected_refs
+                      and (name, ref) not in inputs and _file_content(c) not in (None, "")]
+        _report(result, "error", name, changed, "locked cell changed (label, number or "
+                "formula; a row or column inserted or deleted moves them all)")
+        _report(result, "warning", name, [f"{r}: {_show(_file_content(raw.cells[r]))}" for r
+                                          in unexpected],
+                "text or numbers outside the template's cells (ignored)")
+        _report(result, "warning", name, stale, "stale value (saved without recalculating, "
+                "e.g. with manual calculation): the consolidation uses the recomputed numbers")
+        if not raw.protected:
+            result.warn("sheet protection was removed", name)
+
+
+def _report(result: Examination, level: Level, sheet: str, lines: list[str], what: str) -> None:
+    if not lines:
+        return
+    first_cell = lines[0].partition(":")[0]
+    more = f" (and {len(lines) - SHOWN} more)" if len(lines) > SHOWN else ""
+    result.findings.append(Finding(level, sheet, first_cell,
+                                   f"{what}: " + "; ".join(lines[:SHOWN]) + more))
+
+
+def _show(value: Value) -> str:
+    if value is None or value == "":
+        return "nothing"
+    if isinstance(value, float):
+        return f"{value:,.2f}" if abs(value) >= 1 else f"{value:g}"
+    text = str(value)
+    return repr(text if len(text) <= 60 else text[:57] + "…")

@@ -1,0 +1,204 @@
+"""Is this file safe to parse? Checks on the bytes and the zip index, before any XML.
+
+A submission is whatever someone saved or renamed: a CSV called .xlsx, an
+encrypted workbook (an OLE file), an old .xls, a zip bomb, a zip with ``../``
+names. Each is refused here with a reason a person can act on, by looking at
+the content (never the extension) and at the zip's central directory (never
+trusting what it declares: sizes are checked again while reading, and a part
+can never be read past its limit).
+"""
+
+from __future__ import annotations
+
+import posixpath
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO
+
+OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+ZIP_MAGIC = b"PK\x03\x04"
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What a submission may be. Generated unit workbooks are far below every limit."""
+
+    max_file_bytes: int = 50_000_000
+    max_entries: int = 1_000
+    max_part_bytes: int = 100_000_000  # one XML part, uncompressed
+    max_total_bytes: int = 400_000_000  # all parts, uncompressed
+    max_ratio: float = 100.0  # uncompressed / compressed, for parts over ratio_floor
+    ratio_floor: int = 1_000_000
+    max_cells: int = 2_000_000  # cells present in the whole workbook
+    max_cell_chars: int = 32_767  # Excel's own limit for a cell
+    timeout_s: float = 60.0  # per file, in the reader process
+    memory_bytes: int = 1_500_000_000  # address space of the reader process
+
+
+class Refused(Exception):
+    """The file cannot be read as a workbook at all; ``str()`` says why, for a person."""
+
+
+@dataclass
+class Package:
+    """An opened .xlsx zip whose index passed the checks."""
+
+    path: Path
+    zip: zipfile.ZipFile
+    limits: Limits
+    names: set[str] = field(default_factory=set)
+    flags: list[str] = field(default_factory=list)  # warnings about content (macros, links)
+
+    def has(self, name: str) -> bool:
+        return name in self.names
+
+    def open(self, name: str) -> _Bounded:
+        """A part as a stream; reading past its declared size or a bad CRC raises Refused."""
+        try:
+            return _Bounded(self.zip.open(name), self.limits.max_part_bytes, name)
+        except (zipfile.BadZipFile, KeyError, OSError, RuntimeError, NotImplementedError,
+                ValueError) as exc:
+            raise Refused(f"part {name} cannot be read ({exc})") from None
+
+    def read(self, name: str) -> bytes:
+        with self.open(name) as stream:
+            return stream.read()
+
+    def close(self) -> None:
+        self.zip.close()
+
+
+class _Bounded:
+    """A part's stream that stops at a limit and turns zip errors into Refused."""
+
+    def __init__(self, raw: IO[bytes], limit: int, name: str):
+        self.raw, self.left, self.name = raw, limit, name
+
+    def read(self, size: int = -1) -> bytes:
+        want = self.left + 1 if size < 0 else min(size, self.left + 1)
+        try:
+            data = self.raw.read(want)
+        except (zipfile.BadZipFile, OSError, EOFError, ValueError) as exc:
+            raise Refused(f"part {self.name} is damaged ({exc})") from None
+        self.left -= len(data)
+        if self.left < 0:
+            raise Refused(f"part {self.name} is larger than {self.left + len(data):,} bytes "
+                          "uncompressed: refused as a possible zip bomb")
+        return data
+
+    def __enter__(self) -> _Bounded:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.raw.close()
+
+
+def sniff(head: bytes) -> str:
+    """What the first bytes say the file is."""
+    if not head:
+        return "empty"
+    if head.startswith(OLE_MAGIC):
+        return "ole"
+    if head.startswith(ZIP_MAGIC):
+        return "zip"
+    text = head.lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    if text.startswith((b"<html", b"<!doctype html", b"<table")):
+        return "html"
+    if text.startswith(b"<?xml"):
+        return "xml"
+    if head.startswith(b"PK"):
+        return "zip-odd"
+    return "other"
+
+
+def _check_names(infos: list[zipfile.ZipInfo]) -> None:
+    seen: set[str] = set()
+    for info in infos:
+        name = info.filename
+        norm = posixpath.normpath(name.replace("\\", "/"))
+        if name.startswith(("/", "\\")) or norm.startswith("..") or "\\" in name or ":" in name:
+            raise Refused(f"the zip holds an unsafe entry name {name!r}: refused")
+        key = name.lower()
+        if key in seen:
+            raise Refused(f"the zip holds the entry {name!r} twice: refused (a reader could "
+                          "see either copy)")
+        seen.add(key)
+
+
+def _check_sizes(infos: list[zipfile.ZipInfo], limits: Limits) -> None:
+    total = 0
+    for info in infos:
+        if info.flag_bits & 0x1:
+            raise Refused(f"the zip entry {info.filename} is encrypted: refused")
+        if info.file_size > limits.max_part_bytes:
+            raise Refused(f"the zip entry {info.filename} declares {info.file_size:,} bytes "
+                          f"uncompressed (limit {limits.max_part_bytes:,}): refused")
+        if info.file_size > limits.ratio_floor:
+            ratio = info.file_size / max(info.compress_size, 1)
+            if ratio > limits.max_ratio:
+                raise Refused(f"the zip entry {info.filename} expands {ratio:,.0f}× "
+                              f"(limit {limits.max_ratio:g}×): refused as a possible zip bomb")
+        total += info.file_size
+    if total > limits.max_total_bytes:
+        raise Refused(f"the zip expands to {total:,} bytes (limit {limits.max_total_bytes:,}): "
+                      "refused")
+
+
+MACRO_PARTS = (("xl/vbaproject.bin", "VBA macros (xl/vbaProject.bin)"),
+               ("xl/macrosheets/", "an Excel 4.0 (XLM) macro sheet"),
+               ("xl/activex/", "ActiveX controls"),
+               ("xl/embeddings/", "embedded objects"),
+               ("xl/externallinks/", "links to other workbooks"))
+
+
+def open_package(path: Path, limits: Limits | None = None) -> Package:
+    """Open ``path`` as an .xlsx package, or raise Refused saying what it is instead."""
+    limits = limits or Limits()
+    try:
+        size = path.stat().st_size
+        with path.open("rb") as fh:
+            head = fh.read(8)
+    except OSError as exc:
+        raise Refused(f"cannot be read ({exc.strerror or exc})") from None
+    kind = sniff(head)
+    if kind == "empty":
+        raise Refused("the file is empty (0 bytes)")
+    if kind == "ole":
+        raise Refused("this is an encrypted (password-protected) workbook or an old .xls "
+                      "file, not an .xlsx: remove the password (File › Info › Protect "
+                      "Workbook) or save as 'Excel Workbook (.xlsx)', then send it again")
+    if kind == "html":
+        raise Refused("this is an HTML page saved with an .xlsx name, not a workbook")
+    if kind in ("xml", "other"):
+        raise Refused("this is not an .xlsx workbook (no zip signature; a text or CSV file "
+                      "renamed?)")
+    if size > limits.max_file_bytes:
+        raise Refused(f"the file is {size:,} bytes (limit {limits.max_file_bytes:,})")
+    try:
+        zf = zipfile.ZipFile(path)
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
+        raise Refused(f"the zip is damaged or truncated ({exc})") from None
+    try:
+        infos = zf.infolist()
+        if len(infos) > limits.max_entries:
+            raise Refused(f"the zip holds {len(infos):,} entries (limit "
+                          f"{limits.max_entries:,}): refused")
+        _check_names(infos)
+        _check_sizes(infos, limits)
+        names = {i.filename for i in infos}
+        if "[Content_Types].xml" not in names:
+            raise Refused("[Content_Types].xml is missing: not an Office Open XML package")
+        if "xl/workbook.xml" not in names:
+            if any(n.startswith(("word/", "ppt/")) for n in names):
+                raise Refused("this is a Word or PowerPoint file, not a workbook")
+            raise Refused("xl/workbook.xml is missing: not an Excel workbook")
+        package = Package(path, zf, limits, names)
+        lower = {n.lower() for n in names}
+        for prefix, what in MACRO_PARTS:
+            if any(n.startswith(prefix) for n in lower):
+                package.flags.append(f"carries {what}: never run, never opened by xlplan")
+        return package
+    except BaseException:
+        zf.close()
+        raise

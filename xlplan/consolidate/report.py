@@ -1,0 +1,227 @@
+"""Write ``<plan-id>-consolidated.xlsx``: tracker, data, roll-ups, gap, OKR, BSC, budget,
+dashboard. Every block is an Excel table (filters, names), statuses are
+coloured by conditional formats, charts are native. Written to a temporary
+file beside the output and renamed into place, so a reader never sees half a
+file and a crash leaves the previous report whole.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+import xlsxwriter
+
+from xlplan.consolidate.views import MONTHS, Views, build_views
+from xlplan.workbook.context import BuildContext
+
+if TYPE_CHECKING:
+    from xlplan.consolidate.run import Outcome
+
+STATUS_FILL = {"G": "#C6EFCE", "Y": "#FFEB9C", "O": "#F8CBAD", "R": "#FFC7CE",
+               "accepted": "#C6EFCE", "warnings": "#FFEB9C", "missing": "#D9D9D9",
+               "rejected": "#FFC7CE", "superseded": "#EDEDED"}
+
+
+class _Writer:
+    def __init__(self, path: Path):
+        self.wb = xlsxwriter.Workbook(str(path), {"nan_inf_to_errors": True,
+                                                  "strings_to_formulas": False,
+                                                  "strings_to_urls": False,
+                                                  "strings_to_numbers": False})
+        self.fmt = {
+            "title": self.wb.add_format({"bold": True, "font_size": 14}),
+            "money": self.wb.add_format({"num_format": "#,##0.00"}),
+            "pct": self.wb.add_format({"num_format": "0.0%"}),
+            "wrap": self.wb.add_format({"text_wrap": True, "valign": "top"}),
+            "note": self.wb.add_format({"italic": True, "font_color": "#595959"}),
+        }
+        self.fills = {k: self.wb.add_format({"bg_color": v}) for k, v in STATUS_FILL.items()}
+        self.tables: dict[str, tuple[str, int, int, int]] = {}  # name → sheet, first, last, ncol
+
+    def table(self, sheet: str, frame: pd.DataFrame, name: str, title: str,
+              formats: dict[str, str] | None = None, widths: dict[str, float] | None = None,
+              status: str | None = None, note: str = "") -> Any:
+        """A sheet holding one Excel table of ``frame`` under a title."""
+        ws = self.wb.add_worksheet(sheet)
+        ws.write(0, 0, title, self.fmt["title"])
+        if note:
+            ws.write(1, 0, note, self.fmt["note"])
+        top = 3
+        cols = list(frame.columns)
+        data = frame.astype(object).where(frame.notna(), None).values.tolist()
+        n = max(len(data), 1)
+        formats = formats or {}
+        ws.add_table(top, 0, top + n, max(len(cols) - 1, 0), {
+            "name": name, "style": "Table Style Light 9",
+            "columns": [{"header": str(c), "format": self.fmt.get(formats.get(str(c), ""))}
+                        for c in cols],
+            "data": data or [[None] * len(cols)]})
+        for i, col in enumerate(cols):
+            width = (widths or {}).get(str(col), max(10, min(40, len(str(col)) + 4)))
+            ws.set_column(i, i, width, self.fmt.get(formats.get(str(col), "")))
+        if status and status in cols and data:
+            c = cols.index(status)
+            for key, fill in self.fills.items():
+                ws.conditional_format(top + 1, c, top + n, c, {
+                    "type": "cell", "criteria": "==", "value": f'"{key}"', "format": fill})
+        ws.freeze_panes(top + 1, 0)
+        self.tables[name] = (sheet, top, top + n, len(cols))
+        return ws
+
+    def close(self) -> None:
+        self.wb.close()
+
+
+MONEY = "money"
+
+
+def write_report(outcome: Outcome, ctx: BuildContext, facts: pd.DataFrame, path: Path) -> Views:
+    """The consolidated workbook, through a temporary file renamed into place."""
+    accepted = [u for u, s in outcome.units.items() if s == "accepted"]
+    views = build_views(ctx, facts, accepted)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}-", suffix=".xlsx", dir=path.parent)
+    os.close(fd)
+    try:
+        w = _Writer(Path(tmp))
+        dashboard = w.wb.add_worksheet("Dashboard")
+        _tracker(w, outcome)
+        _files(w, outcome)
+        _gap(w, views)
+        org = views.org.copy()
+        w.table("Org roll-up", org, "OrgRollup", "Commitments rolled up through the org tree",
+                {**{m: MONEY for m in MONTHS}, "commitment": MONEY, "target": MONEY,
+                 "gap": MONEY, "attainment": "pct"}, {"name": 24}, "status",
+                "Each node sums the accepted input units below it; blank = nothing "
+                "submitted yet.")
+        for sheet, frame, name in (("By product", views.by_product, "ByProduct"),
+                                   ("By channel", views.by_channel, "ByChannel")):
+            w.table(sheet, _with_gap(frame, ctx), name, f"Target vs commitment {sheet.lower()}",
+                    {"target": MONEY, "commitment": MONEY, "gap": MONEY, "attainment": "pct"},
+                    status="status")
+        w.table("OKR", views.okr, "OkrRollup", "Key results the units set, with progress",
+                {"progress": "pct", "objective_progress": "pct"},
+                {"title": 30, "key_result": 36})
+        w.table("BSC", views.bsc, "BscScores", "Balanced scorecard: unit KPIs scored (0–10)",
+                {"actual": MONEY, "target": MONEY}, {"name": 26})
+        w.table("Budget", views.budget, "BudgetRequests",
+                "Budget requests against allocations",
+                {"allocation": MONEY, "requested": MONEY, "reserve_draw": MONEY,
+                 "difference": MONEY})
+        data = facts.drop(columns=["plan_id"], errors="ignore")
+        w.table("Data", data, "Consolidated", "Every accepted input (the file that counts for "
+                "each unit)", {"value_num": MONEY}, {"sha256": 18, "item": 30})
+        _dashboard(w, dashboard, outcome, views)
+        w.close()
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return views
+
+
+def _with_gap(frame: pd.DataFrame, ctx: BuildContext) -> pd.DataFrame:
+    from xlplan.engine.variance import attainment_array, status_array
+
+    out = frame.copy()
+    out["gap"] = out["commitment"] - out["target"]
+    out["attainment"] = attainment_array(out["commitment"], out["target"])
+    out["status"] = status_array(out["attainment"], ctx.plan.status_bands)
+    return out
+
+
+def _tracker(w: _Writer, outcome: Outcome) -> None:
+    frame = outcome.tracker
+    w.table("Tracker", frame, "Tracker", "Submission tracker", widths={
+        "name": 22, "file": 34, "modified": 22, "reasons": 90}, status="status",
+        note="accepted / warnings (accepted, see reasons) / rejected / missing; superseded "
+             "counts older accepted files of the unit.")
+
+
+def _files(w: _Writer, outcome: Outcome) -> None:
+    rows = []
+    for f in outcome.files:
+        base = {"file": f.path.name, "unit": f.unit, "status": f.status,
+                "examined": "this run" if f.new else "earlier run", "sha256": f.sha256[:16]}
+        if not f.findings:
+            rows.append({**base, "level": "", "where": "", "message": ""})
+        for n in f.findings:
+            where = f"{n['sheet']}!{n['cell']}" if n["cell"] else n["sheet"]
+            rows.append({**base, "level": n["level"], "where": where, "message": n["message"]})
+    frame = pd.DataFrame(rows, columns=["file", "unit", "status", "examined", "sha256", "level",
+                                        "where", "message"])
+    w.table("Files", frame, "Files", "Every file in the inbox and what was found",
+            widths={"file": 36, "where": 18, "message": 100}, status="status")
+
+
+def _gap(w: _Writer, views: Views) -> None:
+    w.table("Gap", views.gap, "Gap", "Top-down target vs bottom-up commitment",
+            {"target": MONEY, "commitment": MONEY, "gap": MONEY, "attainment": "pct"},
+            status="status",
+            note="Per unit × product × channel × month. Status by the plan's bands (G ≥ 95% "
+                 "… R); blank where the unit has not submitted.")
+
+
+def _dashboard(w: _Writer, ws: Any, outcome: Outcome, views: Views) -> None:
+    ws.write(0, 0, f"Consolidation: {outcome.plan_id}", w.fmt["title"])
+    counts = outcome.tracker["status"].value_counts() if len(outcome.tracker) else pd.Series(
+        dtype=int)
+    ws.write_row(2, 0, ["Status", "Units"])
+    for i, key in enumerate(["accepted", "warnings", "rejected", "missing"]):
+        ws.write(3 + i, 0, key, w.fills[key])
+        ws.write_number(3 + i, 1, int(counts.get(key, 0)))
+    company = views.org.iloc[0] if len(views.org) else None
+    ws.write_row(9, 0, ["Month", "Target (submitted units)", "Commitment"])
+    by_month = views.gap.groupby("month")[["target", "commitment"]].sum(min_count=1)
+    submitted = views.gap[views.gap["commitment"].notna()].groupby("month")["target"].sum()
+    for i, m in enumerate(MONTHS):
+        ws.write(10 + i, 0, m)
+        ws.write_number(10 + i, 1, float(submitted.get(m, 0.0)), w.fmt["money"])
+        value = by_month["commitment"].get(m) if m in by_month.index else None
+        if value is not None and pd.notna(value):
+            ws.write_number(10 + i, 2, float(value), w.fmt["money"])
+    if company is not None:
+        ws.write(24, 0, "Company target")
+        ws.write_number(24, 1, float(company["target"]), w.fmt["money"])
+        ws.write(25, 0, "Committed (accepted units)")
+        commitment = company["commitment"]
+        if pd.notna(commitment):
+            ws.write_number(25, 1, float(commitment), w.fmt["money"])
+    ws.set_column(0, 0, 26)
+    ws.set_column(1, 2, 20)
+    chart = w.wb.add_chart({"type": "column"})
+    for col, name in ((1, "Target"), (2, "Commitment")):
+        chart.add_series({"name": name, "categories": ["Dashboard", 10, 0, 21, 0],
+                          "values": ["Dashboard", 10, col, 21, col]})
+    chart.set_title({"name": "Target vs commitment by month (submitted units)"})
+    chart.set_size({"width": 720, "height": 320})
+    ws.insert_chart(2, 4, chart)
+    pie = w.wb.add_chart({"type": "pie"})
+    pie.add_series({"name": "Submissions", "categories": ["Dashboard", 3, 0, 6, 0],
+                     "values": ["Dashboard", 3, 1, 6, 1],
+                     "points": [{"fill": {"color": STATUS_FILL[k]}} for k in
+                                ("accepted", "warnings", "rejected", "missing")]})
+    pie.set_title({"name": "Submissions"})
+    pie.set_size({"width": 360, "height": 280})
+    ws.insert_chart(19, 4, pie)
+    units = views.org[views.org["code"].isin(outcome.units)]
+    first = 28
+    ws.write_row(first - 1, 0, ["Unit", "Commitment ÷ target"])
+    for i, row in enumerate(units.to_dict("records")):
+        ws.write(first + i, 0, str(row["name"]))
+        if pd.notna(row["attainment"]):
+            ws.write_number(first + i, 1, float(row["attainment"]), w.fmt["pct"])
+    if len(units):
+        bar = w.wb.add_chart({"type": "bar"})
+        bar.add_series({"name": "Attainment",
+                        "categories": ["Dashboard", first, 0, first + len(units) - 1, 0],
+                        "values": ["Dashboard", first, 1, first + len(units) - 1, 1]})
+        bar.set_title({"name": "Commitment ÷ target by unit"})
+        bar.set_x_axis({"num_format": "0%"})
+        bar.set_legend({"none": True})
+        bar.set_size({"width": 480, "height": 320})
+        ws.insert_chart(19, 10, bar)

@@ -1,0 +1,197 @@
+"""One consolidation run: inbox → examined files → history → consolidated workbook.
+
+The steps, each safe to interrupt: list and hash the inbox; examine the files
+not seen before (in reader processes); store each file's rows in one
+transaction as soon as its examination is done; then derive the tracker from
+the database (so files from earlier runs count too) and write the output
+through a temporary file. A run killed at any point leaves the database with
+whole files only, and the output either old or new.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from xlplan.consolidate import store
+from xlplan.consolidate.package import Limits
+from xlplan.consolidate.workers import examine_all
+from xlplan.spec.loader import load_plan
+from xlplan.spec.prior_year import read_prior_year
+from xlplan.workbook.context import BuildContext
+
+UnitState = str  # accepted | missing | rejected
+
+
+class OutputError(RuntimeError):
+    """The output folder or database cannot be written: the run could not happen."""
+
+
+@dataclass
+class FileOutcome:
+    path: Path
+    sha256: str
+    unit: str
+    status: str  # accepted | warnings | rejected | superseded
+    findings: list[dict[str, str]]
+    new: bool  # examined in this run (False: seen before, taken from the history)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"path": str(self.path), "unit": self.unit or None, "status": self.status,
+                "findings": [{k: f[k] for k in ("sheet", "cell", "message", "level")}
+                             for f in self.findings], "sha256": self.sha256, "new": self.new}
+
+
+@dataclass
+class Outcome:
+    plan_id: str
+    files: list[FileOutcome]
+    units: dict[str, UnitState]
+    output: Path
+    database: Path
+    tracker: pd.DataFrame = field(repr=False, default_factory=pd.DataFrame)
+    gap: pd.DataFrame = field(repr=False, default_factory=pd.DataFrame)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"files": [f.to_json() for f in self.files], "units": self.units,
+                "output": str(self.output), "database": str(self.database)}
+
+
+def inbox_files(inbox: Path) -> list[Path]:
+    """Every file a person put in the inbox (recursively), whatever its extension; not
+    hidden files and not Excel's ``~$`` lock files, which are never submissions."""
+    if not inbox.is_dir():
+        raise FileNotFoundError(f"{inbox}: the inbox folder does not exist")
+    out = []
+    for path in sorted(inbox.rglob("*")):
+        rel = path.relative_to(inbox)
+        if any(part.startswith((".", "~$")) for part in rel.parts) or not path.is_file():
+            continue
+        out.append(path)
+    return out
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def output_path(out_dir: Path, plan_id: str) -> Path:
+    return out_dir / f"{plan_id}-consolidated.xlsx"
+
+
+def check_writable(folder: Path) -> None:
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        fd, probe = tempfile.mkstemp(prefix=".xlplan-probe-", dir=folder)
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as exc:
+        raise OutputError(f"{folder}: cannot write the output here ({exc.strerror or exc})"
+                          ) from None
+
+
+def consolidate(plan_path: Path, inbox: Path, out_dir: Path, db: Path | None = None,
+                workers: int | None = None, limits: Limits | None = None,
+                progress: Callable[[str], None] | None = None,
+                started: Callable[[int], None] | None = None) -> Outcome:
+    """Run a consolidation; see the module docstring. Raises PlanError, OutputError,
+    store.DatabaseBusy / DatabaseError, FileNotFoundError when it cannot run at all."""
+    loaded = load_plan(plan_path)
+    ctx = BuildContext(loaded, read_prior_year(loaded))
+    plan_id, spec = ctx.plan.id, loaded.spec_hash
+    check_writable(out_dir)
+    db = db or out_dir / "xlplan.duckdb"
+    paths = inbox_files(inbox)
+    hashes = {p: sha256_of(p) for p in paths}
+    con = store.connect(db)
+    try:
+        run_id = store.start_run(con, plan_id, spec, inbox)
+        seen = store.already_seen(con, plan_id, spec)
+        todo: dict[str, Path] = {}
+        for path in paths:
+            if hashes[path] not in seen and hashes[path] not in todo:
+                todo[hashes[path]] = path
+        if started:
+            started(len(todo))
+        new_hashes: set[str] = set()
+        by_path = {p: h for h, p in todo.items()}
+        for result in examine_all(todo.values(), loaded.path or plan_path, workers, limits):
+            sha = by_path[result.path]
+            store.store(con, plan_id, spec, sha, result.path.stat().st_size, run_id, result)
+            new_hashes.add(sha)
+            if progress:
+                progress(result.path.name)
+        outcome = _outcome(con, ctx, paths, hashes, new_hashes, out_dir, db)
+        from xlplan.consolidate.report import write_report
+
+        write_report(outcome, ctx, store.current_facts(con, plan_id), outcome.output)
+        store.finish_run(con, run_id, outcome.output, len(paths), len(new_hashes))
+        return outcome
+    finally:
+        con.close()
+
+
+def _outcome(con: Any, ctx: BuildContext, paths: list[Path], hashes: dict[Path, str],
+             new: set[str], out_dir: Path, db: Path) -> Outcome:
+    plan_id = ctx.plan.id
+    subs = store.submissions(con, plan_id, ctx.loaded.spec_hash)
+    notes = store.findings(con, plan_id, ctx.loaded.spec_hash)
+    by_sha = {str(row["sha256"]): row for row in subs.to_dict("records")}
+    files = []
+    for path in paths:
+        sha = hashes[path]
+        found = by_sha.get(sha)
+        if found is None:
+            continue
+        files.append(FileOutcome(path, sha, str(found["unit"] or ""), _file_status(found),
+                                 notes.get(sha, []), sha in new))
+    tracker = tracker_frame(ctx, subs, notes)
+    units = {str(r["unit"]): {"warnings": "accepted"}.get(str(r["status"]), str(r["status"]))
+             for r in tracker.to_dict("records")}
+    return Outcome(plan_id, files, units, output_path(out_dir, plan_id), db, tracker)
+
+
+def _file_status(row: dict[Any, Any]) -> str:
+    if row["status"] in ("accepted", "warnings") and not row["counts"]:
+        return "superseded"
+    return str(row["status"])
+
+
+def tracker_frame(ctx: BuildContext, subs: pd.DataFrame,
+                  notes: dict[str, list[dict[str, str]]]) -> pd.DataFrame:
+    """One row per unit that fills a workbook: its state, file, time and reasons."""
+    rows = []
+    for unit in ctx.input_units:
+        mine = subs[subs["unit"] == unit]
+        winner = mine[mine["counts"]]
+        rejected = mine[mine["status"] == "rejected"]
+        superseded = int(((mine["status"] != "rejected") & ~mine["counts"]).sum())
+        if len(winner):
+            row = winner.iloc[0]
+            status = str(row["status"])
+        elif len(rejected):
+            row, status = rejected.iloc[0], "rejected"
+        else:
+            rows.append({"unit": unit, "name": ctx.tree.units[unit].name, "status": "missing",
+                         "file": "", "modified": "", "files": 0, "superseded": 0,
+                         "reasons": "no workbook received"})
+            continue
+        reasons = "; ".join(
+            (f"{n['sheet']}!{n['cell']}: " if n["cell"] else
+             (f"{n['sheet']}: " if n["sheet"] else "")) + n["message"]
+            for n in notes.get(str(row["sha256"]), [])[:5])
+        rows.append({"unit": unit, "name": ctx.tree.units[unit].name, "status": status,
+                     "file": Path(str(row["path"])).name, "modified": row["modified"] or "",
+                     "files": len(mine), "superseded": superseded, "reasons": reasons})
+    return pd.DataFrame(rows)

@@ -1,0 +1,219 @@
+"""History in DuckDB: every file seen, its decision and findings, and accepted inputs.
+
+Nothing is lost and nothing is stored twice: a file is keyed by its SHA-256
+(per plan and plan version), each file's rows go in one transaction, and a
+file already seen is not examined again. Which submission counts for a unit is
+not stored but derived (the newest accepted one), so a re-run, a late file or
+a crash in between never leaves two "current" submissions.
+
+Tables: ``runs``, ``submissions``, ``findings``, ``facts``; views ``winners``
+(the file that counts for each unit) and ``current_facts`` (its inputs, for
+the latest version of each plan), which tracking reads too.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pandas as pd
+
+from xlplan.consolidate.examine import Examination
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS runs (
+    run_id INTEGER PRIMARY KEY, plan_id VARCHAR NOT NULL, spec_hash VARCHAR NOT NULL,
+    started_at TIMESTAMP NOT NULL, finished_at TIMESTAMP, inbox VARCHAR, output VARCHAR,
+    files INTEGER, new_files INTEGER);
+CREATE TABLE IF NOT EXISTS submissions (
+    plan_id VARCHAR NOT NULL, spec_hash VARCHAR NOT NULL, sha256 VARCHAR NOT NULL,
+    unit VARCHAR, claimed_plan VARCHAR, path VARCHAR NOT NULL, size BIGINT,
+    modified VARCHAR, seen_at TIMESTAMP NOT NULL, run_id INTEGER, status VARCHAR NOT NULL,
+    reason VARCHAR, PRIMARY KEY (plan_id, spec_hash, sha256));
+CREATE TABLE IF NOT EXISTS findings (
+    plan_id VARCHAR, spec_hash VARCHAR, sha256 VARCHAR, seq INTEGER, level VARCHAR,
+    sheet VARCHAR, cell VARCHAR, message VARCHAR);
+CREATE TABLE IF NOT EXISTS facts (
+    plan_id VARCHAR, spec_hash VARCHAR, sha256 VARCHAR, unit VARCHAR, sheet VARCHAR,
+    cell VARCHAR, item VARCHAR, period VARCHAR, value_num DOUBLE, value_text VARCHAR);
+CREATE OR REPLACE VIEW current_spec AS
+    SELECT plan_id, arg_max(spec_hash, run_id) AS spec_hash FROM runs GROUP BY plan_id;
+CREATE OR REPLACE VIEW winners AS
+    SELECT plan_id, spec_hash, unit, arg_max(sha256, (modified, seen_at, sha256)) AS sha256
+    FROM submissions WHERE status IN ('accepted', 'warnings')
+    GROUP BY plan_id, spec_hash, unit;
+CREATE OR REPLACE VIEW current_facts AS
+    SELECT f.plan_id, f.unit, f.sheet, f.cell, f.item, f.period, f.value_num, f.value_text,
+           f.sha256
+    FROM facts f
+    JOIN winners w USING (plan_id, spec_hash, sha256)
+    JOIN current_spec c USING (plan_id, spec_hash);
+"""
+
+
+class DatabaseBusy(RuntimeError):
+    """Another xlplan run holds the database."""
+
+
+class DatabaseError(RuntimeError):
+    """The database file cannot be opened (damaged, not DuckDB, unwritable)."""
+
+
+def connect(path: Path, wait_s: float = 10.0, read_only: bool = False
+            ) -> duckdb.DuckDBPyConnection:
+    """Open (creating if needed) the history database; wait a little if another run has it."""
+    if not read_only:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    deadline = time.monotonic() + wait_s
+    while True:
+        try:
+            con = duckdb.connect(str(path), read_only=read_only)
+            break
+        except duckdb.IOException as exc:
+            if "lock" not in str(exc).lower():
+                raise DatabaseError(f"{path}: cannot open the database ({exc})") from None
+            if time.monotonic() >= deadline:
+                raise DatabaseBusy(f"{path}: the database is in use by another xlplan run "
+                                   f"(waited {wait_s:g} s); try again when it has finished"
+                                   ) from None
+            time.sleep(0.2)
+        except duckdb.Error as exc:
+            raise DatabaseError(f"{path}: not a usable xlplan database ({exc})") from None
+    if not read_only:
+        con.execute(SCHEMA)
+    return con
+
+
+@dataclass(frozen=True)
+class Seen:
+    sha256: str
+    status: str
+
+
+def already_seen(con: duckdb.DuckDBPyConnection, plan_id: str, spec_hash: str
+                 ) -> dict[str, str]:
+    """sha256 → status of every file stored for this plan version."""
+    rows = con.execute("SELECT sha256, status FROM submissions WHERE plan_id=? AND spec_hash=?",
+                       [plan_id, spec_hash]).fetchall()
+    return {sha: status for sha, status in rows}
+
+
+def start_run(con: duckdb.DuckDBPyConnection, plan_id: str, spec_hash: str, inbox: Path
+              ) -> int:
+    row = con.execute("SELECT coalesce(max(run_id), 0) + 1 FROM runs").fetchone()
+    run_id = int(row[0]) if row else 1
+    con.execute("INSERT INTO runs (run_id, plan_id, spec_hash, started_at, inbox) "
+                "VALUES (?, ?, ?, ?, ?)", [run_id, plan_id, spec_hash, _now(), str(inbox)])
+    return run_id
+
+
+def finish_run(con: duckdb.DuckDBPyConnection, run_id: int, output: Path | None, files: int,
+               new_files: int) -> None:
+    con.execute("UPDATE runs SET finished_at=?, output=?, files=?, new_files=? WHERE run_id=?",
+                [_now(), str(output) if output else None, files, new_files, run_id])
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
+
+
+def store(con: duckdb.DuckDBPyConnection, plan_id: str, spec_hash: str, sha256: str,
+          size: int, run_id: int, result: Examination) -> bool:
+    """One file's submission, findings and facts, in one transaction. False if already there."""
+    con.execute("BEGIN TRANSACTION")
+    try:
+        exists = con.execute("SELECT 1 FROM submissions WHERE plan_id=? AND spec_hash=? AND "
+                             "sha256=?", [plan_id, spec_hash, sha256]).fetchone()
+        if exists:
+            con.execute("ROLLBACK")
+            return False
+        errors = [f for f in result.findings if f.level == "error"]
+        reason = "; ".join(f"{f.where()}: {f.message}" if f.where() else f.message
+                           for f in (errors or result.findings)[:3])
+        con.execute("INSERT INTO submissions VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    [plan_id, spec_hash, sha256, result.unit or None, result.plan_id or None,
+                     str(result.path), size, result.modified or None, _now(), run_id,
+                     result.status, reason or None])
+        if result.findings:
+            con.executemany("INSERT INTO findings VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                            [[plan_id, spec_hash, sha256, i, f.level, f.sheet, f.cell,
+                              f.message] for i, f in enumerate(result.findings)])
+        if result.facts and result.status != "rejected":
+            frame = pd.DataFrame({
+                "plan_id": plan_id, "spec_hash": spec_hash, "sha256": sha256,
+                "unit": result.unit,
+                "sheet": [f.sheet for f in result.facts], "cell": [f.cell for f in result.facts],
+                "item": [f.item for f in result.facts],
+                "period": [f.period for f in result.facts],
+                "value_num": pd.array([f.number for f in result.facts], dtype="Float64"),
+                "value_text": pd.array([f.text for f in result.facts], dtype="string"),
+            })
+            con.register("new_facts", frame)
+            con.execute("INSERT INTO facts SELECT * FROM new_facts")
+            con.unregister("new_facts")
+        con.execute("COMMIT")
+        return True
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+
+
+def submissions(con: duckdb.DuckDBPyConnection, plan_id: str, spec_hash: str | None = None
+                ) -> pd.DataFrame:
+    """Every file stored for a plan version (the latest run's by default), newest first,
+    with ``counts`` telling whether it is the unit's winner."""
+    spec = spec_hash or _current_spec(con, plan_id)
+    return con.execute("""
+        SELECT s.*, (w.sha256 IS NOT NULL) AS counts
+        FROM submissions s LEFT JOIN winners w USING (plan_id, spec_hash, unit, sha256)
+        WHERE s.plan_id=? AND s.spec_hash=?
+        ORDER BY s.unit NULLS LAST, s.modified DESC NULLS LAST, s.seen_at DESC""",
+                       [plan_id, spec]).df()
+
+
+def findings(con: duckdb.DuckDBPyConnection, plan_id: str, spec_hash: str | None = None
+             ) -> dict[str, list[dict[str, str]]]:
+    """sha256 → that file's findings in order (level, sheet, cell, message)."""
+    spec = spec_hash or _current_spec(con, plan_id)
+    rows = con.execute("SELECT sha256, level, sheet, cell, message FROM findings "
+                       "WHERE plan_id=? AND spec_hash=? ORDER BY sha256, seq",
+                       [plan_id, spec]).fetchall()
+    out: dict[str, list[dict[str, str]]] = {}
+    for sha, level, sheet, cell, message in rows:
+        out.setdefault(sha, []).append({"level": level, "sheet": sheet or "", "cell": cell or "",
+                                        "message": message})
+    return out
+
+
+def current_facts(con: duckdb.DuckDBPyConnection, plan_id: str) -> pd.DataFrame:
+    return con.execute("SELECT * FROM current_facts WHERE plan_id=? ORDER BY unit, sheet, cell",
+                       [plan_id]).df()
+
+
+def _current_spec(con: duckdb.DuckDBPyConnection, plan_id: str) -> str:
+    row = con.execute("SELECT spec_hash FROM current_spec WHERE plan_id=?", [plan_id]).fetchone()
+    return str(row[0]) if row else ""
+
+
+def integrity(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """Problems a crash could have left (none expected: each file is one transaction)."""
+    problems: list[str] = []
+    checks: list[tuple[str, Any]] = [
+        ("duplicate submissions", "SELECT count(*) FROM (SELECT plan_id, spec_hash, sha256 "
+         "FROM submissions GROUP BY ALL HAVING count(*) > 1)"),
+        ("facts without a submission", "SELECT count(*) FROM facts f ANTI JOIN submissions s "
+         "USING (plan_id, spec_hash, sha256)"),
+        ("findings without a submission", "SELECT count(*) FROM findings f ANTI JOIN "
+         "submissions s USING (plan_id, spec_hash, sha256)"),
+        ("facts of rejected files", "SELECT count(*) FROM facts f JOIN submissions s "
+         "USING (plan_id, spec_hash, sha256) WHERE s.status = 'rejected'"),
+    ]
+    for what, sql in checks:
+        row = con.execute(sql).fetchone()
+        if row and row[0]:
+            problems.append(f"{row[0]} {what}")
+    return problems

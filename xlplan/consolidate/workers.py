@@ -1,0 +1,166 @@
+"""Reader processes: each file is examined in a child with a memory limit and a timeout.
+
+A hostile or broken file must never take the consolidation down with it: a
+reader library once aborted the whole process on a 2 KB file. So every file
+is examined in a child process (started with ``spawn``: no inherited database
+handle or threads) with a cap on its address space, and the parent waits for
+each answer with a deadline. A child that dies or overruns is killed and
+replaced; its file gets a rejection saying so, and the other files go on.
+
+One child per core reads in parallel; each keeps the plan's build context
+between files, so the plan is loaded once per child, not once per file.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import multiprocessing as mp
+import os
+import queue
+import threading
+from collections.abc import Callable, Iterable, Iterator
+from multiprocessing.connection import Connection
+from pathlib import Path
+from typing import Any
+
+from xlplan.consolidate.examine import Examination, examine
+from xlplan.consolidate.package import Limits
+
+
+def _child(conn: Connection, plan_path: str, limits: Limits) -> None:
+    """Child main loop: load the plan once, then examine each path sent until None."""
+    try:
+        import resource
+
+        resource.setrlimit(resource.RLIMIT_AS, (limits.memory_bytes, limits.memory_bytes))
+    except (ImportError, ValueError, OSError):  # not on this platform: the timeout still holds
+        pass
+    from xlplan.spec.loader import load_plan
+    from xlplan.spec.prior_year import read_prior_year
+    from xlplan.workbook.context import BuildContext
+
+    loaded = load_plan(Path(plan_path))
+    ctx = BuildContext(loaded, read_prior_year(loaded))
+    ctx.targets, ctx.input_units  # noqa: B018 — compute once, before the first file
+    conn.send("ready")
+    while True:
+        try:
+            path = conn.recv()
+        except EOFError:
+            return
+        if path is None:
+            return
+        try:
+            result = examine(Path(path), ctx, limits)
+        except MemoryError:
+            result = Examination(Path(path))
+            result.error(f"reading needs more than {limits.memory_bytes // 2**20:,} MB of "
+                         "memory: refused")
+        except Exception as exc:  # one file's failure is that file's finding
+            result = Examination(Path(path))
+            result.error(f"the reader failed on this file ({type(exc).__name__}: {exc})")
+        conn.send(result)
+
+
+class _Slot:
+    """One child process and the pipe to it; restarted after a crash or a timeout."""
+
+    def __init__(self, plan: Path, limits: Limits):
+        self.plan, self.limits = plan, limits
+        self.proc: Any = None
+        self.conn: Connection | None = None
+
+    def start(self) -> None:
+        ctx = mp.get_context("spawn")
+        parent, child = ctx.Pipe()
+        env_threads = os.environ.get("OPENBLAS_NUM_THREADS")
+        os.environ["OPENBLAS_NUM_THREADS"] = "1"  # BLAS thread buffers would eat the cap
+        try:
+            self.proc = ctx.Process(target=_child, args=(child, str(self.plan), self.limits),
+                                    daemon=True)
+            self.proc.start()
+        finally:
+            if env_threads is None:
+                os.environ.pop("OPENBLAS_NUM_THREADS", None)
+            else:
+                os.environ["OPENBLAS_NUM_THREADS"] = env_threads
+        child.close()
+        self.conn = parent
+        if not parent.poll(120) or parent.recv() != "ready":
+            raise RuntimeError("a reader process did not start")
+
+    def stop(self, kill: bool = False) -> None:
+        if self.proc is None:
+            return
+        if kill:
+            self.proc.kill()
+        elif self.conn is not None:
+            with contextlib.suppress(OSError):
+                self.conn.send(None)
+        self.proc.join(5)
+        if self.proc.is_alive():
+            self.proc.kill()
+            self.proc.join()
+        if self.conn is not None:
+            self.conn.close()
+        self.proc = self.conn = None
+
+    def examine(self, path: Path) -> Examination:
+        if self.proc is None:
+            self.start()
+        assert self.conn is not None
+        try:
+            self.conn.send(str(path))
+            if self.conn.poll(self.limits.timeout_s):
+                result: Examination = self.conn.recv()
+                return result
+            reason = (f"reading took longer than {self.limits.timeout_s:g} s and was stopped: "
+                      "refused")
+        except (EOFError, OSError, BrokenPipeError):
+            self.proc.join(5)
+            code = self.proc.exitcode
+            how = f"signal {-code}" if code is not None and code < 0 else f"exit code {code}"
+            reason = (f"the reader process died on this file ({how}): a malformed or "
+                      "hostile workbook; refused")
+        self.stop(kill=True)
+        failed = Examination(path)
+        failed.error(reason)
+        return failed
+
+
+def examine_all(paths: Iterable[Path], plan: Path, workers: int | None = None,
+                limits: Limits | None = None,
+                done: Callable[[Examination], None] | None = None) -> Iterator[Examination]:
+    """Examine files in parallel child processes; yields results as they finish."""
+    limits = limits or Limits()
+    todo: queue.Queue[Path | None] = queue.Queue()
+    items = list(paths)
+    for path in items:
+        todo.put(path)
+    count = max(1, min(workers or os.cpu_count() or 1, len(items) or 1))
+    for _ in range(count):
+        todo.put(None)
+    results: queue.Queue[Examination | BaseException] = queue.Queue()
+
+    def run() -> None:
+        slot = _Slot(plan, limits)
+        try:
+            while (path := todo.get()) is not None:
+                results.put(slot.examine(path))
+        except BaseException as exc:  # surfaced to the caller below
+            results.put(exc)
+        finally:
+            slot.stop()
+
+    threads = [threading.Thread(target=run, daemon=True) for _ in range(count)]
+    for thread in threads:
+        thread.start()
+    for _ in items:
+        got = results.get()
+        if isinstance(got, BaseException):
+            raise got
+        if done:
+            done(got)
+        yield got
+    for thread in threads:
+        thread.join()

@@ -1,0 +1,289 @@
+"""Read a workbook's cells in one bounded pass: value, formula and type of each.
+
+Consolidation needs, for every cell present, the cached value *and* the formula
+(to see a number typed over a formula, a changed label, an inserted row). No
+library gives both in one pass: openpyxl reads one or the other, and calamine
+gives values only and builds a dense grid (a file claiming a cell at
+XFD1048576 asks it for 17 billion cells). So this module streams each sheet's
+XML through defusedxml (no DTD, no entities) and keeps only the cells present,
+checking as it goes what Excel itself would never write: references past
+Excel's limits, cells given twice, shared-string indexes out of range, text
+over 32,767 characters. It ignores ``<dimension>`` (which may lie) and reads
+every row.
+
+It runs only on packages that passed :func:`xlplan.consolidate.package.open_package`.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from defusedxml import DefusedXmlException
+from defusedxml.ElementTree import iterparse
+
+from xlplan.consolidate.package import Package, Refused
+
+MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+STRICT = "http://purl.oclc.org/ooxml/spreadsheetml/main"
+REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+PKG_REL = "http://schemas.openxmlformats.org/package/2006/relationships"
+M = f"{{{MAIN}}}"
+MAX_ROW, MAX_COL = 1_048_576, 16_384
+CellValue = float | str | bool | None
+_REF = re.compile(r"^\$?([A-Za-z]{1,3})\$?(\d{1,7})$")
+
+
+@dataclass(frozen=True)
+class RawCell:
+    value: CellValue  # the cached value (a formula's result), None when blank
+    formula: str | None = None  # "=SUM(A1:A3)" as written, shared formulas expanded
+    error: bool = False  # value is an error literal (#DIV/0!)
+
+
+@dataclass
+class RawSheet:
+    name: str
+    state: str  # visible | hidden | veryHidden
+    cells: dict[str, RawCell] = field(default_factory=dict)
+    merged: list[str] = field(default_factory=list)
+    protected: bool = False
+    problems: list[tuple[str, str]] = field(default_factory=list)  # (cell, message)
+
+
+@dataclass
+class RawBook:
+    sheets: dict[str, RawSheet]
+    date1904: bool
+    problems: list[tuple[str, str, str]] = field(default_factory=list)  # sheet, cell, message
+
+    def sheet_names(self) -> list[str]:
+        return list(self.sheets)
+
+
+def col_number(letters: str) -> int:
+    n = 0
+    for ch in letters.upper():
+        n = n * 26 + ord(ch) - 64
+    return n
+
+
+def col_letters(n: int) -> str:
+    out = ""
+    while n:
+        n, r = divmod(n - 1, 26)
+        out = chr(65 + r) + out
+    return out
+
+
+def events(stream: Any, part: str) -> Any:
+    """(event, element) pairs of a part, refusing any DTD or entity."""
+    try:
+        yield from iterparse(stream, events=("start", "end"), forbid_dtd=True,
+                             forbid_entities=True, forbid_external=True)
+    except DefusedXmlException as exc:
+        raise Refused(f"part {part} declares a DTD or entities ({type(exc).__name__}): "
+                      "refused (XML bombs and external entities hide there)") from None
+    except SyntaxError as exc:  # ParseError
+        raise Refused(f"part {part} is not well-formed XML ({exc})") from None
+
+
+def _root_namespace(package: Package, part: str) -> str:
+    with package.open(part) as stream:
+        for _event, elem in events(stream, part):
+            return str(elem.tag)[1:].partition("}")[0] if str(elem.tag).startswith("{") else ""
+    return ""
+
+
+def _relationships(package: Package, part: str) -> dict[str, str]:
+    """rId → target part name, for the part ``part`` (e.g. xl/workbook.xml)."""
+    folder, name = posixpath.split(part)
+    rels = posixpath.join(folder, "_rels", name + ".rels")
+    if not package.has(rels):
+        return {}
+    out = {}
+    with package.open(rels) as stream:
+        for event, elem in events(stream, rels):
+            if event == "end" and elem.tag == f"{{{PKG_REL}}}Relationship":
+                target = elem.get("Target", "")
+                if elem.get("TargetMode") == "External":
+                    continue
+                path = target.lstrip("/") if target.startswith("/") else posixpath.normpath(
+                    posixpath.join(folder, target))
+                out[elem.get("Id", "")] = path
+    return out
+
+
+def _shared_strings(package: Package, part: str | None) -> list[str]:
+    if not part or not package.has(part):
+        return []
+    out: list[str] = []
+    limit = package.limits.max_cells
+    with package.open(part) as stream:
+        texts: list[str] = []
+        skip = 0
+        for event, elem in events(stream, part):
+            tag = elem.tag
+            if tag == f"{M}rPh":  # phonetic guide text is not part of the value
+                skip += 1 if event == "start" else -1
+            elif event == "end" and tag == f"{M}t" and not skip:
+                texts.append(elem.text or "")
+            elif event == "end" and tag == f"{M}si":
+                out.append("".join(texts))
+                texts = []
+                elem.clear()
+                if len(out) > limit:
+                    raise Refused(f"{part} holds more than {limit:,} strings")
+    return out
+
+
+def read_book(package: Package) -> RawBook:
+    """Every sheet's cells, or Refused when the workbook's structure cannot be read."""
+    if _root_namespace(package, "xl/workbook.xml") == STRICT:
+        raise Refused("this workbook is saved as 'Strict Open XML', which xlplan does not "
+                      "read: save it as 'Excel Workbook (.xlsx)' and send it again")
+    rels = _relationships(package, "xl/workbook.xml")
+    sheets: list[tuple[str, str, str]] = []  # name, state, part
+    date1904 = False
+    shared_part = next((p for p in rels.values() if p.endswith("sharedStrings.xml")), None)
+    problems: list[tuple[str, str, str]] = []
+    with package.open("xl/workbook.xml") as stream:
+        for event, elem in events(stream, "xl/workbook.xml"):
+            if event != "end":
+                continue
+            if elem.tag == f"{M}workbookPr":
+                date1904 = elem.get("date1904", "0") in ("1", "true")
+            elif elem.tag == f"{M}sheet":
+                name = elem.get("name", "")
+                part = rels.get(elem.get(f"{{{REL}}}id", ""), "")
+                sheets.append((name, elem.get("state", "visible"), part))
+    strings = _shared_strings(package, shared_part)
+    book = RawBook({}, date1904, problems)
+    budget = [package.limits.max_cells]
+    for name, state, part in sheets:
+        if name.lower() in {n.lower() for n in book.sheets}:
+            problems.append((name, "", f"the workbook has two sheets named {name!r}; "
+                                       "only the first is read"))
+            continue
+        sheet = RawSheet(name, state)
+        book.sheets[name] = sheet
+        if not part.startswith("xl/worksheets/"):
+            continue  # a chart sheet or dialog sheet: no cells
+        if not package.has(part):
+            problems.append((name, "", f"sheet {name!r} points to a missing part {part}"))
+            continue
+        _read_sheet(package, part, sheet, strings, budget)
+    return book
+
+
+class _Cursor:
+    """Where a cell without an ``r`` attribute sits (the format allows leaving it out)."""
+
+    def __init__(self) -> None:
+        self.row = 0
+        self.col = 0
+
+
+def _read_sheet(package: Package, part: str, sheet: RawSheet, strings: list[str],
+                budget: list[int]) -> None:
+    limits = package.limits
+    cursor = _Cursor()
+    shared: dict[str, tuple[str, str]] = {}  # si → (formula, origin)
+    with package.open(part) as stream:
+        for event, elem in events(stream, part):
+            tag = elem.tag
+            if event == "start":
+                if tag == f"{M}row":
+                    r = elem.get("r")
+                    cursor.row = int(r) if r and r.isdigit() else cursor.row + 1
+                    cursor.col = 0
+                continue
+            if tag == f"{M}c":
+                _cell(elem, sheet, strings, cursor, shared, limits.max_cell_chars)
+                budget[0] -= 1
+                if budget[0] < 0:
+                    raise Refused(f"the workbook holds more than {limits.max_cells:,} cells")
+                elem.clear()
+            elif tag == f"{M}row":
+                elem.clear()
+            elif tag == f"{M}mergeCell":
+                sheet.merged.append(elem.get("ref", ""))
+            elif tag == f"{M}sheetProtection":
+                sheet.protected = elem.get("sheet", "0") in ("1", "true")
+
+
+def _cell(elem: Any, sheet: RawSheet, strings: list[str], cursor: _Cursor,
+          shared: dict[str, tuple[str, str]], max_chars: int) -> None:
+    ref = elem.get("r")
+    if ref:
+        match = _REF.match(ref)
+        if not match:
+            sheet.problems.append((ref[:20], f"cell reference {ref[:20]!r} is not valid"))
+            return
+        col, row = col_number(match.group(1)), int(match.group(2))
+        cursor.row, cursor.col = row, col
+    else:
+        cursor.col += 1
+        row, col = cursor.row, cursor.col
+    if not (1 <= row <= MAX_ROW and 1 <= col <= MAX_COL):
+        sheet.problems.append((f"{col_letters(col) if col <= 18_278 else '?'}{row}",
+                               "cell lies outside Excel's grid (1,048,576 rows × XFD columns)"))
+        return
+    ref = f"{col_letters(col)}{row}"
+    kind = elem.get("t", "n")
+    v = elem.find(f"{M}v")
+    f = elem.find(f"{M}f")
+    text = v.text if v is not None else None
+    value: CellValue = None
+    error = False
+    if kind == "s":
+        if text is not None:
+            try:
+                value = strings[int(text)]
+            except (ValueError, IndexError):
+                sheet.problems.append((ref, f"shared string {text!r} does not exist "
+                                            f"(the file has {len(strings)})"))
+                return
+    elif kind == "inlineStr":
+        value = "".join(t.text or "" for t in elem.iter(f"{M}t"))
+    elif kind == "b":
+        value = text in ("1", "true")
+    elif kind == "e":
+        value, error = text or "#N/A", True
+    elif kind in ("str", "d"):
+        value = text or ""
+    elif text is not None and text != "":
+        try:
+            value = float(text)
+        except ValueError:
+            sheet.problems.append((ref, f"number cell holds {text[:40]!r}"))
+            return
+    if isinstance(value, str) and len(value) > max_chars:
+        sheet.problems.append((ref, f"text of {len(value):,} characters (Excel's limit is "
+                                    f"{max_chars:,})"))
+        value = value[:max_chars]
+    formula = None
+    if f is not None:
+        formula = _formula(f, ref, shared)
+    if ref in sheet.cells:
+        sheet.problems.append((ref, "cell is written twice in the file"))
+        return
+    if value is None and formula is None:
+        return
+    sheet.cells[ref] = RawCell(value, formula, error)
+
+
+def _formula(f: Any, ref: str, shared: dict[str, tuple[str, str]]) -> str:
+    text = f.text or ""
+    if f.get("t") == "shared":
+        si = f.get("si", "")
+        if text:
+            shared[si] = (text, ref)
+        elif si in shared:
+            from openpyxl.formula.translate import Translator
+
+            master, origin = shared[si]
+            return Translator(f"={master}", origin=origin).translate_formula(ref)
+    return f"={text}"
