@@ -90,7 +90,9 @@ class InputRule:
         return None
 
     def to_json(self) -> dict[str, Any]:
-        out = {k: v for k, v in asdict(self).items() if v not in (None, (), "", False)}
+        # "is" for False: a minimum of 0.0 equals False and must be kept
+        out = {k: v for k, v in asdict(self).items()
+               if not (v is None or v is False or v == () or v == "")}
         for key in ("start", "end"):
             if key in out:
                 out[key] = out[key].isoformat()

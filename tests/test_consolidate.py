@@ -1,0 +1,386 @@
+"""Consolidation end to end on the small plan: round trip to the cent, idempotent
+re-runs, superseded files, and every tampering kind detected with its sheet and cell."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from pathlib import Path
+
+import duckdb
+import openpyxl
+import pytest
+from conftest import SMALL
+from tamper import copy, formula_to_number, rewrite, set_cached, sheet_part
+from typer.testing import CliRunner
+
+from xlplan.cli import app
+from xlplan.consolidate.package import Limits
+from xlplan.consolidate.run import Outcome, consolidate
+from xlplan.workbook.build import Built, build_unit
+from xlplan.workbook.context import BuildContext
+from xlplan.workbook.fill import Filled, fill_sample
+
+runner = CliRunner()
+
+
+@pytest.fixture(scope="module")
+def units(built: list[Built]) -> dict[str, Built]:
+    return {b.unit: b for b in built if b.unit}
+
+
+@pytest.fixture(scope="module")
+def filled(units: dict[str, Built], tmp_path_factory: pytest.TempPathFactory
+           ) -> dict[str, Filled]:
+    """Every unit filled with sample values, as a manager would send it."""
+    folder = tmp_path_factory.mktemp("filled")
+    return {u: fill_sample(b.path, folder / f"small-{u}.xlsx", seed=7) for u, b in units.items()}
+
+
+def inbox_with(tmp_path: Path, *files: Path, names: list[str] | None = None) -> Path:
+    inbox = tmp_path / "inbox"
+    inbox.mkdir(exist_ok=True)
+    for i, f in enumerate(files):
+        shutil.copyfile(f, inbox / (names[i] if names else f.name))
+    return inbox
+
+
+def run(tmp_path: Path, inbox: Path, **kw: object) -> Outcome:
+    return consolidate(SMALL, inbox, tmp_path / "out", workers=1, **kw)  # type: ignore[arg-type]
+
+
+def one(outcome: Outcome, name: str) -> dict[str, object]:
+    return next(f.to_json() for f in outcome.files if f.path.name == name)
+
+
+# --------------------------------------------------------------------------- round trip
+
+
+def test_round_trip_totals_to_the_cent(tmp_path: Path, filled: dict[str, Filled],
+                                       ctx: BuildContext) -> None:
+    inbox = inbox_with(tmp_path, *(f.workbook for f in filled.values()))
+    outcome = run(tmp_path, inbox)
+    assert outcome.units == {"EAST": "accepted", "WEST": "accepted"}
+    assert {f.status for f in outcome.files} == {"accepted"}
+    con = duckdb.connect(str(outcome.database), read_only=True)
+    by_unit = dict(con.execute("SELECT unit, sum(value_num) FROM current_facts WHERE item LIKE "
+                               "'commitment:%' GROUP BY unit").fetchall())
+    con.close()
+    for unit, f in filled.items():
+        assert round(by_unit[unit], 2) == round(f.totals["commitment"], 2) != 0
+    # the report's company row adds the units up, against the company target
+    wb = openpyxl.load_workbook(outcome.output, read_only=True)
+    rows = list(wb["Org roll-up"].iter_rows(min_row=5, values_only=True))
+    header = list(next(wb["Org roll-up"].iter_rows(min_row=4, max_row=4, values_only=True)))
+    company = dict(zip(header, rows[0], strict=False))
+    assert company["code"] == ctx.tree.root
+    assert round(company["commitment"], 2) == round(sum(f.totals["commitment"]
+                                                        for f in filled.values()), 2)
+    assert round(company["target"], 2) == round(ctx.money(ctx.targets[ctx.tree.root]), 2)
+    gap = list(wb["Gap"].iter_rows(min_row=5, values_only=True))
+    assert len(gap) == 2 * len(ctx.plan.products) * len(ctx.channels.leaves()) * 12
+    wb.close()
+
+
+def test_rerun_is_idempotent(tmp_path: Path, filled: dict[str, Filled]) -> None:
+    inbox = inbox_with(tmp_path, *(f.workbook for f in filled.values()))
+    first = run(tmp_path, inbox)
+    db = first.database
+    counts = duckdb.connect(str(db), read_only=True)
+    before = counts.execute("SELECT (SELECT count(*) FROM submissions), "
+                            "(SELECT count(*) FROM facts)").fetchone()
+    counts.close()
+    second = run(tmp_path, inbox)
+    assert [f.new for f in first.files] == [True, True]
+    assert [f.new for f in second.files] == [False, False]
+    assert second.units == first.units
+    con = duckdb.connect(str(db), read_only=True)
+    after = con.execute("SELECT (SELECT count(*) FROM submissions), "
+                        "(SELECT count(*) FROM facts)").fetchone()
+    con.close()
+    assert before == after and before is not None and before[1] > 0
+
+
+def _modified(when: str) -> dict[str, object]:
+    def edit(xml: bytes) -> bytes:
+        return re.sub(rb"(<dcterms:modified[^>]*>)[^<]*", rb"\g<1>" + when.encode(), xml)
+    return {"docProps/core.xml": edit}
+
+
+def test_newest_accepted_file_wins_the_other_is_superseded(
+        tmp_path: Path, units: dict[str, Built], filled: dict[str, Filled]) -> None:
+    older = rewrite(filled["EAST"].workbook, tmp_path / "east-march.xlsx",
+                    _modified("2027-03-01T09:00:00Z"))  # type: ignore[arg-type]
+    newer_src = fill_sample(units["EAST"].path, tmp_path / "east2.xlsx", seed=99)
+    newer = rewrite(newer_src.workbook, tmp_path / "east-april.xlsx",
+                    _modified("2027-04-01T09:00:00Z"))  # type: ignore[arg-type]
+    outcome = run(tmp_path, inbox_with(tmp_path, older, newer))
+    assert one(outcome, "east-april.xlsx")["status"] == "accepted"
+    assert one(outcome, "east-march.xlsx")["status"] == "superseded"
+    assert outcome.units == {"EAST": "accepted", "WEST": "missing"}
+    con = duckdb.connect(str(outcome.database), read_only=True)
+    total = con.execute("SELECT sum(value_num) FROM current_facts WHERE item LIKE "
+                        "'commitment:%'").fetchone()
+    con.close()
+    assert total is not None
+    assert round(total[0], 2) == round(newer_src.totals["commitment"], 2)
+    assert round(total[0], 2) != round(filled["EAST"].totals["commitment"], 2)
+
+
+# --------------------------------------------------------------------------- tampering
+
+
+def _formula_cell(built: Built, sheet: str) -> str:
+    """A formula cell with a non-zero numeric value on ``sheet``."""
+    return next(c.ref for c in built.book.cells if c.sheet == sheet and c.kind == "formula"
+                and isinstance(c.expected, float) and c.expected > 1)
+
+
+def _label_cell(built: Built, sheet: str) -> tuple[str, str]:
+    texts = [c for c in built.book.cells if c.kind == "label"]
+    counts: dict[object, int] = {}
+    for c in texts:
+        counts[c.content] = counts.get(c.content, 0) + 1
+    cell = next(c for c in texts if c.sheet == sheet and counts[c.content] == 1
+                and len(str(c.content)) > 8)
+    return cell.ref, str(cell.content)
+
+
+def _edit_shared_string(old: str, new: str) -> dict[str, object]:
+    def edit(xml: bytes) -> bytes:
+        target = f">{old}</t>".encode()
+        assert target in xml, old
+        return xml.replace(target, f">{new}</t>".encode(), 1)
+    return {"xl/sharedStrings.xml": edit}
+
+
+def test_formula_overwritten_with_a_number(tmp_path: Path, units: dict[str, Built],
+                                           filled: dict[str, Filled]) -> None:
+    cell = _formula_cell(units["EAST"], "Commitments")
+    bad = formula_to_number(filled["EAST"].workbook, tmp_path / "small-EAST.xlsx",
+                            "Commitments", cell, 1234.5)
+    outcome = run(tmp_path, inbox_with(tmp_path, bad))
+    f = one(outcome, "small-EAST.xlsx")
+    assert f["status"] == "rejected" and outcome.units["EAST"] == "rejected"
+    finding = next(x for x in f["findings"] if x["sheet"] == "Commitments")  # type: ignore
+    assert finding["cell"] == cell and "locked cell changed" in finding["message"]
+    assert "1,234.50" in finding["message"]
+
+
+def test_label_changed(tmp_path: Path, units: dict[str, Built], filled: dict[str, Filled]
+                       ) -> None:
+    cell, text = _label_cell(units["WEST"], "Targets")
+    bad = rewrite(filled["WEST"].workbook, tmp_path / "small-WEST.xlsx",
+                  _edit_shared_string(text, text + " (edited)"))  # type: ignore[arg-type]
+    f = one(run(tmp_path, inbox_with(tmp_path, bad)), "small-WEST.xlsx")
+    assert f["status"] == "rejected"
+    assert {"sheet": "Targets", "cell": cell} in [
+        {"sheet": x["sheet"], "cell": x["cell"]} for x in f["findings"]]  # type: ignore
+
+
+def _resave(src: Path, dst: Path, change: object) -> Path:
+    wb = openpyxl.load_workbook(src)
+    change(wb)  # type: ignore[operator]
+    wb.save(dst)
+    return dst
+
+
+def test_row_inserted(tmp_path: Path, filled: dict[str, Filled]) -> None:
+    bad = _resave(filled["EAST"].workbook, tmp_path / "small-EAST.xlsx",
+                  lambda wb: wb["Commitments"].insert_rows(3))
+    f = one(run(tmp_path, inbox_with(tmp_path, bad)), "small-EAST.xlsx")
+    assert f["status"] == "rejected"
+    assert any(x["sheet"] == "Commitments" and x["cell"] and "inserted" in x["message"]
+               for x in f["findings"])  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize("how", ["renamed", "deleted"])
+def test_sheet_renamed_or_deleted(tmp_path: Path, filled: dict[str, Filled], how: str) -> None:
+    def change(wb: openpyxl.Workbook) -> None:
+        if how == "renamed":
+            wb["People"].title = "Staff"
+        else:
+            del wb["People"]
+    bad = _resave(filled["WEST"].workbook, tmp_path / "small-WEST.xlsx", change)
+    f = one(run(tmp_path, inbox_with(tmp_path, bad)), "small-WEST.xlsx")
+    assert f["status"] == "rejected"
+    missing = next(x for x in f["findings"] if x["sheet"] == "People")  # type: ignore
+    assert "missing" in missing["message"]
+    assert ("'Staff'" in missing["message"]) == (how == "renamed")
+
+
+def test_manifest_edited(tmp_path: Path, units: dict[str, Built], filled: dict[str, Filled]
+                         ) -> None:
+    fingerprint = units["EAST"].manifest.fingerprint
+    bad = rewrite(filled["EAST"].workbook, tmp_path / "small-EAST.xlsx",
+                  _edit_shared_string(fingerprint, "0" * 64))  # type: ignore[arg-type]
+    f = one(run(tmp_path, inbox_with(tmp_path, bad)), "small-EAST.xlsx")
+    assert f["status"] == "rejected"
+    assert any(x["sheet"] == "_xlplan" and "manifest was edited" in x["message"]
+               for x in f["findings"])  # type: ignore[union-attr]
+
+
+def test_manifest_unit_changed_to_another_unit(tmp_path: Path, filled: dict[str, Filled]
+                                               ) -> None:
+    """EAST's workbook relabelled as WEST's in its manifest: WEST's template differs."""
+    def edit(xml: bytes) -> bytes:
+        new, n = re.subn(rb"<t>EAST</t>", b"<t>WEST</t>", xml)
+        assert n >= 1
+        return new
+    bad = rewrite(filled["EAST"].workbook, tmp_path / "small-WEST.xlsx",
+                  {"xl/sharedStrings.xml": edit})
+    outcome = run(tmp_path, inbox_with(tmp_path, bad))
+    f = one(outcome, "small-WEST.xlsx")
+    assert f["status"] == "rejected" and f["unit"] == "WEST"
+    assert outcome.units["WEST"] == "rejected"
+
+
+def test_file_renamed_to_another_unit(tmp_path: Path, filled: dict[str, Filled]) -> None:
+    outcome = run(tmp_path, inbox_with(tmp_path, filled["EAST"].workbook,
+                                       names=["small-WEST.xlsx"]))
+    f = one(outcome, "small-WEST.xlsx")
+    assert f["unit"] == "EAST" and f["status"] == "warnings"  # filed under its manifest
+    assert outcome.units == {"EAST": "accepted", "WEST": "missing"}
+    assert any("file name says WEST" in x["message"] for x in f["findings"])  # type: ignore
+
+
+def test_workbook_from_another_plan(tmp_path: Path) -> None:
+    from xlplan.spec import load_plan
+    from xlplan.spec.prior_year import read_prior_year
+
+    other = tmp_path / "other-plan.yaml"
+    text = SMALL.read_text(encoding="utf-8")
+    other.write_text(re.sub(r"(?m)^id: .*$", "id: other-plan", text), encoding="utf-8")
+    for extra in SMALL.parent.glob("small-prior*"):
+        shutil.copyfile(extra, tmp_path / extra.name)
+    loaded = load_plan(other)
+    assert loaded.plan.id == "other-plan"
+    book = build_unit(BuildContext(loaded, read_prior_year(loaded)), tmp_path / "b", "EAST")
+    f = one(run(tmp_path, inbox_with(tmp_path, book.path)), book.path.name)
+    assert f["status"] == "rejected"
+    assert any("belongs to plan 'other-plan'" in x["message"]
+               for x in f["findings"])  # type: ignore[union-attr]
+
+
+def test_stale_values_from_manual_calculation(tmp_path: Path, units: dict[str, Built],
+                                              filled: dict[str, Filled]) -> None:
+    cell = _formula_cell(units["EAST"], "Commitments")
+    bad = set_cached(filled["EAST"].workbook, tmp_path / "small-EAST.xlsx", "Commitments",
+                     cell, 42.0)
+    outcome = run(tmp_path, inbox_with(tmp_path, bad))
+    f = one(outcome, "small-EAST.xlsx")
+    assert f["status"] == "warnings" and outcome.units["EAST"] == "accepted"
+    stale = next(x for x in f["findings"] if "stale" in x["message"])  # type: ignore
+    assert (stale["sheet"], stale["cell"]) == ("Commitments", cell)
+    assert "42" in stale["message"]
+
+
+def test_untouched_copy_is_not_flagged(tmp_path: Path, filled: dict[str, Filled]) -> None:
+    """The tamper helpers change only what they say: a pass-through rewrite is accepted."""
+    same = rewrite(filled["EAST"].workbook, tmp_path / "small-EAST.xlsx", {})
+    f = one(run(tmp_path, inbox_with(tmp_path, same)), "small-EAST.xlsx")
+    assert f["status"] == "accepted" and f["findings"] == []
+
+
+def test_input_breaking_its_rule(tmp_path: Path, units: dict[str, Built],
+                                 filled: dict[str, Filled]) -> None:
+    spec = next(i for i in units["WEST"].manifest.inputs if i["item"].startswith("commitment"))
+    part = sheet_part(filled["WEST"].workbook, spec["sheet"])
+
+    def edit(xml: bytes) -> bytes:
+        pattern = rf'<c r="{spec["cell"]}"( s="\d+")?>(<v>[^<]*</v>)?</c>'.encode()
+        new, n = re.subn(pattern, lambda m: b'<c r="' + spec["cell"].encode() + b'"'
+                         + (m.group(1) or b"") + b"><v>-5</v></c>", xml)
+        assert n == 1
+        return new
+    bad = rewrite(filled["WEST"].workbook, tmp_path / "small-WEST.xlsx", {part: edit})
+    f = one(run(tmp_path, inbox_with(tmp_path, bad)), "small-WEST.xlsx")
+    assert f["status"] == "rejected"
+    finding = next(x for x in f["findings"] if x["cell"] == spec["cell"])  # type: ignore
+    assert finding["sheet"] == spec["sheet"] and "≥ 0" in finding["message"]
+
+
+# --------------------------------------------------------------------------- runs and CLI
+
+
+def test_bad_files_never_stop_the_others(tmp_path: Path, filled: dict[str, Filled]) -> None:
+    inbox = inbox_with(tmp_path, filled["EAST"].workbook)
+    (inbox / "empty.xlsx").write_bytes(b"")
+    (inbox / "table.xlsx").write_text("unit,value\nEAST,1\n")
+    (inbox / "locked.xlsx").write_bytes(bytes.fromhex("d0cf11e0a1b11ae1") + b"\0" * 504)
+    (inbox / "~$small-EAST.xlsx").write_bytes(b"lock")  # Excel's lock file: not a submission
+    outcome = run(tmp_path, inbox)
+    assert outcome.units == {"EAST": "accepted", "WEST": "missing"}
+    status = {f.path.name: (f.status, f.findings[0]["message"] if f.findings else "")
+              for f in outcome.files}
+    assert set(status) == {"small-EAST.xlsx", "empty.xlsx", "table.xlsx", "locked.xlsx"}
+    assert status["empty.xlsx"][0] == "rejected" and "empty" in status["empty.xlsx"][1]
+    assert "not an .xlsx" in status["table.xlsx"][1]
+    assert "encrypted" in status["locked.xlsx"][1]
+
+
+def test_reader_timeout_rejects_the_file_and_the_run_completes(
+        tmp_path: Path, filled: dict[str, Filled]) -> None:
+    inbox = inbox_with(tmp_path, *(f.workbook for f in filled.values()))
+    outcome = run(tmp_path, inbox, limits=Limits(timeout_s=0.001))
+    assert [f.status for f in outcome.files] == ["rejected", "rejected"]
+    assert all("longer than" in f.findings[0]["message"] for f in outcome.files)
+
+
+def test_cli_json_contract_and_status(tmp_path: Path, filled: dict[str, Filled]) -> None:
+    inbox = inbox_with(tmp_path, filled["EAST"].workbook)
+    copy(filled["WEST"].workbook, inbox / "broken.xlsx").write_bytes(b"PK\x03\x04broken")
+    out = tmp_path / "out"
+    result = runner.invoke(app, ["consolidate", str(SMALL), str(inbox), "-o", str(out),
+                                 "--json", "--workers", "1"])
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)
+    assert set(doc) >= {"files", "units", "output"}
+    assert doc["units"] == {"EAST": "accepted", "WEST": "missing"}
+    assert Path(doc["output"]).is_file()
+    broken = next(f for f in doc["files"] if f["path"].endswith("broken.xlsx"))
+    assert broken["status"] == "rejected" and broken["findings"][0]["sheet"] == ""
+    assert {"sheet", "cell", "message"} <= set(broken["findings"][0])
+    status = runner.invoke(app, ["status", str(SMALL), "--db", str(out / "xlplan.duckdb"),
+                                 "--json"])
+    assert status.exit_code == 0, status.output
+    rows = {r["unit"]: r["status"] for r in json.loads(status.stdout)["units"]}
+    assert rows == {"EAST": "accepted", "WEST": "missing"}
+
+
+def test_cli_cannot_write_output_exits_1_and_keeps_the_database(
+        tmp_path: Path, filled: dict[str, Filled]) -> None:
+    inbox = inbox_with(tmp_path, filled["EAST"].workbook)
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("x")
+    result = runner.invoke(app, ["consolidate", str(SMALL), str(inbox), "-o",
+                                 str(blocker / "out")])
+    assert result.exit_code == 1
+    assert "cannot write" in result.output
+    assert not (tmp_path / "out").exists()
+
+
+def test_diff_lists_changed_inputs(units: dict[str, Built], filled: dict[str, Filled]) -> None:
+    result = runner.invoke(app, ["diff", str(units["EAST"].path),
+                                 str(filled["EAST"].workbook), "--json"])
+    assert result.exit_code == 0, result.output
+    changes = json.loads(result.stdout)
+    assert len(changes) == filled["EAST"].cells
+    assert all(c["before"] is None and c["after"] is not None for c in changes)
+    same = runner.invoke(app, ["diff", str(filled["EAST"].workbook),
+                               str(filled["EAST"].workbook), "--json"])
+    assert json.loads(same.stdout) == []
+    other = runner.invoke(app, ["diff", str(filled["EAST"].workbook),
+                                str(filled["WEST"].workbook)])
+    assert other.exit_code == 1 and "not two submissions of one unit" in other.output
+
+
+def test_input_rules_survive_the_manifest() -> None:
+    """The manifest stores each rule as JSON; the consolidator must read back the very rule
+    (a minimum of 0 once came back as no minimum, letting negative amounts through)."""
+    from xlplan.workbook.rules import AMOUNT, RATIO, TEXT, InputRule
+
+    for rule in (AMOUNT, RATIO, TEXT, InputRule("integer", -3.0, 0.0, required=True)):
+        assert InputRule.from_json(json.loads(json.dumps(rule.to_json()))) == rule
+    assert AMOUNT.check(-5.0) is not None and AMOUNT.check(0.0) is None
