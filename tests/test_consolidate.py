@@ -384,3 +384,15 @@ def test_input_rules_survive_the_manifest() -> None:
     for rule in (AMOUNT, RATIO, TEXT, InputRule("integer", -3.0, 0.0, required=True)):
         assert InputRule.from_json(json.loads(json.dumps(rule.to_json()))) == rule
     assert AMOUNT.check(-5.0) is not None and AMOUNT.check(0.0) is None
+
+
+def test_demo_runs_the_round_trip(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["demo", "-o", str(tmp_path / "demo"), "--plan", str(SMALL)])
+    assert result.exit_code == 0, result.output
+    db = tmp_path / "demo" / "consolidated" / "xlplan.duckdb"
+    con = duckdb.connect(str(db), read_only=True)
+    units = dict(con.execute("SELECT unit, status FROM submissions").fetchall())
+    con.close()
+    assert units == {"EAST": "accepted"}  # the last unit (WEST) sends nothing
+    assert re.search(r"WEST\s.*missing", result.output)
+    assert "Top-down vs bottom-up" in result.output

@@ -21,6 +21,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from rich.text import Text
 
 from xlplan import commands
 from xlplan.engine.allocate import AllocationError
@@ -269,7 +270,12 @@ def demo(
                                                    "example).")] = None,
     seed: Annotated[int, typer.Option(help="Random seed for the sample submissions.")] = 7,
 ) -> None:
-    """Build the bundled example plan and fill sample submissions for every unit."""
+    """The whole round trip on the bundled example: build, fill, consolidate.
+
+    Every unit but the last gets a sample submission in DIR/inbox; one of them
+    is stale (a number typed after calculation was set to manual), the last
+    unit sends nothing. Then the inbox is consolidated into DIR/consolidated.
+    """
     if plan is None:
         plan = out / "plan" / "example-plan.yaml"
         plan.parent.mkdir(parents=True, exist_ok=True)
@@ -279,30 +285,44 @@ def demo(
                 shutil.copyfile(src, plan.parent / name)
     ctx, built = _build(plan, out / "build", None)
     inbox = out / "inbox"
-    step, stop = _progress(len(built) - 1, "filling")
+    units = [b for b in built if b.unit is not None]
+    sending = units[:-1] if len(units) > 1 else units
+    stale = sending[1].unit if len(sending) > 2 else None
+    step, stop = _progress(len(sending), "filling")
     try:
-        filled = []
-        for b in built:
-            if b.unit is None:
-                continue
+        for b in sending:
             submission = inbox / f"{ctx.plan.id}-{b.unit}-sample.xlsx"
-            filled.append(fill_sample(b.path, submission, seed=seed, plan_path=plan))
-            step(b.unit)
+            fill_sample(b.path, submission, seed=seed, plan_path=plan, stale=b.unit == stale)
+            step(str(b.unit))
     finally:
         stop()
-    view = Table(title=f"{ctx.plan.name}: sample submissions")
-    for col in ("unit", "target", "committed", "gap", "file"):
-        view.add_column(col, justify="right" if col in ("target", "committed", "gap") else "left")
-    su = ctx.su
-    for f in filled:
-        target = money(ctx.targets[f.unit], su)
-        committed = Decimal(str(f.totals.get("commitment", 0.0)))
-        view.add_row(f.unit, f"{target:,.2f}", f"{committed:,.2f}", f"{committed - target:,.2f}",
-                     str(f.workbook))
-    out.mkdir(parents=True, exist_ok=True)
+    from xlplan.commands.consolidate import print_outcome
+    from xlplan.consolidate.run import consolidate
+
+    outcome = consolidate(plan, inbox, out / "consolidated")
+    print_outcome(outcome)
+    if outcome.views is not None:
+        _print_gap(outcome.views.org, ctx)
+    console.print(f"master: {built[0].path}\nunit workbooks: {out / 'build' / 'units'}\n"
+                  f"sample submissions: {inbox} (stale: {stale or 'none'}, missing: "
+                  f"{units[-1].unit if len(units) > 1 else 'none'})")
+
+
+def _print_gap(org: pd.DataFrame, ctx: BuildContext) -> None:
+    """Top-down target vs bottom-up commitment through the org tree."""
+    view = Table(title="Top-down vs bottom-up", title_justify="left")
+    for col in ("unit", "submitted", "target", "committed", "gap", "attainment", "status"):
+        view.add_column(col, justify="left" if col == "unit" else "right")
+    colour = {"G": "green", "Y": "yellow", "O": "dark_orange", "R": "red"}
+    for row in org.to_dict("records"):
+        committed = row["commitment"]
+        has = committed == committed  # NaN: nothing submitted below this node
+        view.add_row("  " * int(row["level"]) + str(row["code"]),
+                     f"{row['submitted']}/{row['units']}", f"{row['target']:,.2f}",
+                     f"{committed:,.2f}" if has else "—", f"{row['gap']:,.2f}" if has else "—",
+                     f"{row['attainment']:.1%}" if has else "—",
+                     Text(row["status"] or "—", style=colour.get(row["status"], "")))
     console.print(view)
-    console.print(f"master: {built[0].path}\nunit workbooks: "
-                                   f"{out / 'build' / 'units'}\nsample submissions: {inbox}")
 
 
 def main() -> None:

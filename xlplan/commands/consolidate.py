@@ -10,6 +10,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.table import Table
+from rich.text import Text
 
 from xlplan.cli import PlanArg, _progress, app, console, fail
 from xlplan.consolidate import store
@@ -76,7 +77,7 @@ def print_outcome(outcome: Outcome) -> None:
     for f in outcome.files:
         if f.findings and f.new:
             style = STATUS_STYLE.get(f.status, "")
-            console.print(f"[{style}]{f.status}[/]: {f.path}")
+            console.print(Text(f.status, style=style), f"{f.path}", sep=": ")
             for n in f.findings[:6]:
                 where = f"{n['sheet']}!{n['cell']}" if n["cell"] else n["sheet"]
                 console.print(f"  {n['level']}: {where + ': ' if where else ''}{n['message']}")
@@ -91,7 +92,7 @@ def _print_tracker(tracker: Any, title: str) -> None:
         view.add_column(col, overflow="fold", max_width=60 if col == "reasons" else None)
     for row in tracker.itertuples():
         style = STATUS_STYLE.get(row.status, "")
-        view.add_row(row.unit, row.name, f"[{style}]{row.status}[/]", row.file,
+        view.add_row(row.unit, row.name, Text(row.status, style=style), row.file,
                      str(row.modified)[:19], row.reasons)
     console.print(view)
 

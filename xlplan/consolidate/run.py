@@ -22,6 +22,7 @@ import pandas as pd
 
 from xlplan.consolidate import store
 from xlplan.consolidate.package import Limits
+from xlplan.consolidate.views import Views
 from xlplan.consolidate.workers import examine_all
 from xlplan.spec.loader import load_plan
 from xlplan.spec.prior_year import read_prior_year
@@ -57,7 +58,7 @@ class Outcome:
     output: Path
     database: Path
     tracker: pd.DataFrame = field(repr=False, default_factory=pd.DataFrame)
-    gap: pd.DataFrame = field(repr=False, default_factory=pd.DataFrame)
+    views: Views | None = field(repr=False, default=None)  # the report's figures
 
     def to_json(self) -> dict[str, Any]:
         return {"files": [f.to_json() for f in self.files], "units": self.units,
@@ -135,7 +136,8 @@ def consolidate(plan_path: Path, inbox: Path, out_dir: Path, db: Path | None = N
         outcome = _outcome(con, ctx, paths, hashes, new_hashes, out_dir, db)
         from xlplan.consolidate.report import write_report
 
-        write_report(outcome, ctx, store.current_facts(con, plan_id), outcome.output)
+        outcome.views = write_report(outcome, ctx, store.current_facts(con, plan_id),
+                                     outcome.output)
         store.finish_run(con, run_id, outcome.output, len(paths), len(new_hashes))
         return outcome
     finally:

@@ -134,7 +134,8 @@ class Sheet:
 
         ``value`` is the default; a value in ``book.fill`` for this cell wins.
         """
-        value = self.book.fill.get((self.name, ref(row, col)), value)
+        key = (self.name, ref(row, col))
+        value = self.book.shown.get(key, self.book.fill.get(key, value))
         fmt = self.book.styles[style]
         if value is None or value == "":
             self.ws.write_blank(row, col, None, fmt)
@@ -187,6 +188,9 @@ class Book:
     path: Path | None
     password: str = ""
     fill: dict[tuple[str, str], Value] = field(default_factory=dict)  # (sheet, A1) → input
+    # what an input cell shows when it is not what the formulas were computed from: only to
+    # make a stale workbook (typed after calculation was switched to manual) for demos
+    shown: dict[tuple[str, str], Value] = field(default_factory=dict)
     cells: list[Cell] = field(default_factory=list)
     inputs: list[InputCell] = field(default_factory=list)
 

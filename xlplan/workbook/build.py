@@ -57,13 +57,15 @@ def _run_writers(book: Book, ctx: BuildContext, unit: str | None,
 
 def _write(path: Path, ctx: BuildContext, unit: str | None,
            writers: list[tuple[str, SheetWriter]],
-           fill: dict[tuple[str, str], Value] | None = None) -> Built:
+           fill: dict[tuple[str, str], Value] | None = None,
+           shown: dict[tuple[str, str], Value] | None = None) -> Built:
     """Write to a temporary file beside ``path`` and rename it into place."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}-", suffix=".xlsx", dir=path.parent)
     os.close(fd)
     try:
-        book = Book(Path(tmp), password=ctx.plan.workbooks.protect_password, fill=fill or {})
+        book = Book(Path(tmp), password=ctx.plan.workbooks.protect_password, fill=fill or {},
+                    shown=shown or {})
         manifest = _run_writers(book, ctx, unit, writers)
         book.close()
         os.replace(tmp, path)
@@ -95,10 +97,11 @@ def build_master(ctx: BuildContext, out_dir: Path) -> Built:
 
 
 def build_unit(ctx: BuildContext, out_dir: Path, unit: str,
-               fill: dict[tuple[str, str], Value] | None = None, path: Path | None = None
-               ) -> Built:
-    """A unit's workbook; ``fill`` gives input values (by sheet and cell) to build it with."""
-    return _write(path or unit_path(out_dir, ctx, unit), ctx, unit, unit_sheets(), fill)
+               fill: dict[tuple[str, str], Value] | None = None, path: Path | None = None,
+               shown: dict[tuple[str, str], Value] | None = None) -> Built:
+    """A unit's workbook; ``fill`` gives input values (by sheet and cell) to build it with
+    (``shown``: other values for some inputs, left uncalculated; see :class:`Book`)."""
+    return _write(path or unit_path(out_dir, ctx, unit), ctx, unit, unit_sheets(), fill, shown)
 
 
 def build_all(ctx: BuildContext, out_dir: Path, units: Iterable[str] | None = None,

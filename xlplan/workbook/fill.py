@@ -111,8 +111,13 @@ def sample_inputs(ctx: BuildContext, manifest: Manifest, seed: int) -> dict[tupl
     return fill
 
 
-def fill_sample(workbook: Path, out: Path, seed: int = 0, plan_path: Path | None = None
-                ) -> Filled:
+def fill_sample(workbook: Path, out: Path, seed: int = 0, plan_path: Path | None = None,
+                stale: bool = False) -> Filled:
+    """Fill ``workbook``'s inputs with sample values into ``out``.
+
+    ``stale``: the first commitment is raised by 10% after calculation was
+    switched to manual, so the cached totals no longer match the inputs (what
+    consolidation must notice; for the demo)."""
     manifest = read_manifest(workbook)
     if not manifest.unit:
         raise ManifestError(f"{workbook}: is the master workbook; fill a unit workbook")
@@ -120,10 +125,17 @@ def fill_sample(workbook: Path, out: Path, seed: int = 0, plan_path: Path | None
     ctx = BuildContext(loaded, read_prior_year(loaded),
                        built_at=dt.datetime.fromisoformat(manifest.built_at))
     fill = sample_inputs(ctx, manifest, seed)
-    built = build_unit(ctx, out.parent, manifest.unit, fill=fill, path=out)
+    shown: dict[tuple[str, str], Value] = {}
+    if stale:
+        first = next(i for i in manifest.inputs if i["item"].startswith("commitment:"))
+        key = (first["sheet"], first["cell"])
+        base = fill[key]
+        shown[key] = float(round((base if isinstance(base, int | float) else 0) * 1.1 + 1000))
+    built = build_unit(ctx, out.parent, manifest.unit, fill=fill, path=out, shown=shown)
     totals: dict[str, float] = {}
     for spec in manifest.inputs:
-        value = fill.get((spec["sheet"], spec["cell"]))
+        key = (spec["sheet"], spec["cell"])
+        value = shown.get(key, fill.get(key))
         if isinstance(value, int | float):
             key = spec["item"].partition(":")[0]
             totals[key] = totals.get(key, 0.0) + float(value)
