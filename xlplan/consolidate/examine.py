@@ -20,6 +20,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -76,6 +77,7 @@ class Examination:
     modified: str = ""  # when the file was last saved (docProps/core.xml), ISO
     findings: list[Finding] = field(default_factory=list)
     facts: list[Fact] = field(default_factory=list)
+    seconds: float = 0.0  # time the examination took (the reader's own clock)
 
     @property
     def status(self) -> Status:
@@ -92,11 +94,13 @@ class Examination:
 
 def examine(path: Path, ctx: BuildContext, limits: Limits | None = None) -> Examination:
     """Everything consolidation needs to decide on one file. Never raises for bad files."""
+    started = time.perf_counter()
     result = Examination(path)
     try:
         package = open_package(path, limits)
     except Refused as exc:
         result.error(str(exc))
+        result.seconds = time.perf_counter() - started
         return result
     try:
         _examine_package(package, ctx, result)
@@ -104,6 +108,7 @@ def examine(path: Path, ctx: BuildContext, limits: Limits | None = None) -> Exam
         result.error(str(exc))
     finally:
         package.close()
+    result.seconds = time.perf_counter() - started
     return result
 
 

@@ -9,16 +9,24 @@ replaced; its file gets a rejection saying so, and the other files go on.
 
 One child per core reads in parallel; each keeps the plan's build context
 between files, so the plan is loaded once per child, not once per file.
+
+Children are started as ``python -m xlplan.consolidate.workers`` (not with
+multiprocessing's spawn, which re-imports the caller's main script and fails
+in a script without a ``__main__`` guard); they talk to the parent over two
+pipes with multiprocessing's pickling connections.
 """
 
 from __future__ import annotations
 
 import contextlib
-import multiprocessing as mp
+import json
 import os
 import queue
+import subprocess
+import sys
 import threading
 from collections.abc import Callable, Iterable, Iterator
+from dataclasses import asdict
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
@@ -27,14 +35,8 @@ from xlplan.consolidate.examine import Examination, examine
 from xlplan.consolidate.package import Limits
 
 
-def _child(conn: Connection, plan_path: str, limits: Limits) -> None:
+def _child(conn: _Duplex, plan_path: str, limits: Limits) -> None:
     """Child main loop: load the plan once, then examine each path sent until None."""
-    try:
-        import resource
-
-        resource.setrlimit(resource.RLIMIT_AS, (limits.memory_bytes, limits.memory_bytes))
-    except (ImportError, ValueError, OSError):  # not on this platform: the timeout still holds
-        pass
     from xlplan.spec.loader import load_plan
     from xlplan.spec.prior_year import read_prior_year
     from xlplan.workbook.context import BuildContext
@@ -62,31 +64,65 @@ def _child(conn: Connection, plan_path: str, limits: Limits) -> None:
         conn.send(result)
 
 
+class _Duplex:
+    """Two one-way pipe connections used as one (send on one, receive on the other)."""
+
+    def __init__(self, receive: Connection, send: Connection):
+        self.receive, self.sender = receive, send
+
+    def send(self, obj: Any) -> None:
+        self.sender.send(obj)
+
+    def recv(self) -> Any:
+        return self.receive.recv()
+
+    def poll(self, timeout: float) -> bool:
+        return self.receive.poll(timeout)
+
+    def close(self) -> None:
+        self.receive.close()
+        self.sender.close()
+
+
+def main(argv: list[str]) -> None:
+    """Entry point of a reader process: ``READ_FD WRITE_FD PLAN LIMITS_JSON``."""
+    read_fd, write_fd, plan_path, limits_json = argv
+    limits = Limits(**json.loads(limits_json))
+    try:
+        import resource
+
+        resource.setrlimit(resource.RLIMIT_AS, (limits.memory_bytes, limits.memory_bytes))
+    except (ImportError, ValueError, OSError):  # not on this platform: the timeout still holds
+        pass
+    conn = _Duplex(Connection(int(read_fd), writable=False),
+                   Connection(int(write_fd), readable=False))
+    _child(conn, plan_path, limits)
+
+
 class _Slot:
     """One child process and the pipe to it; restarted after a crash or a timeout."""
 
     def __init__(self, plan: Path, limits: Limits):
         self.plan, self.limits = plan, limits
-        self.proc: Any = None
-        self.conn: Connection | None = None
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.conn: _Duplex | None = None
 
     def start(self) -> None:
-        ctx = mp.get_context("spawn")
-        parent, child = ctx.Pipe()
-        env_threads = os.environ.get("OPENBLAS_NUM_THREADS")
-        os.environ["OPENBLAS_NUM_THREADS"] = "1"  # BLAS thread buffers would eat the cap
+        to_child_r, to_child_w = os.pipe()
+        from_child_r, from_child_w = os.pipe()
+        env = dict(os.environ, OPENBLAS_NUM_THREADS="1")  # BLAS buffers would eat the cap
         try:
-            self.proc = ctx.Process(target=_child, args=(child, str(self.plan), self.limits),
-                                    daemon=True)
-            self.proc.start()
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", "xlplan.consolidate.workers", str(to_child_r),
+                 str(from_child_w), str(self.plan), json.dumps(asdict(self.limits))],
+                pass_fds=(to_child_r, from_child_w), stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
         finally:
-            if env_threads is None:
-                os.environ.pop("OPENBLAS_NUM_THREADS", None)
-            else:
-                os.environ["OPENBLAS_NUM_THREADS"] = env_threads
-        child.close()
-        self.conn = parent
-        if not parent.poll(120) or parent.recv() != "ready":
+            os.close(to_child_r)
+            os.close(from_child_w)
+        self.conn = _Duplex(Connection(from_child_r, writable=False),
+                            Connection(to_child_w, readable=False))
+        if not self.conn.poll(120) or self.conn.recv() != "ready":
             raise RuntimeError("a reader process did not start")
 
     def stop(self, kill: bool = False) -> None:
@@ -97,10 +133,11 @@ class _Slot:
         elif self.conn is not None:
             with contextlib.suppress(OSError):
                 self.conn.send(None)
-        self.proc.join(5)
-        if self.proc.is_alive():
+        try:
+            self.proc.wait(5)
+        except subprocess.TimeoutExpired:
             self.proc.kill()
-            self.proc.join()
+            self.proc.wait()
         if self.conn is not None:
             self.conn.close()
         self.proc = self.conn = None
@@ -108,7 +145,8 @@ class _Slot:
     def examine(self, path: Path) -> Examination:
         if self.proc is None:
             self.start()
-        assert self.conn is not None
+        assert self.conn is not None and self.proc is not None
+        proc = self.proc
         try:
             self.conn.send(str(path))
             if self.conn.poll(self.limits.timeout_s):
@@ -117,8 +155,11 @@ class _Slot:
             reason = (f"reading took longer than {self.limits.timeout_s:g} s and was stopped: "
                       "refused")
         except (EOFError, OSError, BrokenPipeError):
-            self.proc.join(5)
-            code = self.proc.exitcode
+            try:
+                proc.wait(5)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+            code = proc.returncode
             how = f"signal {-code}" if code is not None and code < 0 else f"exit code {code}"
             reason = (f"the reader process died on this file ({how}): a malformed or "
                       "hostile workbook; refused")
@@ -164,3 +205,7 @@ def examine_all(paths: Iterable[Path], plan: Path, workers: int | None = None,
         yield got
     for thread in threads:
         thread.join()
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
