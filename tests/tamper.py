@@ -69,3 +69,21 @@ def formula_to_number(path: Path, dst: Path, sheet: str, cell: str, value: float
 def copy(src: Path, dst: Path) -> Path:
     shutil.copyfile(src, dst)
     return dst
+
+
+def set_cell(path: Path, dst: Path, sheet: str, cell: str, xml: str) -> Path:
+    """Replace one cell's XML (``<c r="B5" …>…</c>``) with ``xml``."""
+    def edit(data: bytes) -> bytes:
+        pattern = rf'<c r="{cell}"(?: [^>]*?)?(?:/>|>.*?</c>)'.encode()
+        new, n = re.subn(pattern, xml.encode(), data, count=1, flags=re.S)
+        assert n == 1, f"{sheet}!{cell} not found"
+        return new
+    return rewrite(path, dst, {sheet_part(path, sheet): edit})
+
+
+def edit_part(path: Path, dst: Path, part: str, old: bytes, new: bytes, count: int = 1) -> Path:
+    """Replace bytes in one part (asserting they were there)."""
+    def edit(data: bytes) -> bytes:
+        assert old in data, (part, old)
+        return data.replace(old, new, count)
+    return rewrite(path, dst, {part: edit})

@@ -282,6 +282,9 @@ EPOCH_1904 = dt.date(1904, 1, 1)
 
 def _typed(cell: RawCell | None, rule: InputRule, date1904: bool) -> tuple[Value, str | None]:
     """An input's value as its rule reads it, or the reason it cannot be read."""
+    if cell is not None and cell.formula and cell.value is None:
+        return None, (f"holds the formula {cell.formula[:40]} with no saved result (the "
+                      "workbook was saved without calculating): type the value")
     if cell is None or cell.value is None or cell.value == "":
         return None, None
     if cell.error:
@@ -312,9 +315,9 @@ def _file_content(cell: RawCell | None) -> Value:
     return cell.formula if cell.formula is not None else cell.value
 
 
-def _same(expected: Value, got: Value) -> bool:
+def _same(expected: Value, got: Value, date1904: bool = False) -> bool:
     if isinstance(expected, dt.date) and isinstance(got, float):
-        epoch_got = EXCEL_EPOCH + dt.timedelta(days=int(got))
+        epoch_got = (EPOCH_1904 if date1904 else EXCEL_EPOCH) + dt.timedelta(days=int(got))
         return epoch_got == (expected.date() if isinstance(expected, dt.datetime) else expected)
     if expected in (None, "") and got in (None, ""):
         return True
@@ -361,7 +364,7 @@ def _compare_structure(book: RawBook, cells: list[Any], inputs: set[tuple[str, s
                 continue
             got = raw.cells.get(cell.ref)
             content = _file_content(got)
-            if not _same(cell.content, content):
+            if not _same(cell.content, content, book.date1904):
                 changed.append(f"{cell.ref}: template has {_show(cell.content)}, the file has "
                                f"{_show(content)}")
             elif cell.kind == "formula" and not _close(cell.expected, got.value if got else None):
@@ -379,6 +382,8 @@ def _compare_structure(book: RawBook, cells: list[Any], inputs: set[tuple[str, s
                 "e.g. with manual calculation): the consolidation uses the recomputed numbers")
         if not raw.protected:
             result.warn("sheet protection was removed", name)
+        if raw.state != "visible":
+            result.warn(f"the sheet is {raw.state} (the template shows it)", name)
 
 
 def _report(result: Examination, level: Level, sheet: str, lines: list[str], what: str) -> None:

@@ -225,3 +225,30 @@ def _dashboard(w: _Writer, ws: Any, outcome: Outcome, views: Views) -> None:
         bar.set_legend({"none": True})
         bar.set_size({"width": 480, "height": 320})
         ws.insert_chart(19, 10, bar)
+
+
+INJECTION_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise(text: str) -> str:
+    """A text cell as CSV may carry it safely: a leading ``'`` stops a spreadsheet from
+    running ``=HYPERLINK(…)``, ``+cmd|…`` or ``@SUM(…)`` typed into a text input (OWASP's
+    advice for CSV injection). Numbers are never text here, so ``-5`` is not touched."""
+    return "'" + text if text.startswith(INJECTION_START) else text
+
+
+def write_facts_csv(facts: pd.DataFrame, path: Path) -> None:
+    """The consolidated inputs as CSV (UTF-8 with BOM, for Excel), text neutralised,
+    through a temporary file renamed into place."""
+    out = facts.drop(columns=["plan_id"], errors="ignore").copy()
+    if "value_text" in out:
+        out["value_text"] = out["value_text"].map(
+            lambda v: neutralise(v) if isinstance(v, str) else v)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}-", suffix=".csv", dir=path.parent)
+    os.close(fd)
+    try:
+        out.to_csv(tmp, index=False, encoding="utf-8-sig")
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

@@ -134,10 +134,11 @@ def consolidate(plan_path: Path, inbox: Path, out_dir: Path, db: Path | None = N
             if progress:
                 progress(result.path.name)
         outcome = _outcome(con, ctx, paths, hashes, new_hashes, out_dir, db)
-        from xlplan.consolidate.report import write_report
+        from xlplan.consolidate.report import write_facts_csv, write_report
 
-        outcome.views = write_report(outcome, ctx, store.current_facts(con, plan_id),
-                                     outcome.output)
+        facts = store.current_facts(con, plan_id)
+        outcome.views = write_report(outcome, ctx, facts, outcome.output)
+        write_facts_csv(facts, outcome.output.with_suffix(".csv"))
         store.finish_run(con, run_id, outcome.output, len(paths), len(new_hashes))
         return outcome
     finally:
