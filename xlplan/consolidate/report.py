@@ -16,6 +16,7 @@ import pandas as pd
 import xlsxwriter
 
 from xlplan.consolidate.views import MONTHS, Views, build_views
+from xlplan.workbook.book import close_workbook
 from xlplan.workbook.context import BuildContext
 
 if TYPE_CHECKING:
@@ -73,7 +74,7 @@ class _Writer:
         return ws
 
     def close(self) -> None:
-        self.wb.close()
+        close_workbook(self.wb)
 
 
 MONEY = "money"

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import xlsxwriter
+import xlsxwriter.exceptions
 from xlsxwriter.utility import xl_rowcol_to_cell
 from xlsxwriter.worksheet import Worksheet
 
@@ -70,6 +71,16 @@ def digest_lines(lines: Iterable[str]) -> str:
     for line in sorted(lines):
         digest.update(line.encode("utf-8") + b"\n")
     return digest.hexdigest()
+
+
+def close_workbook(wb: Any) -> None:
+    """Close an XlsxWriter workbook; a failed write (disk full, no permission) comes out as
+    the OSError it is, not XlsxWriter's FileCreateError, so callers report it as such."""
+    try:
+        wb.close()
+    except xlsxwriter.exceptions.FileCreateError as exc:
+        cause = exc.args[0] if exc.args else None
+        raise cause if isinstance(cause, OSError) else OSError(str(exc)) from None
 
 
 def ref(row: int, col: int, absolute: bool = False) -> str:
@@ -238,7 +249,7 @@ class Book:
     def close(self) -> None:
         """Write the file, then let XlsxWriter's in-memory copy go (it costs ~300 bytes a cell;
         the record of cells is what callers keep)."""
-        self.wb.close()
+        close_workbook(self.wb)
         del self.wb, self.styles
         for sheet in self.sheets.values():
             del sheet.ws

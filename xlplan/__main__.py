@@ -1,0 +1,5 @@
+"""``python -m xlplan``: the command line (same as the ``xlplan`` script)."""
+
+from xlplan.cli import main
+
+main()
