@@ -25,3 +25,15 @@ def test_build_benchmark_quick(tmp_path: Path) -> None:
     assert (tmp_path / "plan-3.yaml").is_file()
     for writer in ("xlplan", "raw", "openpyxl"):
         assert len(list((tmp_path / writer / "units").glob("*.xlsx"))) == 3
+
+
+def test_consolidate_benchmark_quick(tmp_path: Path) -> None:
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    proc = subprocess.run(
+        [sys.executable, str(REPO / "benchmarks" / "consolidate.py"), "--quick", "--out",
+         str(tmp_path)], cwd=REPO, env=env, capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr
+    row = next(line for line in proc.stdout.splitlines() if line.startswith("| 4 |"))
+    figures = [cell.strip() for cell in row.strip("|").split("|")]
+    assert len(figures) == 9 and all(float(f.rstrip("×")) > 0 for f in figures)
+    assert len(list((tmp_path / "n4" / "inbox").glob("*.xlsx"))) == 4
