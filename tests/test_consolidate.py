@@ -396,3 +396,51 @@ def test_demo_runs_the_round_trip(tmp_path: Path) -> None:
     assert units == {"EAST": "accepted"}  # the last unit (WEST) sends nothing
     assert re.search(r"WEST\s.*missing", result.output)
     assert "Top-down vs bottom-up" in result.output
+
+
+def test_report_views_match_the_engine(tmp_path: Path, filled: dict[str, Filled],
+                                       ctx: BuildContext) -> None:
+    """Budget requests, BSC scores and OKR progress in the report are the engine's numbers
+    on the submitted inputs."""
+    from xlplan.engine.bsc import kpi_score
+    from xlplan.engine.okr import kr_progress
+
+    outcome = run(tmp_path, inbox_with(tmp_path, *(f.workbook for f in filled.values())))
+    views = outcome.views
+    assert views is not None
+    con = duckdb.connect(str(outcome.database), read_only=True)
+    facts = con.execute("SELECT unit, item, period, value_num, value_text FROM current_facts"
+                        ).fetchall()
+    con.close()
+    for unit in ("EAST", "WEST"):
+        amounts = sum(v for u, item, _p, v, _t in facts
+                      if u == unit and item.startswith("budget:request:") and
+                      item.endswith(":amount") and v is not None)
+        row = views.budget[views.budget["unit"] == unit].iloc[0]
+        assert round(row["requested"], 2) == round(amounts, 2) > 0
+    kpis = {k.code: k for k in ctx.plan.bsc.kpis}
+    scored = views.bsc.dropna(subset=["score"])
+    assert len(scored)
+    for row in scored.to_dict("records"):
+        k = kpis[row["kpi"]]
+        assert row["score"] == kpi_score(row["actual"], k.target, k.floor, k.direction)
+    progress = views.okr.dropna(subset=["progress"])
+    assert len(progress)
+    for row in progress.to_dict("records"):
+        assert row["progress"] == kr_progress(row["start"], row["target"], row["current"])
+
+
+def test_defusedxml_is_active() -> None:
+    """openpyxl (used by fill-sample and the tests) parses with defusedxml only when it is
+    installed; the consolidator's own reader refuses DTDs through defusedxml directly."""
+    from defusedxml import DTDForbidden
+    from openpyxl.xml import DEFUSEDXML
+
+    from xlplan.consolidate.package import Refused
+    from xlplan.consolidate.xlsx import events
+
+    assert DEFUSEDXML is True
+    with pytest.raises(Refused, match="DTD"):
+        list(events(__import__("io").BytesIO(b'<!DOCTYPE x [<!ENTITY a "b">]><x>&a;</x>'),
+                    "part.xml"))
+    assert DTDForbidden
