@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import os
 import shutil
+import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -52,3 +54,22 @@ def ctx() -> BuildContext:
 def built(ctx: BuildContext, tmp_path_factory: pytest.TempPathFactory) -> list[Built]:
     """The small plan's master and unit workbooks, freshly built (tests copy before editing)."""
     return build_all(ctx, tmp_path_factory.mktemp("small-books"))
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """The reliability suite's one summary line (its counters live in reliability/summary.py,
+    imported by those tests; nothing is printed when they did not run)."""
+    summary = sys.modules.get("summary")
+    stats = getattr(summary, "STATS", None)
+    if not stats:
+        return
+    notes = summary.NOTES  # type: ignore[union-attr]
+    line = (f"reliability: {stats['cases']} bad-input cases tried, {stats['swept']} corpus "
+            f"files swept, {stats['kills']} kills survived, {stats['tampers']} random tampers "
+            f"caught, {stats['valid']} random valid inputs accepted, "
+            f"{'nothing lost' if not stats['lost'] else str(stats['lost']) + ' LOST'}")
+    if notes.get("slowest"):
+        line += f"; slowest corpus file {notes['slowest'][0]} ({notes['slowest'][1]:.2f} s)"
+    if notes.get("decisions"):
+        line += f"; corpus decisions {dict(notes['decisions'])}"
+    terminalreporter.write_line(line)

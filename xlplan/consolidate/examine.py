@@ -230,7 +230,8 @@ def _check_against_plan(book: RawBook, manifest: Manifest, ctx: BuildContext,
             continue
         values[key] = value
     try:
-        predicted, expected_manifest = predict_unit(ctx, manifest.unit, values)
+        expected_manifest = template_manifest(ctx, manifest.unit)
+        predicted, _ = predict_unit(ctx, manifest.unit, values, manifest=False)
     except Exception as exc:  # a recompute failure is a finding, not a crash
         result.error(f"could not recompute the workbook from its inputs ({exc})")
         return
@@ -255,6 +256,20 @@ def _check_against_plan(book: RawBook, manifest: Manifest, ctx: BuildContext,
             value, dt.date) else str(value))
         result.facts.append(Fact(spec["sheet"], spec["cell"], spec["item"], spec["period"],
                                  number, text))
+
+
+_TEMPLATES: dict[tuple[str, str], Manifest] = {}
+
+
+def template_manifest(ctx: BuildContext, unit: str) -> Manifest:
+    """The manifest a unit's workbook is built with: its fingerprints and input cells do
+    not depend on what is typed, so it is computed once per unit and plan version."""
+    key = (ctx.loaded.spec_hash, unit)
+    if key not in _TEMPLATES:
+        manifest = predict_unit(ctx, unit, {})[1]
+        assert manifest is not None
+        _TEMPLATES[key] = manifest
+    return _TEMPLATES[key]
 
 
 def _merged_cells(sheet: RawSheet) -> set[str]:

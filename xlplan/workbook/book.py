@@ -14,12 +14,13 @@ engine's value, or input with its rule). That one record gives:
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 import xlsxwriter
 import xlsxwriter.exceptions
@@ -33,8 +34,9 @@ Kind = Literal["label", "given", "formula", "input"]
 Value = float | int | str | bool | dt.date | None
 
 
-@dataclass(frozen=True)
-class Cell:
+class Cell(NamedTuple):
+    """One written cell (a named tuple: a build records tens of thousands of them)."""
+
     sheet: str
     ref: str  # "B7"
     kind: Kind
@@ -83,8 +85,10 @@ def close_workbook(wb: Any) -> None:
         raise cause if isinstance(cause, OSError) else OSError(str(exc)) from None
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def ref(row: int, col: int, absolute: bool = False) -> str:
-    """A1 reference of zero-based (row, col)."""
+    """A1 reference of zero-based (row, col) (cached: the writers ask for the same cells
+    many times, and a dry run of a build is mostly this)."""
     return xl_rowcol_to_cell(row, col, row_abs=absolute, col_abs=absolute)
 
 
