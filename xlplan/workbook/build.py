@@ -50,9 +50,9 @@ def _run_writers(book: Book, ctx: BuildContext, unit: str | None,
         writer(book, ctx, scope)
     for sheet in book.sheets.values():
         sheet.protect()
-    manifest = write_manifest(book, ctx, unit or "")
+    written = write_manifest(book, ctx, unit or "") if manifest else None
     book.wb.worksheets()[0].activate()
-    return manifest
+    return written
 
 
 def _write(path: Path, ctx: BuildContext, unit: str | None,
@@ -67,6 +67,7 @@ def _write(path: Path, ctx: BuildContext, unit: str | None,
         book = Book(Path(tmp), password=ctx.plan.workbooks.protect_password, fill=fill or {},
                     shown=shown or {})
         manifest = _run_writers(book, ctx, unit, writers)
+        assert manifest is not None
         book.close()
         os.replace(tmp, path)
     except BaseException:
@@ -76,12 +77,13 @@ def _write(path: Path, ctx: BuildContext, unit: str | None,
     return Built(path, unit, manifest, book)
 
 
-def predict_unit(ctx: BuildContext, unit: str,
-                 fill: dict[tuple[str, str], Value]) -> tuple[Book, Manifest]:
+def predict_unit(ctx: BuildContext, unit: str, fill: dict[tuple[str, str], Value],
+                 manifest: bool = True) -> tuple[Book, Manifest | None]:
     """What a unit's workbook holds when its inputs are ``fill``, without writing it:
-    every locked cell, every formula's value and the manifest (a dry run of the build)."""
+    every locked cell, every formula's value and (unless ``manifest=False``, which saves
+    the fingerprinting: locked cells do not depend on inputs) the manifest."""
     book = Book(None, password=ctx.plan.workbooks.protect_password, fill=fill)
-    return book, _run_writers(book, ctx, unit, unit_sheets())
+    return book, _run_writers(book, ctx, unit, unit_sheets(), manifest)
 
 
 def master_path(out_dir: Path, ctx: BuildContext) -> Path:
