@@ -1,4 +1,5 @@
-"""The build benchmark still runs: ``benchmarks/build.py --quick`` (N=3, one round)."""
+"""Every benchmark still runs in its ``--quick`` form (``benchmarks/build.py --quick``: N=3,
+one round; ``benchmarks/functions.py --quick``: 1,000 cells, one round; ...)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,8 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+
+from xlplan.udfs import FUNCTIONS
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -37,3 +40,22 @@ def test_consolidate_benchmark_quick(tmp_path: Path) -> None:
     figures = [cell.strip() for cell in row.strip("|").split("|")]
     assert len(figures) == 9 and all(float(f.rstrip("×")) > 0 for f in figures)
     assert len(list((tmp_path / "n4" / "inbox").glob("*.xlsx"))) == 4
+
+
+def test_functions_benchmark_quick() -> None:
+    """``benchmarks/functions.py --quick``: every XLPLAN_* function timed beside its baseline."""
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    proc = subprocess.run(
+        [sys.executable, str(REPO / "benchmarks" / "functions.py"), "--quick"],
+        cwd=REPO, env=env, capture_output=True, text=True, timeout=600,
+    )
+    assert proc.returncode == 0, proc.stderr
+    out = proc.stdout
+    for column in ("xlplan ms", "baseline ms", "xlplan/baseline", "xlplan µs/cell"):
+        assert column in out, out
+    rows = [line for line in out.splitlines() if line.startswith("| XLPLAN_")]
+    assert [row.split("|")[1].strip() for row in rows] == list(FUNCTIONS)
+    for row in rows:
+        assert row.count("|") == 9  # 8 columns
+        ours, floor = float(row.split("|")[4]), float(row.split("|")[6])
+        assert ours > 0 and floor > 0

@@ -197,7 +197,8 @@ def _progress(total: int, what: str) -> tuple[Callable[[str], None], Callable[[]
     return step, bar.stop
 
 
-def _build(plan: Path, out_dir: Path, units: str | None) -> tuple[BuildContext, list[Built]]:
+def _build(plan: Path, out_dir: Path, units: str | None, with_functions: bool = False
+           ) -> tuple[BuildContext, list[Built]]:
     loaded, prior = open_plan(plan)
     ctx = BuildContext(loaded, prior)
     chosen = [u.strip() for u in units.split(",") if u.strip()] if units else None
@@ -205,7 +206,7 @@ def _build(plan: Path, out_dir: Path, units: str | None) -> tuple[BuildContext, 
         count = 1 + len(chosen if chosen is not None else ctx.input_units)
         step, stop = _progress(count, "building")
         try:
-            built = build_all(ctx, out_dir, chosen, progress=step)
+            built = build_all(ctx, out_dir, chosen, progress=step, with_functions=with_functions)
         finally:
             stop()
     except AllocationError as exc:
@@ -223,9 +224,12 @@ def build(
     out: Annotated[Path, typer.Option("-o", "--out", help="Output folder.")] = Path("out"),
     units: Annotated[str | None, typer.Option(help="Only these units (comma list).")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print paths as JSON.")] = False,
+    with_functions: Annotated[bool, typer.Option(
+        "--with-functions", help="Add a Live sheet to the master that uses the XLPLAN_* "
+                                 "functions (for users of the xlplan add-in).")] = False,
 ) -> None:
     """Write the master workbook and one input workbook per unit."""
-    _, built = _build(plan, out, units)
+    _, built = _build(plan, out, units, with_functions)
     master = next(b for b in built if b.unit is None)
     unit_paths = {b.unit: str(b.path) for b in built if b.unit is not None}
     if as_json:

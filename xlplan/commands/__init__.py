@@ -8,6 +8,7 @@ so the core commands come first in ``--help``. One line per module below.
 from __future__ import annotations
 
 MODULES: tuple[str, ...] = (
+    "addin",
     "consolidate",
 )
 

@@ -28,10 +28,11 @@ class Built:
     book: Book  # the record of cells (expected values, inputs) — closed
 
 
-def master_sheets() -> list[tuple[str, SheetWriter]]:
+def master_sheets(with_functions: bool = False) -> list[tuple[str, SheetWriter]]:
+    """The master's sheets; ``with_functions`` adds the Live sheet (XLPLAN_* functions)."""
     from xlplan.workbook import sheets
 
-    return sheets.MASTER
+    return sheets.MASTER_WITH_FUNCTIONS if with_functions else sheets.MASTER
 
 
 def unit_sheets() -> list[tuple[str, SheetWriter]]:
@@ -41,7 +42,8 @@ def unit_sheets() -> list[tuple[str, SheetWriter]]:
 
 
 def _run_writers(book: Book, ctx: BuildContext, unit: str | None,
-                 writers: list[tuple[str, SheetWriter]]) -> Manifest:
+                 writers: list[tuple[str, SheetWriter]], manifest: bool = True
+                 ) -> Manifest | None:
     """Every sheet, then the manifest (last, so its fingerprint covers the others)."""
     for name, _ in writers:  # fix the tab order first
         book.sheet(name)
@@ -94,8 +96,8 @@ def unit_path(out_dir: Path, ctx: BuildContext, unit: str) -> Path:
     return out_dir / "units" / f"{ctx.plan.id}-{unit}.xlsx"
 
 
-def build_master(ctx: BuildContext, out_dir: Path) -> Built:
-    return _write(master_path(out_dir, ctx), ctx, None, master_sheets())
+def build_master(ctx: BuildContext, out_dir: Path, with_functions: bool = False) -> Built:
+    return _write(master_path(out_dir, ctx), ctx, None, master_sheets(with_functions))
 
 
 def build_unit(ctx: BuildContext, out_dir: Path, unit: str,
@@ -107,14 +109,19 @@ def build_unit(ctx: BuildContext, out_dir: Path, unit: str,
 
 
 def build_all(ctx: BuildContext, out_dir: Path, units: Iterable[str] | None = None,
-              progress: Callable[[str], None] | None = None) -> list[Built]:
-    """The master and the unit workbooks (all input units unless ``units`` is given)."""
+              progress: Callable[[str], None] | None = None, with_functions: bool = False
+              ) -> list[Built]:
+    """The master and the unit workbooks (all input units unless ``units`` is given).
+
+    ``with_functions`` gives the master a Live sheet that uses the XLPLAN_* functions
+    (for users with the add-in); unit workbooks never get it.
+    """
     chosen = list(units) if units is not None else ctx.input_units
     unknown = [u for u in chosen if u not in ctx.input_units]
     if unknown:
         raise ValueError(f"not units that fill a workbook: {', '.join(unknown)} "
                          f"(these do: {', '.join(ctx.input_units)})")
-    built = [build_master(ctx, out_dir)]
+    built = [build_master(ctx, out_dir, with_functions)]
     if progress:
         progress("master")
     for unit in chosen:

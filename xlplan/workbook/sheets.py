@@ -11,6 +11,8 @@ from xlplan.workbook.context import BuildContext
 from xlplan.workbook.dashboard import write_dashboard
 from xlplan.workbook.guide import write_guide
 from xlplan.workbook.increment import write_increment
+from xlplan.workbook.live import SHEET as LIVE
+from xlplan.workbook.live import write_live
 from xlplan.workbook.okr import write_okr
 from xlplan.workbook.review import write_review
 from xlplan.workbook.risks import write_risks
@@ -44,3 +46,6 @@ UNIT: list[tuple[str, SheetWriter]] = [
     ("Actions", write_actions), ("Risks", write_risks),
     (ROUNDING, _nothing),
 ]
+# ``xlplan build --with-functions``: the Live sheet (XLPLAN_* functions) after the Dashboard.
+MASTER_WITH_FUNCTIONS: list[tuple[str, SheetWriter]] = [*MASTER[:-1], (LIVE, write_live),
+                                                        MASTER[-1]]
