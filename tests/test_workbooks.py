@@ -10,6 +10,7 @@ fingerprint matches the file.
 
 from __future__ import annotations
 
+import io
 import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -265,3 +266,26 @@ def test_fingerprint_sees_a_changed_label_and_an_overwritten_formula(small_built
     now = file_fingerprints(copy, manifest)
     changed = {s for s in manifest.sheets if now[s] != manifest.sheets[s]}
     assert changed == {"Targets", "Commitments"}
+
+
+def test_fast_formula_preparation_matches_xlsxwriter(built: list[Built]) -> None:
+    """FastWorksheet skips XlsxWriter's 29 substitutions only where they change nothing."""
+    import xlsxwriter
+    from xlsxwriter.worksheet import Worksheet
+
+    from xlplan.workbook.book import FastWorksheet
+
+    wb = xlsxwriter.Workbook(io.BytesIO())
+    plain = wb.add_worksheet("plain")
+    fast = wb.add_worksheet("fast", worksheet_class=FastWorksheet)
+    assert isinstance(plain, Worksheet) and isinstance(fast, FastWorksheet)
+    formulas = {c.content for b in built for c in b.book.cells if c.kind == "formula"}
+    formulas |= {"=XLOOKUP(A1,B:B,C:C)", "=SORT(A1:A3)", "{=SUM(A1:A3)}", "=_xlfn.SORT(A1:A3)",
+                 "=xSINGLE(A1)", "=FILTER(A1:A3,A1:A3>0)+SUM(B1)", "=SORTBY(A1:A3,B1:B3)"}
+    assert len(formulas) > 100
+    for formula in formulas:
+        assert fast._prepare_formula(str(formula)) == plain._prepare_formula(str(formula))
+    fast.use_future_functions = plain.use_future_functions = True
+    for formula in ("=STDEV.S(A1:A3)", "=CONCAT(A1,B1)"):
+        assert fast._prepare_formula(formula) == plain._prepare_formula(formula)
+    wb.close()
