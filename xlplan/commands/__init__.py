@@ -10,6 +10,7 @@ from __future__ import annotations
 MODULES: tuple[str, ...] = (
     "addin",
     "consolidate",
+    "tracking",
 )
 
 

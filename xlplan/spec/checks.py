@@ -342,9 +342,36 @@ def check_codes(data: dict[str, Any]) -> list[Problem]:
     return out
 
 
+def check_tracking(data: dict[str, Any]) -> list[Problem]:
+    """The re-forecast raise bounds must not cross, and column names must not clash."""
+    tracking = data.get("tracking")
+    if not isinstance(tracking, dict):
+        return []
+    out = []
+    warnings = data.get("warnings")
+    low = _number(warnings.get("reforecast_raise", 0.05)) if isinstance(warnings, dict) else 0.05
+    rule = tracking.get("reforecast")
+    high = _number(rule.get("raise_max")) if isinstance(rule, dict) else None
+    if low is not None and high is not None and high < low:
+        out.append(Problem(("tracking", "reforecast", "raise_max"),
+                           f"raise_max {high:g} is below warnings.reforecast_raise {low:g}"))
+    columns = tracking.get("columns")
+    if isinstance(columns, dict):
+        seen: dict[str, str] = {}
+        for role, name in columns.items():
+            if not isinstance(name, str):
+                continue
+            key = name.strip().lower()
+            if key in seen:
+                out.append(Problem(("tracking", "columns", role),
+                                   f"column {name!r} is also the {seen[key]} column"))
+            seen.setdefault(key, role)
+    return out
+
+
 CHECKS: list[Callable[[dict[str, Any]], list[Problem]]] = [
     check_units, check_channels, check_products, check_calendar, check_budget,
-    check_okrs, check_dates, check_codes,
+    check_okrs, check_dates, check_codes, check_tracking,
 ]
 
 

@@ -323,6 +323,45 @@ class Workbooks(Model):
     language: Literal["en", "zh"] = "en"
 
 
+class ActualsColumns(Model):
+    """Column names of an actuals export, by role (a finance system's headers vary).
+
+    ``date`` holds a day (2027-03-05); ``period`` a day or a month (2027-03): a file
+    needs one of the two. ``product`` and ``channel`` may be absent (blank for every
+    row). Matching ignores case and surrounding spaces.
+    """
+
+    date: str = Field("date", min_length=1)
+    period: str = Field("period", min_length=1)
+    unit: str = Field("unit", min_length=1)
+    product: str = Field("product", min_length=1)
+    channel: str = Field("channel", min_length=1)
+    measure: str = Field("measure", min_length=1, description="Revenue, a KPI code, a KR id, "
+                         "spend / return (optionally spend:<action id>).")
+    value: str = Field("value", min_length=1)
+
+
+class Reforecast(Model):
+    """The rolling re-forecast rule (DOMAIN.md: Q1 beat by 10% → Q2 raised 5–8%).
+
+    A quarter beaten by at least ``warnings.beat_threshold`` raises the next one by
+    ``share_of_beat`` × the beat, held between ``warnings.reforecast_raise`` and
+    ``raise_max`` (defaults: a 10% beat raises 5%, a 16% beat or more 8%).
+    """
+
+    raise_max: Share = Field(0.08, description="Largest raise of the next quarter.")
+    share_of_beat: NonNeg = Field(0.5, description="Raise = this × the beat, within the bounds.")
+
+
+class Tracking(Model):
+    """Follow-through (跟踪与迭代): how actuals are read and the plan rolls forward."""
+
+    columns: ActualsColumns = Field(default_factory=ActualsColumns)
+    sheet: str | None = Field(None, description="Excel exports: the sheet to read "
+                              "(default: the first).")
+    reforecast: Reforecast = Field(default_factory=Reforecast)
+
+
 class Plan(Model):
     """One annual operating plan."""
 
@@ -348,3 +387,4 @@ class Plan(Model):
     actions: list[Action] = Field(default_factory=list)
     prior_year: PriorYear | None = None
     workbooks: Workbooks = Field(default_factory=Workbooks)
+    tracking: Tracking = Field(default_factory=Tracking)

@@ -1,1 +1,17 @@
-"""Tracking through the year: actuals, variance against phased targets, warnings, board."""
+"""Tracking through the year (跟踪与迭代, DOMAIN.md step 4): actuals, warnings, board, re-forecast.
+
+Pure modules (no DuckDB, no files read or written; numbers from :mod:`xlplan.engine`):
+``actuals`` (the table they all read), ``calendar`` (fiscal days, weeks,
+months), ``measures`` (what an actuals row may measure), ``targets`` (phased
+revenue targets), ``compare`` (variance,
+attainment and status at day, week, month, quarter and year to date),
+``scorecard`` (KPI values, BSC scores, OKR progress from actuals), ``spend``
+(budget lines, spend vs budget, ROI freeze), ``rules`` (the warnings),
+``track`` (all of it for one as-of date) and ``reforecast`` (the rest of the
+year re-spread).
+
+Input and output: ``reader`` (actuals files, checked row by row), ``store``
+(DuckDB), ``board`` / ``board_sheets`` / ``review`` (the board workbook),
+``plan_file`` (the re-forecast plan YAML) and ``synthetic`` (a seeded year of
+actuals for demos and tests).
+"""

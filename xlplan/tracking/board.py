@@ -1,0 +1,411 @@
+"""The tracking board (看板): ``<plan-id>-board-<date>.xlsx``, written from a :class:`TrackResult`.
+
+Sheets: **Board** (headline, attainment by unit and month with the status heat
+map, target vs actual chart), **Warnings**, **Weeks** (the weekly view the
+consecutive-weeks rule reads), **BSC** (company scorecard, unit × KPI heat map,
+the daily report rolled up by month, score chart), **OKR**, **Budget** (spend
+vs budget by line and month, ROI) and **Review** (the quarterly review, 复盘).
+
+Every number is the engine's (:mod:`xlplan.tracking.track`): given figures are
+written as constants, derived ones (totals, variance, attainment, lights,
+deviations, progress, scores) as native formulas with the engine's value
+cached, through the :class:`~xlplan.workbook.book.Book` recorder, so the file
+reads right before any recalculation and the tests can hold every formula
+cell to the engine. The file is written under a temporary name and renamed
+into place.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+
+from xlplan.tracking.track import TrackResult
+from xlplan.workbook.book import Book, Sheet, ref
+from xlplan.workbook.commitments import add_status_colours
+from xlplan.workbook.dashboard import axis_format, status_formula
+from xlplan.workbook.styles import HEADER_FILL, RATIO, STATUS_COLOURS
+
+SHEET = "Board"
+MONTHS = 12
+YEAR = MONTHS + 1  # column N
+TO_DATE = MONTHS + 2  # column O
+HEADLINE = 4
+BANDS = HEADLINE + 15  # the status bands block, below the headline figures (13 rows at most)
+TABLES = 27
+TARGET_COLOUR, ACTUAL_COLOUR, FORECAST_COLOUR = "#5B9BD5", "#ED7D31", "#7030A0"
+CHART_HEIGHT = 380
+
+
+# Top-aligned twins of shared styles, for rows that hold wrapped text (the shared set has
+# money_top and status_top but not these).
+EXTRA_STYLES = {
+    "ratio_top": {"num_format": RATIO, "valign": "top"},
+    "integer_top": {"num_format": "0", "valign": "top"},
+    "wrap_top": {"text_wrap": True, "valign": "top"},
+    "bold_top": {"bold": True, "valign": "top"},
+}
+
+
+def add_styles(book: Book) -> None:
+    """Register :data:`EXTRA_STYLES` with the book's styles (looked up by name like the rest)."""
+    cache = book.styles._cache  # Styles looks a name up here before its shared table
+    for name, props in EXTRA_STYLES.items():
+        if name not in cache:
+            cache[name] = book.wb.add_format(props)
+
+
+def board_path(out_dir: Path, plan_id: str, as_of: str) -> Path:
+    """``DIR/<plan-id>-board-<date>.xlsx``."""
+    return out_dir / f"{plan_id}-board-{as_of}.xlsx"
+
+
+@dataclass
+class Refs:
+    """Cells other sheets and the headline refer to."""
+
+    bands: dict[str, str] = field(default_factory=dict)  # absolute, on Board
+    rows: dict[str, int] = field(default_factory=dict)  # unit → row of the attainment table
+    ytd: dict[str, str] = field(default_factory=dict)  # headline key → cell
+
+
+class BoardWriter:
+    """Shared helpers of the board's sheets: money, bands, names."""
+
+    def __init__(self, book: Book, result: TrackResult, refs: Refs | None = None):
+        self.book, self.r = book, result
+        self.plan = result.plan
+        self.su: Decimal = self.plan.currency.smallest_unit
+        self.refs = refs if refs is not None else Refs()
+        self.names = result.names
+        self.units = result.units
+
+    def money(self, minor: int | float) -> float:
+        """Minor units as the double nearest the decimal amount (what a cell holds)."""
+        if isinstance(minor, float) and math.isnan(minor):
+            return math.nan
+        return float(Decimal(int(minor)) * self.su)
+
+    def unit_label(self, unit: str) -> str:
+        return "Company" if unit == self.r.targets.root else self.names[unit]
+
+    def status(self, cell: str) -> str:
+        return status_formula(cell, self.refs.bands)
+
+    def heat(self, s: Sheet, first_row: int, first_col: int, last_row: int, last_col: int,
+             ) -> None:
+        """Colour attainment cells by their light (the status heat map)."""
+        corner = ref(first_row, first_col)
+        short = f"ROUND(1-{corner},9)"
+        b = self.refs.bands
+        tests = {"G": f"{short}<={b['yellow']}",
+                 "Y": f"AND({short}>{b['yellow']},{short}<={b['orange']})",
+                 "O": f"AND({short}>{b['orange']},{short}<={b['red']})",
+                 "R": f"{short}>{b['red']}"}
+        for light, test in tests.items():
+            s.ws.conditional_format(first_row, first_col, last_row, last_col, {
+                "type": "formula", "criteria": f"=AND(ISNUMBER({corner}),{test})",
+                "format": self.book.wb.add_format({"bg_color": STATUS_COLOURS[light]})})
+
+
+class BoardSheet(BoardWriter):
+    """The Board sheet."""
+
+    def __init__(self, book: Book, result: TrackResult):
+        super().__init__(book, result)
+        self.s = book.sheet(SHEET)
+        self.cal = result.calendar
+        self.through = result.through
+        self.open_month = (int(self.cal.month_of_day[self.through])
+                           if self.through >= 0 and
+                           self.cal.month_span(int(self.cal.month_of_day[self.through])).last
+                           > self.through else None)
+        # the status bands, under the headline; every sheet's lights read these cells
+        self.band_rows = {key: BANDS + 1 + i for i, key in enumerate(("yellow", "orange", "red"))}
+        self.local_bands = {k: ref(r_, 1, absolute=True) for k, r_ in self.band_rows.items()}
+        self.refs.bands = {k: f"{SHEET}!{v}" for k, v in self.local_bands.items()}
+
+    def title(self) -> None:
+        s, r, plan = self.s, self.r, self.plan
+        s.label(0, 0, f"{plan.name}: tracking board (看板) as of {r.as_of.isoformat()}", "title")
+        through = r.through_date
+        s.label(1, 0, (f"Revenue actuals through {through.isoformat()}. " if through else
+                       "No revenue actuals yet. ") +
+                f"Amounts in {plan.currency.code}, whole units. Attainment = actual ÷ target; "
+                "the light follows the status bands below.", "subtitle")
+        s.label(2, 0, "Made by xlplan track from the plan and the imported actuals; every "
+                      "derived figure is a formula.", "subtitle")
+
+    def bands(self) -> None:
+        s, b = self.s, self.plan.status_bands
+        top = BANDS
+        s.label(top, 0, "Status lights", "section")
+        s.label(top, 1, "Shortfall", "section")
+        s.label(top, 2, "Light", "section")
+        rows = [("yellow", "On track: shortfall up to", "G"), ("orange", "Watch: up to", "Y"),
+                ("red", "Intervene: up to", "O")]
+        for key, text, light in rows:
+            r_ = self.band_rows[key]
+            s.label(r_, 0, text)
+            s.given(r_, 1, getattr(b, key), "ratio")
+            s.label(r_, 2, light, "status")
+        s.label(top + 4, 0, "Stop the loss: beyond that")
+        s.label(top + 4, 2, "R", "status")
+        add_status_colours(self.book, SHEET, ref(top + 1, 2), ref(top + 4, 2))
+
+    def status(self, cell: str) -> str:
+        return status_formula(cell, self.local_bands)
+
+    def _header(self, top: int, title: str, last: list[str]) -> int:
+        s = self.s
+        s.label(top, 0, title, "section")
+        head = top + 1
+        labels = [self.cal.month_label(m) for m in range(MONTHS)]
+        if self.open_month is not None:
+            day = self.cal.days[self.through]
+            labels[self.open_month] += f" (to {day.day})"
+        for c, text in enumerate(["Unit", *labels, *last]):
+            s.label(head, c, text, "header")
+        s.ws.set_row(head, 30)
+        return head
+
+    def tables(self) -> tuple[int, int, int, int]:
+        """Target, actual and attainment by unit and month; returns the three header rows and
+        the row after."""
+        s, r = self.s, self.r
+        n = len(self.units)
+        # --- targets
+        t_head = self._header(TABLES, "Target by unit and month", ["Year", "To date"])
+        t_rows = {u: t_head + 1 + i for i, u in enumerate(self.units)}
+        root = r.targets.root
+        for u, row in t_rows.items():
+            s.label(row, 0, self.unit_label(u), "bold" if u == root else "label")
+            ytd = r.row(u, "ytd")
+            if u == root:
+                first, last = t_head + 1, t_head + n - 1
+                for c in range(1, TO_DATE + 1):
+                    if c <= MONTHS:
+                        minor = int(r.targets.months[u][c - 1])
+                    elif c == YEAR:
+                        minor = r.targets.annual[u]
+                    else:
+                        minor = int(ytd["target"]) if ytd is not None else 0
+                    s.formula(row, c, f"SUM({ref(first, c)}:{ref(last, c)})", self.money(minor),
+                              "money0_bold")
+                continue
+            for m in range(MONTHS):
+                s.given(row, 1 + m, self.money(int(r.targets.months[u][m])), "money0")
+            s.formula(row, YEAR, f"SUM({ref(row, 1)}:{ref(row, MONTHS)})",
+                      self.money(r.targets.annual[u]), "money0")
+            s.given(row, TO_DATE, self.money(int(ytd["target"]) if ytd is not None else 0),
+                    "money0")
+        after = t_head + n + 1
+        if r.forecast is not None:
+            s.label(after, 0, "Company forecast", "bold")
+            for m in range(MONTHS):
+                s.given(after, 1 + m, self.money(int(r.forecast[root][m])), "money0")
+            s.formula(after, YEAR, f"SUM({ref(after, 1)}:{ref(after, MONTHS)})",
+                      self.money(int(r.forecast[root].sum())), "money0")
+            self.forecast_row: int | None = after
+            after += 1
+        else:
+            self.forecast_row = None
+        s.label(after, 0, "To date: the target of the days through the data-through day.", "note")
+        # --- actuals
+        a_head = self._header(after + 2, "Actual by unit and month", ["Year to date"])
+        a_rows = {u: a_head + 1 + i for i, u in enumerate(self.units)}
+        for u, row in a_rows.items():
+            s.label(row, 0, self.unit_label(u), "bold" if u == root else "label")
+            style = "money0_bold" if u == root else "money0"
+            for m, amount in enumerate(r.month_actuals(u)):
+                value = None if amount is None else self.money(amount)
+                if u == root:
+                    rng = f"{ref(a_head + 1, 1 + m)}:{ref(a_head + n - 1, 1 + m)}"
+                    s.formula(row, 1 + m, f'IF(COUNT({rng})=0,"",SUM({rng}))',
+                              "" if value is None else value, style)
+                else:
+                    s.given(row, 1 + m, value, style)
+            ytd = r.row(u, "ytd")
+            rng = f"{ref(row, 1)}:{ref(row, MONTHS)}"
+            s.formula(row, YEAR, f'IF(COUNT({rng})=0,"",SUM({rng}))',
+                      "" if ytd is None else self.money(int(ytd["actual"])), style)
+        # --- attainment
+        c_head = self._header(a_head + n + 2, "Attainment (actual ÷ target) and status",
+                              ["Year to date", "Variance to date", "Status"])
+        for i, u in enumerate(self.units):
+            row, tr, ar = c_head + 1 + i, t_rows[u], a_rows[u]
+            self.refs.rows[u] = row
+            s.label(row, 0, self.unit_label(u), "bold" if u == root else "label")
+            bold = "ratio_bold" if u == root else "ratio"
+            months = r.compare[(r.compare["unit"] == u) & (r.compare["grain"] == "month")]
+            att = months["attainment"].tolist()
+            for m in range(MONTHS):
+                a, t = ref(ar, 1 + m), ref(tr, 1 + m)
+                if m == self.open_month:
+                    closed_t = f"SUM({ref(tr, 1)}:{ref(tr, m)})" if m else "0"
+                    t = f"({ref(tr, TO_DATE)}-{closed_t})"
+                value = att[m] if m < len(att) else math.nan
+                s.formula(row, 1 + m, f'IF({a}="","",IF({t}=0,"",{a}/{t}))', value, bold)
+            ytd = r.row(u, "ytd")
+            a, t = ref(ar, YEAR), ref(tr, TO_DATE)
+            y_att = s.formula(row, YEAR, f'IF({a}="","",IF({t}=0,"",{a}/{t}))',
+                              math.nan if ytd is None else float(ytd["attainment"]), bold)
+            s.formula(row, YEAR + 1, f'IF({a}="","",{a}-{t})',
+                      "" if ytd is None else self.money(int(ytd["actual"]) - int(ytd["target"])),
+                      "money0_bold" if u == root else "money0")
+            s.formula(row, YEAR + 2, self.status(y_att),
+                      "" if ytd is None else str(ytd["status"]), "status")
+        last = c_head + n
+        self.heat(s, c_head + 1, 1, last, YEAR)
+        add_status_colours(self.book, SHEET, ref(c_head + 1, YEAR + 2), ref(last, YEAR + 2))
+        s.label(last + 1, 0, "The running month is compared with its target to date; the year "
+                             "to date with the target through the data-through day.", "note")
+        self.t_head, self.a_head, self.c_head = t_head, a_head, c_head
+        return t_head, a_head, c_head, last + 3
+
+    def headline(self, warnings: tuple[str, str], extra: dict[str, tuple[str, float | str, str]]
+                 ) -> None:
+        """Headline figures as formulas on the tables (and counts on the Warnings sheet)."""
+        s, r = self.s, self.r
+        root = r.targets.root
+        tr = self.t_head + len(self.units)
+        ar = self.a_head + len(self.units)
+        row = self.refs.rows[root]
+        ytd = r.row(root, "ytd")
+        s.label(HEADLINE, 0, "Headline", "section")
+        s.label(HEADLINE, 1, "", "section")
+        items: list[tuple[str, str, str, float | str, str]] = [
+            ("annual", "Annual target", ref(tr, YEAR), self.money(r.targets.annual[root]),
+             "headline"),
+        ]
+        if self.forecast_row is not None and r.forecast is not None:
+            items.append(("forecast", "Annual forecast (re-forecast plan)",
+                          ref(self.forecast_row, YEAR),
+                          self.money(int(r.forecast[root].sum())), "headline"))
+        items += [
+            ("ytd_target", "Target to date", ref(tr, TO_DATE),
+             self.money(int(ytd["target"])) if ytd is not None else 0.0, "headline"),
+            ("ytd_actual", "Actual to date", ref(ar, YEAR),
+             self.money(int(ytd["actual"])) if ytd is not None else "", "headline"),
+            ("ytd_variance", "Variance to date", ref(row, YEAR + 1),
+             self.money(int(ytd["actual"]) - int(ytd["target"])) if ytd is not None else "",
+             "headline"),
+            ("ytd_attainment", "Attainment to date", ref(row, YEAR),
+             float(ytd["attainment"]) if ytd is not None else "", "headline_ratio"),
+            ("ytd_status", "Light", ref(row, YEAR + 2),
+             str(ytd["status"]) if ytd is not None else "", "status"),
+        ]
+        r_ = HEADLINE + 1
+        for key, text, cell, value, style in items:
+            s.label(r_, 0, text)
+            self.refs.ytd[key] = s.formula(r_, 1, cell, value, style)
+            r_ += 1
+        add_status_colours(self.book, SHEET, self.refs.ytd["ytd_status"],
+                           self.refs.ytd["ytd_status"])
+        levels = [a.level for a in r.alerts]
+        opens = [a.level for a in r.alerts if a.open]
+        rng, open_rng = warnings
+        for level in ("red", "orange", "yellow"):
+            s.label(r_, 0, f"Warnings {level}: all, open")
+            s.formula(r_, 1, f'COUNTIF({rng},"{level}")', levels.count(level), "integer")
+            s.formula(r_, 2, f'COUNTIFS({rng},"{level}",{open_rng},"open")', opens.count(level),
+                      "integer")
+            r_ += 1
+        for label, (cell, value, style) in extra.items():
+            s.label(r_, 0, label)
+            s.formula(r_, 1, cell, value, style)
+            r_ += 1
+
+    def charts(self) -> None:
+        wb, r = self.book.wb, self.r
+        root = r.targets.root
+        tr = self.t_head + len(self.units)
+        ar = self.a_head + len(self.units)
+        largest = float(max(r.targets.months[root].max(), 1)) * float(self.su)
+        chart = wb.add_chart({"type": "column"})
+        chart.add_series({"name": "Target", "categories": [SHEET, self.t_head, 1, self.t_head,
+                                                            MONTHS],
+                          "values": [SHEET, tr, 1, tr, MONTHS],
+                          "fill": {"color": TARGET_COLOUR}, "border": {"none": True}, "gap": 60})
+        chart.add_series({"name": "Actual", "categories": [SHEET, self.t_head, 1, self.t_head,
+                                                            MONTHS],
+                          "values": [SHEET, ar, 1, ar, MONTHS],
+                          "fill": {"color": ACTUAL_COLOUR}, "border": {"none": True}})
+        if self.forecast_row is not None:
+            line = wb.add_chart({"type": "line"})
+            line.add_series({"name": "Forecast", "categories": [SHEET, self.t_head, 1,
+                                                                 self.t_head, MONTHS],
+                             "values": [SHEET, self.forecast_row, 1, self.forecast_row, MONTHS],
+                             "line": {"color": FORECAST_COLOUR, "width": 2.25},
+                             "marker": {"type": "circle", "size": 5,
+                                        "fill": {"color": FORECAST_COLOUR},
+                                        "border": {"color": FORECAST_COLOUR}}})
+            chart.combine(line)
+        chart.set_title({"name": "Company: target vs actual by month",
+                         "name_font": {"size": 11, "bold": True}})
+        chart.set_y_axis({"num_format": axis_format(largest), "num_font": {"size": 8},
+                          "major_gridlines": {"visible": True, "line": {"color": "#D9D9D9"}}})
+        chart.set_x_axis({"num_font": {"size": 8, "rotation": -45}})
+        chart.set_legend({"position": "bottom", "font": {"size": 8}})
+        chart.set_size({"width": 640, "height": CHART_HEIGHT})
+        self.s.ws.insert_chart(HEADLINE, 4, chart, {"x_offset": 8, "y_offset": 2})
+        first = self.refs.rows[self.units[0]]
+        last = self.refs.rows[root]
+        bar = wb.add_chart({"type": "bar"})
+        bar.add_series({"name": "Attainment to date", "categories": [SHEET, first, 0, last, 0],
+                        "values": [SHEET, first, YEAR, last, YEAR],
+                        "fill": {"color": HEADER_FILL}, "border": {"none": True}, "gap": 50,
+                        "data_labels": {"value": True, "num_format": "0%",
+                                        "font": {"size": 8}}})
+        bar.set_title({"name": "Attainment to date by unit",
+                       "name_font": {"size": 11, "bold": True}})
+        bar.set_legend({"none": True})
+        bar.set_y_axis({"reverse": True, "crossing": "max", "num_font": {"size": 8}})
+        bar.set_x_axis({"num_format": "0%", "num_font": {"size": 8}, "min": 0,
+                        "major_gridlines": {"visible": True, "line": {"color": "#D9D9D9"}}})
+        bar.set_size({"width": 460, "height": CHART_HEIGHT})
+        self.s.ws.insert_chart(HEADLINE, 11, bar, {"x_offset": 8, "y_offset": 2})
+
+    def finish(self, last_row: int) -> None:
+        s = self.s
+        s.widths({0: 26, **{c: 12.5 for c in range(1, MONTHS + 1)}, YEAR: 14, TO_DATE: 14,
+                  TO_DATE + 1: 9})
+        s.ws.hide_gridlines(2)
+        s.ws.freeze_panes(3, 1)
+        s.ws.set_landscape()
+        s.ws.set_paper(9)
+        s.ws.fit_to_pages(1, 0)
+        s.ws.print_area(0, 0, last_row, TO_DATE + 1)
+        s.ws.activate()
+
+
+def write_board(result: TrackResult, out_dir: Path) -> tuple[Path, Book]:
+    """Write the board into ``out_dir`` (temporary file, then renamed); returns its path and
+    the record of its cells."""
+    from xlplan.tracking.board_sheets import write_other_sheets
+    from xlplan.tracking.review import write_review
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    final = board_path(out_dir, result.plan.id, result.as_of.isoformat())
+    tmp = final.with_name(f".{final.stem}.{os.getpid()}.tmp.xlsx")
+    book = Book(tmp)
+    try:
+        board = BoardSheet(book, result)
+        board.title()
+        board.bands()
+        _, _, _, last = board.tables()
+        extra = write_other_sheets(book, result, board.refs)
+        write_review(book, result, board.refs)
+        board.headline(extra.warnings, extra.headline)
+        board.charts()
+        board.finish(last)
+        book.close()
+        os.replace(tmp, final)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return final, book
+

@@ -1,0 +1,239 @@
+"""The quarterly review sheet (季度复盘): goals, attainment, causes, adjustments, next focus.
+
+DOMAIN.md step 4 ends each quarter with a review that may re-plan. The sheet
+comes pre-filled so the meeting starts from the numbers, not from gathering
+them:
+
+* **goals and attainment by quarter**: every unit's quarter targets and
+  actuals (the running quarter to date), attainment as formulas;
+* **the review of the latest quarter** (the last one that has ended, else the
+  running one): per unit goal, actual, variance, attainment and light, the
+  warnings that fired in the quarter as the first draft of the **causes**, an
+  **adjustment** (the re-forecast rule for the company: a beat of 10% raises
+  the next quarter 5–8%; for a unit, the gap to close over the rest of the
+  year) and the **next-quarter focus** (its target, raised where the rule
+  applies). The three text columns are yellow input cells: the team edits
+  them in the meeting;
+* KPIs and budget lines that warned in the quarter, and a block of decisions
+  with owner and due date for the minutes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+
+from xlplan.engine.variance import status
+from xlplan.tracking.actuals import rows as records
+from xlplan.tracking.board import BoardWriter, Refs, add_styles
+from xlplan.tracking.reforecast import raise_for
+from xlplan.tracking.rules import Alert
+from xlplan.tracking.track import TrackResult
+from xlplan.workbook.book import Book, ref
+from xlplan.workbook.commitments import add_status_colours
+from xlplan.workbook.layout import fit_row
+
+SHEET = "Review"
+CAUSE_WIDTH, ADJUST_WIDTH, FOCUS_WIDTH = 46, 40, 36
+
+
+def review_quarter(result: TrackResult) -> tuple[int, bool]:
+    """The quarter to review (0-based) and whether it has ended."""
+    if result.through < 0:
+        return 0, False
+    cal = result.calendar
+    day = cal.days[result.through]
+    ended = [q for q in range(4) if cal.quarter_span(q).end <= day]
+    if ended:
+        return ended[-1], True
+    return int(cal.month_of_day[result.through]) // 3, False
+
+
+def _quarter_rows(result: TrackResult, unit: str) -> dict[str, tuple[int, float, bool]]:
+    c = result.compare
+    rows = c[(c["unit"] == unit) & (c["grain"] == "quarter")]
+    return {str(r.label): (int(r.target), float(r.actual), bool(r.partial))
+            for r in records(rows)}
+
+
+def _causes(alerts: list[Alert], unit: str, first: dt.date, last: dt.date) -> str:
+    mine = [a for a in alerts if a.where == unit and a.since <= last and a.until >= first]
+    if not mine:
+        return "No warning fired in the quarter."
+    return "\n".join(f"• {a.level}: {a.what} (since {a.since.isoformat()}, rule {a.rule})"
+                     for a in mine)
+
+
+def write_review(book: Book, result: TrackResult, refs: Refs) -> None:
+    """The Review sheet (module docstring)."""
+    w = BoardWriter(book, result, refs)
+    add_styles(book)
+    s = book.sheet(SHEET)
+    cal = result.calendar
+    q, ended = review_quarter(result)
+    span = cal.quarter_span(q)
+    root = result.targets.root
+    title = f"Q{q + 1} {span.start.year}" + ("" if ended else " (to date)")
+    s.label(0, 0, f"Quarterly review (季度复盘): {title}", "title")
+    s.label(1, 0, "Pre-filled from the actuals and the warnings; edit the yellow cells in the "
+                  "meeting (causes, adjustments, next-quarter focus, decisions).", "subtitle")
+    # --- goals and attainment by quarter: three small tables (target, actual, attainment)
+    n = len(w.units)
+    quarters = {u: _quarter_rows(result, u) for u in w.units}
+    top = 3
+    heads: dict[str, int] = {}
+    for block in ("Goal (target)", "Actual", "Attainment"):
+        s.label(top, 0, f"{block} by quarter", "section")
+        head = top + 1
+        last_col = {"Goal (target)": ["Year", "To date"], "Actual": ["Year to date"]}
+        for c, text in enumerate(["Unit", "Q1", "Q2", "Q3", "Q4", *last_col.get(block, [])]):
+            s.label(head, c, text, "header")
+        heads[block] = head
+        for k, u in enumerate(w.units):
+            s.label(head + 1 + k, 0, w.unit_label(u), "bold" if u == root else "label")
+        top = head + n + 2
+    t_head, a_head, c_head = heads["Goal (target)"], heads["Actual"], heads["Attainment"]
+    for k, u in enumerate(w.units):
+        tr, ar, cr = t_head + 1 + k, a_head + 1 + k, c_head + 1 + k
+        bold = u == root
+        money = "money0_bold" if bold else "money0"
+        ytd = result.row(u, "ytd")
+        to_date = int(ytd["target"]) if ytd is not None else 0
+        if bold:
+            rng = f"{ref(t_head + 1, 6)}:{ref(t_head + n - 1, 6)}"
+            s.formula(tr, 6, f"SUM({rng})", w.money(to_date), money)
+        else:
+            s.given(tr, 6, w.money(to_date), money)
+        for i in range(4):
+            c = 1 + i
+            goal = int(result.targets.months[u][3 * i:3 * i + 3].sum())
+            _, actual, partial = quarters[u].get(f"Q{i + 1}", (goal, math.nan, False))
+            if bold:
+                t_rng = f"{ref(t_head + 1, c)}:{ref(t_head + n - 1, c)}"
+                a_rng = f"{ref(a_head + 1, c)}:{ref(a_head + n - 1, c)}"
+                s.formula(tr, c, f"SUM({t_rng})", w.money(goal), money)
+                s.formula(ar, c, f'IF(COUNT({a_rng})=0,"",SUM({a_rng}))',
+                          "" if math.isnan(actual) else w.money(actual), money)
+            else:
+                s.given(tr, c, w.money(goal), money)
+                s.given(ar, c, None if math.isnan(actual) else w.money(actual), money)
+            a, t = ref(ar, c), ref(tr, c)
+            target = goal
+            if partial:  # the running quarter: its target to date
+                before = f"SUM({ref(tr, 1)}:{ref(tr, i)})" if i else "0"
+                t = f"({ref(tr, 6)}-{before})"
+                target = to_date - int(result.targets.months[u][:3 * i].sum())
+            att = math.nan if math.isnan(actual) or not target else actual / target
+            s.formula(cr, c, f'IF({a}="","",IF({t}=0,"",{a}/{t}))', att,
+                      "ratio_bold" if bold else "ratio")
+        s.formula(tr, 5, f"SUM({ref(tr, 1)}:{ref(tr, 4)})", w.money(result.targets.annual[u]),
+                  money)
+        done = [v[1] for v in quarters[u].values() if not math.isnan(v[1])]
+        s.formula(ar, 5, f'IF(COUNT({ref(ar, 1)}:{ref(ar, 4)})=0,"",SUM({ref(ar, 1)}:'
+                         f'{ref(ar, 4)}))', w.money(sum(done)) if done else "", money)
+    w.heat(s, c_head + 1, 1, c_head + n, 4)
+    last = c_head + n
+    s.label(last + 1, 0, "The running quarter is compared with its target to date.", "note")
+    # --- the review of quarter q
+    top = last + 3
+    s.label(top, 0, f"Review of Q{q + 1}" + ("" if ended else " (to date)"), "section")
+    head = top + 1
+    headers = ["Unit", "Goal", "Actual", "Variance", "Attainment", "Status", "Warnings",
+               "Causes (draft from the warnings)", "Adjustments", "Next-quarter focus"]
+    for c, text in enumerate(headers):
+        s.label(head, c, text, "header")
+    s.ws.set_row(head, 30)
+    beat_raise = 0.0
+    company = _quarter_rows(result, root).get(f"Q{q + 1}")
+    if company is not None and ended and company[0]:
+        beat_raise = raise_for(company[1] / company[0] - 1.0, result.plan)
+    for k, u in enumerate(w.units):
+        r = head + 1 + k
+        s.label(r, 0, w.unit_label(u), "bold_top" if u == root else "top")
+        target, actual, _ = _quarter_rows(result, u).get(
+            f"Q{q + 1}", (int(result.targets.months[u][3 * q:3 * q + 3].sum()), math.nan, False))
+        s.given(r, 1, w.money(target), "money_top")
+        s.given(r, 2, None if math.isnan(actual) else w.money(actual), "money_top")
+        a, t = ref(r, 2), ref(r, 1)
+        s.formula(r, 3, f'IF({a}="","",{a}-{t})',
+                  "" if math.isnan(actual) else w.money(actual - target), "money_top")
+        att = math.nan if math.isnan(actual) or not target else actual / target
+        att_cell = s.formula(r, 4, f'IF({a}="","",IF({t}=0,"",{a}/{t}))', att, "ratio_top")
+        s.formula(r, 5, w.status(att_cell), status(att, result.plan.status_bands), "status_top")
+        mine = [x for x in result.alerts if x.where == u and x.since <= span.end
+                and x.until >= span.start]
+        s.given(r, 6, len(mine), "integer_top")
+        causes = _causes(result.alerts, u, span.start, span.end)
+        adjust, focus = _adjustment(w, result, u, q, target, actual, beat_raise)
+        s.label(r, 7, causes, "input_wrap")
+        s.label(r, 8, adjust, "input_wrap")
+        s.label(r, 9, focus, "input_wrap")
+        fit_row(s, r, [(causes, CAUSE_WIDTH), (adjust, ADJUST_WIDTH), (focus, FOCUS_WIDTH)])
+    last = head + n
+    add_status_colours(book, SHEET, ref(head + 1, 5), ref(last, 5))
+    # --- KPIs and budget lines that warned
+    top = last + 2
+    s.label(top, 0, f"KPIs and budget lines that warned in Q{q + 1}", "section")
+    others = [x for x in result.alerts if x.rule in ("kpi-status", "budget-tolerance",
+                                                       "roi-freeze")
+              and x.since <= span.end and x.until >= span.start]
+    r = top + 1
+    for c, text in enumerate(["Level", "Where", "Measure", "What", "", "", "", "Who decides"]):
+        s.label(r, c, text, "header")
+    for x in others:
+        r += 1
+        s.label(r, 0, x.level, "status")
+        s.label(r, 1, x.where)
+        s.label(r, 2, x.measure)
+        s.label(r, 3, x.what)
+        s.label(r, 7, x.decider)
+    if not others:
+        r += 1
+        s.label(r, 0, "None.", "note")
+    # --- minutes
+    top = r + 2
+    s.label(top, 0, "Decisions (minutes)", "section")
+    for c, text in enumerate(["#", "Decision", "", "", "", "", "", "Owner", "Due", ""]):
+        s.label(top + 1, c, text, "header")
+    for i in range(5):
+        s.given(top + 2 + i, 0, i + 1, "integer")
+        s.label(top + 2 + i, 1, "", "input_wrap")
+        s.label(top + 2 + i, 7, "", "input_wrap")
+        s.label(top + 2 + i, 8, "", "input_wrap")
+    s.widths({0: 24, 1: 14, 2: 14, 3: 14, 4: 14, 5: 14, 6: 9, 7: CAUSE_WIDTH, 8: ADJUST_WIDTH,
+              9: FOCUS_WIDTH})
+    s.ws.freeze_panes(3, 1)
+    s.ws.set_landscape()
+    s.ws.fit_to_pages(1, 0)
+
+
+def _adjustment(w: BoardWriter, result: TrackResult, unit: str, q: int, target: int,
+                actual: float, beat_raise: float) -> tuple[str, str]:
+    """Draft adjustment and next-quarter focus of one unit (module docstring)."""
+    cur = result.plan.currency.code
+    root = result.targets.root
+    nxt = q + 1
+    if math.isnan(actual):
+        return "No actuals yet.", ""
+    gap = target - actual
+    if unit == root:
+        if beat_raise:
+            adjust = (f"Q{q + 1} beat its target by {actual / target - 1:.1%}: the rule raises "
+                      f"Q{nxt + 1} by {beat_raise:.1%} (xlplan reforecast).")
+        elif gap > 0:
+            adjust = (f"Re-spread the shortfall of {w.money(gap):,.0f} {cur} over the rest of "
+                      "the year (xlplan reforecast keeps the annual target).")
+        else:
+            adjust = "On plan: no re-forecast needed."
+    elif gap > 0:
+        adjust = f"Close {w.money(gap):,.0f} {cur} over the rest of the year."
+    else:
+        adjust = f"Ahead by {w.money(-gap):,.0f} {cur}: hold the pace."
+    if nxt > 3:
+        return adjust, "Year end: attainment against the year-end bar of " \
+                       f"{result.plan.warnings.year_end_bar:.0%}."
+    next_target = int(result.targets.months[unit][3 * nxt:3 * nxt + 3].sum())
+    focus = f"Q{nxt + 1} target {w.money(next_target):,.0f} {cur}"
+    if beat_raise:
+        focus += f" (raised {beat_raise:.1%}: {w.money(next_target) * (1 + beat_raise):,.0f})"
+    return adjust, focus + "."
