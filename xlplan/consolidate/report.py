@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 import xlsxwriter
 
-from xlplan.consolidate.views import MONTHS, Views, build_views
+from xlplan.consolidate.views import MONTHS, Views, build_views, with_gap
 from xlplan.workbook.book import close_workbook
 from xlplan.workbook.context import BuildContext
 
@@ -101,7 +101,7 @@ def write_report(outcome: Outcome, ctx: BuildContext, facts: pd.DataFrame, path:
                 "submitted yet.")
         for sheet, frame, name in (("By product", views.by_product, "ByProduct"),
                                    ("By channel", views.by_channel, "ByChannel")):
-            w.table(sheet, _with_gap(frame, ctx), name, f"Target vs commitment {sheet.lower()}",
+            w.table(sheet, with_gap(frame, ctx), name, f"Target vs commitment {sheet.lower()}",
                     {"target": MONEY, "commitment": MONEY, "gap": MONEY, "attainment": "pct"},
                     status="status")
         w.table("OKR", views.okr, "OkrRollup", "Key results the units set, with progress",
@@ -123,16 +123,6 @@ def write_report(outcome: Outcome, ctx: BuildContext, facts: pd.DataFrame, path:
         Path(tmp).unlink(missing_ok=True)
         raise
     return views
-
-
-def _with_gap(frame: pd.DataFrame, ctx: BuildContext) -> pd.DataFrame:
-    from xlplan.engine.variance import attainment_array, status_array
-
-    out = frame.copy()
-    out["gap"] = out["commitment"] - out["target"]
-    out["attainment"] = attainment_array(out["commitment"], out["target"])
-    out["status"] = status_array(out["attainment"], ctx.plan.status_bands)
-    return out
 
 
 def _tracker(w: _Writer, outcome: Outcome) -> None:

@@ -14,7 +14,6 @@ the latest version of each plan), which tracking reads too.
 from __future__ import annotations
 
 import datetime as dt
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -22,7 +21,10 @@ from typing import Any
 import duckdb
 import pandas as pd
 
+from xlplan import database
 from xlplan.consolidate.examine import Examination
+from xlplan.database import DatabaseBusy as DatabaseBusy  # re-exported for the CLI
+from xlplan.database import DatabaseError as DatabaseError
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
@@ -55,37 +57,10 @@ CREATE OR REPLACE VIEW current_facts AS
 """
 
 
-class DatabaseBusy(RuntimeError):
-    """Another xlplan run holds the database."""
-
-
-class DatabaseError(RuntimeError):
-    """The database file cannot be opened (damaged, not DuckDB, unwritable)."""
-
-
 def connect(path: Path, wait_s: float = 10.0, read_only: bool = False
             ) -> duckdb.DuckDBPyConnection:
     """Open (creating if needed) the history database; wait a little if another run has it."""
-    if not read_only:
-        path.parent.mkdir(parents=True, exist_ok=True)
-    deadline = time.monotonic() + wait_s
-    while True:
-        try:
-            con = duckdb.connect(str(path), read_only=read_only)
-            break
-        except duckdb.IOException as exc:
-            if "lock" not in str(exc).lower():
-                raise DatabaseError(f"{path}: cannot open the database ({exc})") from None
-            if time.monotonic() >= deadline:
-                raise DatabaseBusy(f"{path}: the database is in use by another xlplan run "
-                                   f"(waited {wait_s:g} s); try again when it has finished"
-                                   ) from None
-            time.sleep(0.2)
-        except duckdb.Error as exc:
-            raise DatabaseError(f"{path}: not a usable xlplan database ({exc})") from None
-    if not read_only:
-        con.execute(SCHEMA)
-    return con
+    return database.connect(path, SCHEMA, read_only, wait_s)
 
 
 @dataclass(frozen=True)

@@ -84,14 +84,12 @@ def gap_frame(ctx: BuildContext, commitments: pd.DataFrame) -> pd.DataFrame:
     has_unit = merged["unit"].isin(submitted)
     merged.loc[has_unit, "commitment"] = merged.loc[has_unit, "commitment"].fillna(0.0)
     merged["target"] = merged.pop("target_minor") * su
-    merged["gap"] = merged["commitment"] - merged["target"]
-    merged["attainment"] = attainment_array(merged["commitment"], merged["target"])
-    merged["status"] = status_array(merged["attainment"], ctx.plan.status_bands)
-    return merged[["unit", "product", "channel", "month", "target", "commitment", "gap",
-                   "attainment", "status"]]
+    return with_gap(merged, ctx)[["unit", "product", "channel", "month", "target",
+                                  "commitment", "gap", "attainment", "status"]]
 
 
-def _summary(frame: pd.DataFrame, ctx: BuildContext) -> pd.DataFrame:
+def with_gap(frame: pd.DataFrame, ctx: BuildContext) -> pd.DataFrame:
+    """``frame`` (target, commitment columns) with gap, attainment and status added."""
     frame = frame.copy()
     frame["gap"] = frame["commitment"] - frame["target"]
     frame["attainment"] = attainment_array(frame["commitment"], frame["target"])
@@ -141,7 +139,7 @@ def org_rollup(ctx: BuildContext, gap: pd.DataFrame) -> pd.DataFrame:
         if code in inputs:
             continue
     frame = pd.DataFrame(rows)
-    return _summary(frame, ctx)
+    return with_gap(frame, ctx)
 
 
 def okr_frame(ctx: BuildContext, facts: pd.DataFrame) -> pd.DataFrame:

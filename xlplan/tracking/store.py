@@ -24,7 +24,6 @@ period.
 from __future__ import annotations
 
 import datetime as dt
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -33,6 +32,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
+from xlplan import database
 from xlplan.spec.models import Plan
 from xlplan.tracking.actuals import COLUMNS, MONTH_ROW, empty
 from xlplan.tracking.calendar import FiscalCalendar
@@ -61,26 +61,10 @@ class StoreError(RuntimeError):
 def connect(path: Path, read_only: bool = False, wait_s: float = 10.0
             ) -> duckdb.DuckDBPyConnection:
     """Open the database (creating it and the tables unless read-only); wait if it is busy."""
-    if not read_only:
-        path.parent.mkdir(parents=True, exist_ok=True)
-    deadline = time.monotonic() + wait_s
-    while True:
-        try:
-            con = duckdb.connect(str(path), read_only=read_only)
-            break
-        except duckdb.IOException as exc:
-            if "lock" not in str(exc).lower():
-                raise StoreError(f"{path}: cannot open the database ({exc})") from None
-            if time.monotonic() >= deadline:
-                raise StoreError(f"{path}: the database is in use by another xlplan run "
-                                 f"(waited {wait_s:g} s); try again when it has finished"
-                                 ) from None
-            time.sleep(0.2)
-        except duckdb.Error as exc:
-            raise StoreError(f"{path}: not a usable database ({exc})") from None
-    if not read_only:
-        con.execute(SCHEMA)
-    return con
+    try:
+        return database.connect(path, SCHEMA, read_only, wait_s)
+    except database.DatabaseError as exc:
+        raise StoreError(str(exc)) from None
 
 
 @dataclass(frozen=True)
