@@ -444,3 +444,19 @@ def test_defusedxml_is_active() -> None:
         list(events(__import__("io").BytesIO(b'<!DOCTYPE x [<!ENTITY a "b">]><x>&a;</x>'),
                     "part.xml"))
     assert DTDForbidden
+
+
+def test_prediction_from_the_cached_prefix_equals_a_full_dry_run(
+        ctx: BuildContext, filled: dict[str, Filled]) -> None:
+    """predict_unit(manifest=False) reuses the input-blind writers' cells; they must be the
+    very cells a full dry run writes, for a filled unit too."""
+    from xlplan.workbook.build import _template_prefix, predict_unit
+
+    for unit, f in filled.items():
+        assert f.built is not None
+        fill = {(c.sheet, c.ref): c.content for c in f.built.book.cells if c.kind == "input"}
+        full, _ = predict_unit(ctx, unit, fill)
+        fast, none = predict_unit(ctx, unit, fill, manifest=False)
+        assert none is None and _template_prefix(ctx, unit).writers >= 2
+        assert fast.cells == [c for c in full.cells if c.sheet != "_xlplan"]
+        assert [c.cell for c in fast.inputs] == [c.cell for c in full.inputs]

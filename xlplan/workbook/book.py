@@ -171,6 +171,7 @@ class Sheet:
         Writers compute the engine's value of every formula from these, so a
         workbook rebuilt with a submission's inputs predicts every cached value.
         """
+        self.book.lookups += 1
         return self.book.fill.get((self.name, ref(row, col)))
 
     def input(self, row: int, col: int, value: Value, rule: InputRule, *, item: str,
@@ -180,6 +181,7 @@ class Sheet:
         ``value`` is the default; a value in ``book.fill`` for this cell wins.
         """
         key = (self.name, ref(row, col))
+        self.book.lookups += 1
         value = self.book.shown.get(key, self.book.fill.get(key, value))
         fmt = self.book.styles[style]
         if value is None or value == "":
@@ -238,6 +240,7 @@ class Book:
     shown: dict[tuple[str, str], Value] = field(default_factory=dict)
     cells: list[Cell] = field(default_factory=list)
     inputs: list[InputCell] = field(default_factory=list)
+    lookups: int = 0  # how often a writer asked for an input's value (see predict_unit)
 
     def __post_init__(self) -> None:
         if self.path is None:

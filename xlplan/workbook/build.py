@@ -12,8 +12,9 @@ import tempfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-from xlplan.workbook.book import Book, Value
+from xlplan.workbook.book import Book, Cell, Value
 from xlplan.workbook.context import BuildContext
 from xlplan.workbook.manifest import Manifest, write_manifest
 from xlplan.workbook.scope import Scope, SheetWriter
@@ -42,13 +43,20 @@ def unit_sheets() -> list[tuple[str, SheetWriter]]:
 
 
 def _run_writers(book: Book, ctx: BuildContext, unit: str | None,
-                 writers: list[tuple[str, SheetWriter]], manifest: bool = True
-                 ) -> Manifest | None:
-    """Every sheet, then the manifest (last, so its fingerprint covers the others)."""
+                 writers: list[tuple[str, SheetWriter]], manifest: bool = True,
+                 prefix: _Prefix | None = None) -> Manifest | None:
+    """Every sheet, then the manifest (last, so its fingerprint covers the others).
+    ``prefix``: the leading writers' work, recorded before (see :func:`predict_unit`)."""
     for name, _ in writers:  # fix the tab order first
         book.sheet(name)
     scope = Scope(unit, Splitter(book))
-    for _, writer in writers:
+    skip = 0
+    if prefix is not None:
+        book.cells = list(prefix.cells)
+        scope.refs = dict(prefix.refs)
+        scope.splitter.row = prefix.splitter_row
+        skip = prefix.writers
+    for _, writer in writers[skip:]:
         writer(book, ctx, scope)
     for sheet in book.sheets.values():
         sheet.protect()
@@ -79,13 +87,57 @@ def _write(path: Path, ctx: BuildContext, unit: str | None,
     return Built(path, unit, manifest, book)
 
 
+@dataclass(frozen=True)
+class _Prefix:
+    """The state after the leading writers that never asked for an input's value."""
+
+    writers: int  # how many
+    cells: tuple[Cell, ...]
+    refs: dict[str, Any]
+    splitter_row: int
+
+
+_PREFIXES: dict[tuple[str, str], _Prefix] = {}
+
+
+def _template_prefix(ctx: BuildContext, unit: str) -> _Prefix:
+    """Run a unit's writers once with no inputs and keep what the input-blind ones wrote.
+
+    A writer that never looked at an input (``Book.lookups`` unchanged; every input read
+    goes through ``Sheet.filled`` or ``Sheet.input``) writes the same cells whatever was
+    typed, and so does every writer before it; the first one that looks ends the prefix.
+    For a unit workbook that is Guide and Targets with its Rounding blocks: most cells.
+    """
+    key = (ctx.loaded.spec_hash, unit)
+    if key not in _PREFIXES:
+        book = Book(None, password=ctx.plan.workbooks.protect_password)
+        writers = unit_sheets()
+        for name, _ in writers:
+            book.sheet(name)
+        scope = Scope(unit, Splitter(book))
+        snapshot = _Prefix(0, (), {}, 0)
+        for count, (_, writer) in enumerate(writers, start=1):
+            before = book.lookups
+            writer(book, ctx, scope)
+            if book.lookups != before or book.inputs:
+                break
+            snapshot = _Prefix(count, tuple(book.cells), dict(scope.refs), scope.splitter.row)
+        _PREFIXES[key] = snapshot
+    return _PREFIXES[key]
+
+
 def predict_unit(ctx: BuildContext, unit: str, fill: dict[tuple[str, str], Value],
                  manifest: bool = True) -> tuple[Book, Manifest | None]:
     """What a unit's workbook holds when its inputs are ``fill``, without writing it:
     every locked cell, every formula's value and (unless ``manifest=False``, which saves
-    the fingerprinting: locked cells do not depend on inputs) the manifest."""
+    the fingerprinting: locked cells do not depend on inputs) the manifest.
+
+    Without the manifest, the input-blind leading writers are not run again: their
+    cells come from :func:`_template_prefix` (the same cells, a fraction of the time).
+    """
     book = Book(None, password=ctx.plan.workbooks.protect_password, fill=fill)
-    return book, _run_writers(book, ctx, unit, unit_sheets(), manifest)
+    prefix = None if manifest else _template_prefix(ctx, unit)
+    return book, _run_writers(book, ctx, unit, unit_sheets(), manifest, prefix)
 
 
 def master_path(out_dir: Path, ctx: BuildContext) -> Path:
