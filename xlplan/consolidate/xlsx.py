@@ -35,7 +35,8 @@ MAX_ROW, MAX_COL = 1_048_576, 16_384
 CellValue = float | str | bool | None
 _REF = re.compile(r"^\$?([A-Za-z]{1,3})\$?(\d{1,7})$")
 _PLAIN_REF = re.compile(r"[A-Z]{1,3}[1-9][0-9]{0,6}$")
-V, F = f"{M}v", f"{M}f"
+V, F, C, ROW = f"{M}v", f"{M}f", f"{M}c", f"{M}row"
+MERGE, PROTECTION = f"{M}mergeCell", f"{M}sheetProtection"
 
 
 @dataclass(frozen=True)
@@ -134,11 +135,11 @@ class _NoDoctype:
             raise Refused(f"part {self.part} has a prolog over 1 MB before its first element")
 
 
-def events(stream: Any, part: str) -> Any:
+def events(stream: Any, part: str, kinds: tuple[str, ...] = ("start", "end")) -> Any:
     """(event, element) pairs of a part; a DOCTYPE anywhere is refused (see _NoDoctype), and
     without one no entity can be declared (an undeclared one is not well-formed XML)."""
     try:
-        yield from ElementTree.iterparse(_NoDoctype(stream, part), events=("start", "end"))
+        yield from ElementTree.iterparse(_NoDoctype(stream, part), events=kinds)
     except SyntaxError as exc:  # ParseError
         raise Refused(f"part {part} is not well-formed XML ({exc})") from None
 
@@ -241,30 +242,44 @@ class _Cursor:
 
 def _read_sheet(package: Package, part: str, sheet: RawSheet, strings: list[str],
                 budget: list[int]) -> None:
-    limits = package.limits
-    cursor = _Cursor()
-    shared: dict[str, tuple[str, str]] = {}  # si → (formula, origin)
+    """Every cell of one sheet, streamed a row at a time (memory stays bounded whatever a
+    file claims; a whole-tree parse measured no faster)."""
+    reader = _Rows(sheet, strings, package.limits, budget)
     with package.open(part) as stream:
-        for event, elem in events(stream, part):
-            tag = elem.tag
-            if event == "start":
-                if tag == f"{M}row":
-                    r = elem.get("r")
-                    cursor.row = int(r) if r and r.isdigit() else cursor.row + 1
-                    cursor.col = 0
+        for _, elem in events(stream, part, ("end",)):
+            if elem.tag == ROW:
+                reader.row(elem)
+                elem.clear()
+            else:
+                reader.other(elem)
+
+
+class _Rows:
+    """Reads rows into a RawSheet, counting cells against the workbook's limit."""
+
+    def __init__(self, sheet: RawSheet, strings: list[str], limits: Any, budget: list[int]):
+        self.sheet, self.strings, self.limits, self.budget = sheet, strings, limits, budget
+        self.cursor = _Cursor()
+        self.shared: dict[str, tuple[str, str]] = {}  # si → (formula, origin)
+
+    def row(self, row: Any) -> None:
+        r = row.get("r")
+        self.cursor.row = int(r) if r and r.isdigit() else self.cursor.row + 1
+        self.cursor.col = 0
+        for elem in row:
+            if elem.tag != C:
                 continue
-            if tag == f"{M}c":
-                _cell(elem, sheet, strings, cursor, shared, limits.max_cell_chars)
-                budget[0] -= 1
-                if budget[0] < 0:
-                    raise Refused(f"the workbook holds more than {limits.max_cells:,} cells")
-                elem.clear()
-            elif tag == f"{M}row":
-                elem.clear()
-            elif tag == f"{M}mergeCell":
-                sheet.merged.append(elem.get("ref", ""))
-            elif tag == f"{M}sheetProtection":
-                sheet.protected = elem.get("sheet", "0") in ("1", "true")
+            _cell(elem, self.sheet, self.strings, self.cursor, self.shared,
+                  self.limits.max_cell_chars)
+            self.budget[0] -= 1
+            if self.budget[0] < 0:
+                raise Refused(f"the workbook holds more than {self.limits.max_cells:,} cells")
+
+    def other(self, elem: Any) -> None:
+        if elem.tag == MERGE:
+            self.sheet.merged.append(elem.get("ref", ""))
+        elif elem.tag == PROTECTION:
+            self.sheet.protected = elem.get("sheet", "0") in ("1", "true")
 
 
 def _cell(elem: Any, sheet: RawSheet, strings: list[str], cursor: _Cursor,
