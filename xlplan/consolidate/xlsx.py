@@ -21,7 +21,7 @@ import functools
 import posixpath
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 from xml.etree import ElementTree
 
 from xlplan.consolidate.package import Package, Refused
@@ -135,7 +135,8 @@ class _NoDoctype:
             raise Refused(f"part {self.part} has a prolog over 1 MB before its first element")
 
 
-def events(stream: Any, part: str, kinds: tuple[str, ...] = ("start", "end")) -> Any:
+def events(stream: Any, part: str,
+           kinds: tuple[Literal["start", "end"], ...] = ("start", "end")) -> Any:
     """(event, element) pairs of a part; a DOCTYPE anywhere is refused (see _NoDoctype), and
     without one no entity can be declared (an undeclared one is not well-formed XML)."""
     try:
