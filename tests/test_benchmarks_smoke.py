@@ -59,3 +59,29 @@ def test_functions_benchmark_quick() -> None:
         assert row.count("|") == 9  # 8 columns
         ours, floor = float(row.split("|")[4]), float(row.split("|")[6])
         assert ours > 0 and floor > 0
+
+
+def test_engine_benchmark_quick(tmp_path: Path) -> None:
+    """``benchmarks/engine.py --quick``: 6 × 4 × 12 against LibreOffice (numbers checked to
+    the cent inside the script), 60 × 10 × 12 for the engine alone, one round."""
+    from conftest import require_tool  # appended test: imported here, not at the top
+
+    require_tool("soffice")
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    proc = subprocess.run(
+        [sys.executable, str(REPO / "benchmarks" / "engine.py"), "--quick", "--out",
+         str(tmp_path)], cwd=REPO, env=env, capture_output=True, text=True, timeout=600,
+    )
+    assert proc.returncode == 0, proc.stderr
+    out = proc.stdout
+    for column in ("engine ms", "LibreOffice s", "LibreOffice start-up s", "LibreOffice/engine",
+                   "peak RSS MB (LibreOffice)", "rollup s", "µs per leaf amount"):
+        assert column in out, out
+    assert "equal LibreOffice's to the cent" in out, out
+    same = next(line for line in out.splitlines() if line.startswith("| 6 × 4 × 12 |"))
+    figures = [cell.strip() for cell in same.strip("|").split("|")]
+    assert len(figures) == 10
+    assert all(float(f.rstrip("×").replace(",", "")) > 0 for f in figures[1:]), same
+    alone = next(line for line in out.splitlines() if line.startswith("| 60 × 10 × 12 |"))
+    assert alone.count("|") == 11  # 10 columns
+    assert (tmp_path / "engine-6x4.xlsx").is_file()
