@@ -41,7 +41,10 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-console = Console(highlight=False, soft_wrap=True)  # never wrap a path mid-name
+# never wrap a path mid-name; when the output is piped or captured (where rich assumes 80
+# columns and would cut numbers in tables short), render 160 wide
+console = Console(highlight=False, soft_wrap=True,
+                  width=None if sys.stdout.isatty() else 160)
 
 PlanArg = Annotated[Path, typer.Argument(help="The plan file (YAML).", metavar="PLAN",
                                          show_default=False)]
@@ -53,6 +56,11 @@ class Format(StrEnum):
     table = "table"
     csv = "csv"
     json = "json"
+
+
+def print_table(view: Table) -> None:
+    """A table on standard output (one place for how tables are shown)."""
+    console.print(view)
 
 
 def fail(message: str) -> typer.Exit:
@@ -179,10 +187,10 @@ def _print_table(table: pd.DataFrame, dims: list[str], currency: str, total: Dec
     for row in table.itertuples(index=False):
         values = list(row)
         view.add_row(*(str(v) for v in values[:-1]), f"{values[-1]:,.2f}")
-    console.print(view)
+    print_table(view)
 
 
-def _progress(total: int, what: str) -> tuple[Callable[[str], None], Callable[[], None]]:
+def progress_bar(total: int, what: str) -> tuple[Callable[[str], None], Callable[[], None]]:
     """A rich progress bar on a terminal (stderr), silence otherwise."""
     if not sys.stderr.isatty():
         return (lambda _name: None), (lambda: None)
@@ -204,7 +212,7 @@ def _build(plan: Path, out_dir: Path, units: str | None, with_functions: bool = 
     chosen = [u.strip() for u in units.split(",") if u.strip()] if units else None
     try:
         count = 1 + len(chosen if chosen is not None else ctx.input_units)
-        step, stop = _progress(count, "building")
+        step, stop = progress_bar(count, "building")
         try:
             built = build_all(ctx, out_dir, chosen, progress=step, with_functions=with_functions)
         finally:
@@ -292,7 +300,7 @@ def demo(
     units = [b for b in built if b.unit is not None]
     sending = units[:-1] if len(units) > 1 else units
     stale = sending[1].unit if len(sending) > 2 else None
-    step, stop = _progress(len(sending), "filling")
+    step, stop = progress_bar(len(sending), "filling")
     try:
         for b in sending:
             submission = inbox / f"{ctx.plan.id}-{b.unit}-sample.xlsx"
@@ -326,7 +334,7 @@ def _print_gap(org: pd.DataFrame, ctx: BuildContext) -> None:
                      f"{committed:,.2f}" if has else "—", f"{row['gap']:,.2f}" if has else "—",
                      f"{row['attainment']:.1%}" if has else "—",
                      Text(row["status"] or "—", style=colour.get(row["status"], "")))
-    console.print(view)
+    print_table(view)
 
 
 def main() -> None:

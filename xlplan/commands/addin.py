@@ -16,7 +16,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from xlplan.addin import CONF_FILE, CONF_STEPS, LITE_STEPS, write_conf, write_lite
-from xlplan.cli import app, console, fail
+from xlplan.cli import app, console, fail, print_table
 
 addin_app = typer.Typer(help="Files that put the XLPLAN_* functions into Excel (xlwings).",
                         no_args_is_help=True)
@@ -101,7 +101,7 @@ def recalc(
             for d in result.differences:
                 view.add_row(escape(d.sheet), d.cell, escape(repr(d.cached)),
                              escape(repr(d.recalculated)))
-            console.print(view)
+            print_table(view)
     if check and result.differences:
         first = result.differences[0]
         raise fail(f"{workbook}: {len(result.differences)} formula cell(s) differ from their "

@@ -12,7 +12,7 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from xlplan.cli import PlanArg, _progress, app, console, fail
+from xlplan.cli import PlanArg, app, console, fail, print_table, progress_bar
 from xlplan.consolidate import store
 from xlplan.consolidate.run import Outcome, OutputError, consolidate, tracker_frame
 from xlplan.spec import PlanError, load_plan
@@ -46,7 +46,7 @@ def consolidate_cmd(
     bar: dict[str, Any] = {}
 
     def started(count: int) -> None:
-        bar["step"], bar["stop"] = _progress(count, "reading")
+        bar["step"], bar["stop"] = progress_bar(count, "reading")
 
     def step(name: str) -> None:
         bar["step"](name)
@@ -94,7 +94,7 @@ def _print_tracker(tracker: Any, title: str) -> None:
         style = STATUS_STYLE.get(row.status, "")
         view.add_row(row.unit, row.name, Text(row.status, style=style), row.file,
                      str(row.modified)[:19], row.reasons)
-    console.print(view)
+    print_table(view)
 
 
 def default_db() -> Path:
@@ -172,4 +172,4 @@ def diff_cmd(
     for c in changes:
         view.add_row(f"{c.sheet}!{c.cell}", c.item, c.period, c.show(c.before),
                      c.show(c.after))
-    console.print(view)
+    print_table(view)

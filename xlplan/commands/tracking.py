@@ -19,7 +19,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from xlplan.cli import PlanArg, _progress, app, console, fail, open_plan
+from xlplan.cli import PlanArg, app, console, fail, open_plan, print_table, progress_bar
 from xlplan.engine.allocate import AllocationError
 from xlplan.spec import PlanError, load_plan
 from xlplan.tracking import store
@@ -94,7 +94,7 @@ def actuals(
     con = _connect(db or Path(DB_NAME))
     results: list[dict[str, Any]] = []
     errors: list[str] = []
-    step, stop = _progress(len(files), "importing")
+    step, stop = progress_bar(len(files), "importing")
     try:
         for path in files:
             try:
@@ -176,7 +176,7 @@ def track(
         if db is None and Path(DB_NAME).is_file():
             hint = f" (./{DB_NAME} exists: pass --db {DB_NAME} to use it)"
         raise fail(f"{database}: no actuals for plan {loaded.plan.id}{hint}")
-    step, stop = _progress(2, "tracking")
+    step, stop = progress_bar(2, "tracking")
     try:
         try:
             result = run_track(loaded.plan, frame, day, prior, fc)
@@ -211,7 +211,7 @@ def track(
         view.add_row(f"[{colour[a.level]}]{a.level}[/]", a.rule, a.where, str(a.since),
                      str(a.fired), "open" if a.open else "closed", a.decider)
     if result.alerts:
-        console.print(view)
+        print_table(view)
     else:
         console.print("  no warnings")
 
@@ -272,7 +272,7 @@ def reforecast(
         view.add_row(str(row["month"]), f"{row['plan']:,.2f}",
                      "" if row["actual"] is None else f"{row['actual']:,.2f}",
                      f"{row['forecast']:,.2f}")
-    console.print(view)
+    print_table(view)
     if rf.note:
         console.print(rf.note)
     console.print(f"annual {rf.annual_before * su:,} → {rf.annual_after * su:,} "

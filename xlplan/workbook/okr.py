@@ -169,7 +169,7 @@ class _Table:
             s.label(r, COL["Risk plan"], kr.risk_plan, "wrap")
             value = nan_blank(kr_progress(kr.start, kr.target, kr.current))
             progress.append(value)
-            self._progress(r, value)
+            self.progress_bar(r, value)
             s.formula(r, COL["Check"], check_formula(r),
                       check_value(kr.start, kr.target, kr.due, True), "label")
             fit_row(s, r, [(kr.text, WIDTHS[COL["Key result"]]),
@@ -218,7 +218,7 @@ class _Table:
             value = input_progress(start, target, current)
             progress.append(value)
             weights.append(excel_number(s.filled(r, COL["Weight"])))
-            self._progress(r, value)
+            self.progress_bar(r, value)
             typed = any(s.filled(r, c) not in (None, "")
                         for c in range(COL["Key result"], COL["Aligned to"] + 1))
             s.formula(r, COL["Check"], check_formula(r),
@@ -227,7 +227,7 @@ class _Table:
         self._objective(rows, objective_value(progress, weights))
         self.row += len(rows)
 
-    def _progress(self, r: int, value: float | str) -> None:
+    def progress_bar(self, r: int, value: float | str) -> None:
         self.sheet.formula(r, COL["KR progress"],
                            progress_formula(*(ref(r, COL[k]) for k in ("Start", "Target",
                                                                           "Current"))),
