@@ -26,7 +26,8 @@ def test_init_writes_a_plan_that_validates(tmp_path: Path) -> None:
     code, out, _ = run("init", str(tmp_path / "p"))
     assert code == 0 and "plan.yaml" in out
     code, out, _ = run("validate", str(tmp_path / "p" / "plan.yaml"))
-    assert code == 0 and "ok" in out and "uncovered gap 300,000.00" in out
+    assert code == 0 and "ok" in out and "uncovered gap 800,000.00" in out
+    assert "L3 (efficiency, 500,000.00) counts toward a profit increment" in out
 
 
 def test_init_refuses_to_overwrite(tmp_path: Path) -> None:

@@ -92,8 +92,10 @@ def test_example_plan_decomposes_and_ties(example: LoadedPlan) -> None:
 
 def test_bridge_shows_the_uncovered_gap(small: LoadedPlan) -> None:
     b = bridge(small.plan)
-    # 13,000,000 − 10,000,000 = 3,000,000 increment; levers 1,200,000 + 1,000,000 + 500,000
-    assert (b.increment, b.covered, b.gap) == (300_000_000, 270_000_000, 30_000_000)
+    # 13,000,000 − 10,000,000 = 3,000,000 increment of revenue; levers 1,200,000 + 1,000,000;
+    # the 500,000 supply-chain saving is a cost lever: a profit increment, listed apart
+    assert (b.increment, b.covered, b.gap) == (300_000_000, 220_000_000, 80_000_000)
+    assert [(s.id, s.amount) for s in b.apart] == [("L3", 50_000_000)]
     steps = b.steps()
     assert steps[0].amount + sum(s.amount for s in steps[1:-1]) == steps[-1].amount
 
@@ -110,3 +112,11 @@ def test_phasing_is_exact_at_every_level(total: int, quarters: list[float],
     direct = phase_year([total], Profile(tuple(quarters), (1.0,) * 12))
     assert q.tolist() == quarters_of(direct)[0].tolist()  # quarter split independent of months
     assert np.all(months >= 0)
+
+
+def test_efficiency_levers_cover_a_profit_increment(small: LoadedPlan) -> None:
+    """DOMAIN.md: operating efficiency counts toward a profit increment."""
+    profit = small.plan.model_copy(update={"north_star": small.plan.north_star.model_copy(
+        update={"metric": "gross_profit"})})
+    b = bridge(profit)
+    assert (b.covered, b.gap, b.apart) == (270_000_000, 30_000_000, [])

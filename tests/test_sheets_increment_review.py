@@ -65,7 +65,8 @@ def test_gap_row_is_visible_and_equals_the_engine(master: Built, ctx: BuildConte
     values = openpyxl.load_workbook(master.path, data_only=True)["Increment"]
     formulas = openpyxl.load_workbook(master.path)["Increment"]
     gap = ctx.money(ctx.bridge.gap)
-    assert ctx.bridge.gap == 30_000_000  # 3,000,000 increment − 2,700,000 of levers, in cents
+    # 3,000,000 increment − 2,200,000 of revenue levers (the cost saving is apart), in cents
+    assert ctx.bridge.gap == 80_000_000
     rows = rows_with(values, GAP_LABEL)
     assert len(rows) == 2  # the summary line and the bridge row
     head = rows_with(values, "Step")[0]
@@ -97,7 +98,26 @@ def test_bridge_formulas_carry_the_engine_values(master: Built, ctx: BuildContex
     # baseline, levers and target are locked givens
     givens = [c for c in cells.values() if c.kind == "given" and c.ref.startswith("E")]
     assert [c.content for c in givens] == pytest.approx(
-        [ctx.money(b.baseline), *(ctx.money(lv.amount) for lv in b.levers), ctx.money(b.target)])
+        [ctx.money(b.baseline), *(ctx.money(lv.amount) for lv in b.levers), ctx.money(b.target),
+         *(ctx.money(lv.amount) for lv in b.apart)])  # the cost saving, below the bridge
+
+
+def test_cost_saving_is_listed_apart_outside_every_total(master: Built, ctx: BuildContext
+                                                          ) -> None:
+    """The small plan's supply-chain saving (L3) sits below the bridge, with the reason, and
+    neither the covered sum nor the chart rows include it."""
+    cells = [c for c in master.book.cells if c.sheet == "Increment"]
+
+    def row_of(col: str, content: str) -> int:
+        return next(int(c.ref[1:]) for c in cells if c.ref[:1] == col and c.content == content)
+
+    row, target_row = row_of("C", "L3"), row_of("A", "Target")
+    assert row > target_row + 1
+    notes = [str(c.content) for c in cells if c.ref[1:] == str(row) and c.kind == "label"]
+    assert any("counts toward a profit increment" in n for n in notes), notes
+    covered = next(str(c.content) for c in cells if c.ref == "B6")  # =SUM(E9:E10)
+    last = int(re.search(r":\$?E\$?(\d+)\)", covered).group(1))  # type: ignore[union-attr]
+    assert last < target_row < row
 
 
 def test_waterfall_is_a_native_stacked_chart(master: Built) -> None:

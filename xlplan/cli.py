@@ -121,6 +121,9 @@ def validate(plan: PlanArg) -> None:
     console.print(f"  target {money(targets[tree.root], su):,} {p.currency.code}; increment "
               f"{money(b.increment, su):,}; levers cover {money(b.covered, su):,}; "
               f"uncovered gap {money(b.gap, su):,}")
+    for lever in b.apart:
+        console.print(f"  {lever.id} ({lever.kind}, {money(lever.amount, su):,}) counts toward a "
+                      f"profit increment, not {p.north_star.metric}: listed apart")
     if prior is not None:
         console.print(f"  prior-year actuals: {len(prior.frame)} rows from {prior.file}")
 

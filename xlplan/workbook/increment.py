@@ -167,17 +167,17 @@ def _bridge_rows(s: Sheet, ctx: BuildContext, b: Bridge, head: int,
     level(head + 1, "Baseline", b.baseline)
     levels.append(b.baseline)
     # levers
-    for i, (lever, spec) in enumerate(zip(b.levers, ctx.plan.levers, strict=True)):
+    for i, lever in enumerate(b.levers):
         r = first_lever + i
         s.label(r, 0, lever.label)
         s.label(r, 1, KIND_NAMES.get(lever.kind, lever.kind))
-        s.label(r, 2, spec.id)
+        s.label(r, 2, lever.id)
         s.label(r, 3, lever.owner)
         s.given(r, a, ctx.given_money(lever.amount), "money")
         share(r, lever.amount, "ratio")
         step(r, levels[-1], levels[-1] + lever.amount, "money")
-        s.label(r, COL["Chart label"], _chart_label(f"{spec.id} {lever.label}"))
-        s.label(r, COL["Note"], spec.note)
+        s.label(r, COL["Chart label"], _chart_label(f"{lever.id} {lever.label}"))
+        s.label(r, COL["Note"], lever.note)
         levels.append(levels[-1] + lever.amount)
     # the uncovered gap: its own highlighted row, never hidden
     r = gap_row
@@ -197,6 +197,26 @@ def _bridge_rows(s: Sheet, ctx: BuildContext, b: Bridge, head: int,
     level(target_row, "Target", b.target)
     s.label(target_row + 1, 0, "The running total after the gap equals the target: "
                                "baseline + levers + gap = target, to the cent.", "subtitle")
+    _apart_rows(s, ctx, b, target_row + 3)
+
+
+def _apart_rows(s: Sheet, ctx: BuildContext, b: Bridge, top: int) -> None:
+    """Levers that do not cover this increment (cost savings in a revenue plan), listed
+    below the bridge with the reason, outside every total and the chart."""
+    if not b.apart:
+        return
+    metric = ctx.plan.north_star.metric
+    s.label(top, 0, f"Outside this bridge: levers that do not add to {metric}", "bold")
+    for i, lever in enumerate(b.apart, start=1):
+        r = top + i
+        s.label(r, 0, lever.label)
+        s.label(r, 1, KIND_NAMES.get(lever.kind, lever.kind))
+        s.label(r, 2, lever.id)
+        s.label(r, 3, lever.owner)
+        s.given(r, COL["Amount"], ctx.given_money(lever.amount), "money")
+        s.label(r, COL["Note"], f"A cost saving: it counts toward a profit increment, not "
+                                f"toward {metric}, so it covers none of the gap above."
+                                + (f" {lever.note}" if lever.note else ""))
 
 
 def _waterfall(book: Book, s: Sheet, head: int, target_row: int) -> None:
