@@ -123,7 +123,7 @@ def write_increment(book: Book, ctx: BuildContext, scope: Scope) -> None:
         book.define(name, cell)
     scope.refs["increment"] = refs
 
-    _waterfall(book, s, head, target_row)
+    _waterfall(book, s, head, target_row, len(b.apart) + 2 if b.apart else 0)
     # the Step column fits the longest lever name (up to a point), so no name is cut off
     step_width = min(70, max([44] + [len(lever.label) + 2 for lever in b.levers]))
     s.widths({0: step_width, 1: 20, 2: 8, 3: 14, 4: 18, 5: 11, 6: 18, 7: 24, 8: 16, 9: 16, 10: 60})
@@ -219,7 +219,7 @@ def _apart_rows(s: Sheet, ctx: BuildContext, b: Bridge, top: int) -> None:
                                 + (f" {lever.note}" if lever.note else ""))
 
 
-def _waterfall(book: Book, s: Sheet, head: int, target_row: int) -> None:
+def _waterfall(book: Book, s: Sheet, head: int, target_row: int, below: int = 0) -> None:
     """A stacked column chart whose first series is invisible: a native waterfall."""
     first, last = head + 1, target_row
     n = last - first + 1
@@ -254,4 +254,4 @@ def _waterfall(book: Book, s: Sheet, head: int, target_row: int) -> None:
         "visible": True, "line": {"color": "#D9D9D9"}}})
     chart.set_x_axis({"num_font": {"size": 8}})
     chart.set_size({"width": 1400, "height": 460})
-    s.ws.insert_chart(target_row + 3, 0, chart)
+    s.ws.insert_chart(target_row + 3 + below, 0, chart)  # under any levers listed apart
