@@ -460,3 +460,31 @@ def test_prediction_from_the_cached_prefix_equals_a_full_dry_run(
         assert none is None and _template_prefix(ctx, unit).writers >= 2
         assert fast.cells == [c for c in full.cells if c.sheet != "_xlplan"]
         assert [c.cell for c in fast.inputs] == [c.cell for c in full.inputs]
+
+
+def test_a_workbook_saved_by_another_spreadsheet_program_is_accepted(
+        tmp_path: Path, filled: dict[str, Filled]) -> None:
+    """A manager may open and save the workbook in LibreOffice: it rewrites every part of
+    the file (its own XML, shared strings, styles) and recalculates. Nothing locked
+    changed, so the submission is accepted; LibreOffice keeps the manifest hidden but not
+    very hidden, which is the one warning."""
+    from conftest import require_tool
+
+    from xlplan.libreoffice import LibreOffice
+
+    require_tool("soffice")
+    with LibreOffice() as office:
+        saved = office.recalculate([filled["WEST"].workbook], tmp_path / "saved")
+    resaved = saved[filled["WEST"].workbook]
+    assert resaved.read_bytes() != filled["WEST"].workbook.read_bytes()
+    outcome = run(tmp_path, inbox_with(tmp_path, resaved, names=["small-WEST.xlsx"]))
+    f = one(outcome, "small-WEST.xlsx")
+    assert outcome.units["WEST"] == "accepted"
+    assert [x["message"] for x in f["findings"]] == [  # type: ignore[union-attr]
+        "the manifest sheet is hidden (xlplan writes it very hidden)"]
+    con = duckdb.connect(str(outcome.database), read_only=True)
+    total = con.execute("SELECT sum(value_num) FROM current_facts WHERE item LIKE "
+                        "'commitment:%'").fetchone()
+    con.close()
+    assert total is not None
+    assert round(total[0], 2) == round(filled["WEST"].totals["commitment"], 2)
