@@ -401,3 +401,22 @@ def test_numpy_arrays_and_flat_lists_are_accepted_too() -> None:
     assert XLPLAN_ALLOCATE(np.float64(100), np.array([1.0, 1.0, 1.0]), 1) == [[34.0, 33.0,
                                                                               33.0]]
     assert XLPLAN_VARIANCE([3, 4], [1, 1]) == [[2.0, 3.0]]
+
+
+def test_rollup_of_whole_numbers_takes_the_integer_road_with_the_same_bits() -> None:
+    """Amounts in minor units are summed in int64 up the tree; the result must equal the
+    fsum road's bit for bit (whole numbers below 2^53 are exact either way)."""
+    import random
+
+    from xlplan.engine import rollup as r
+
+    rng = random.Random(7)
+    codes = [f"N{i}" for i in range(400)]
+    parents = [None] + [f"N{rng.randrange(i)}" for i in range(1, 400)]
+    whole = np.array([[rng.randrange(10**9) for _ in range(12)] for _ in codes], dtype=float)
+    assert r._whole_and_small(whole) and not r._whole_and_small(whole + 0.5)
+    members = r.subtrees(r.parent_index(codes, parents))
+    fsummed = np.array([[math.fsum(whole[i, j] for i in rows) for j in range(12)]
+                        for rows in members])
+    assert np.array_equal(r.rollup(codes, parents, whole), fsummed)
+    assert np.array_equal(r.rollup(codes[::-1], parents[::-1], whole[::-1]), fsummed[::-1])

@@ -10,7 +10,9 @@ Each total is ``math.fsum`` over the node's subtree: correctly rounded, so it
 does not depend on the order of the rows, and a parent's total equals the sum
 of its leaves to the last bit that a double can hold (money to the cent by a
 wide margin). The cost is the sum of the subtree sizes (rows × depth), which is
-small for organisations (a few levels) and large only for long chains.
+small for organisations (a few levels) and large only for long chains. Whole
+numbers (amounts in minor units) take a faster road with the same bits: int64
+sums up the tree, a level at a time.
 """
 
 from __future__ import annotations
@@ -98,11 +100,38 @@ def rollup(codes: Sequence[str], parents: Sequence[str | None],
         raise TreeError(f"values must have one row per code ({len(codes)}), got shape {v.shape}")
     if not np.all(np.isfinite(v)):
         raise TreeError("values must be finite numbers")
-    members = subtrees(parent_index(codes, parents))
+    up = parent_index(codes, parents)
     columns = v.reshape(len(codes), -1)
+    if _whole_and_small(columns):
+        return _integer_rollup(up, columns).reshape(v.shape)
+    members = subtrees(up)
     out = np.empty(columns.shape, dtype=float)
     for j, column in enumerate(columns.T.tolist()):
         pick = column.__getitem__
         out[:, j] = [column[rows[0]] if len(rows) == 1 else math.fsum(map(pick, rows))
                      for rows in members]
     return out.reshape(v.shape)
+
+
+def _whole_and_small(columns: npt.NDArray[np.float64]) -> bool:
+    """Whole numbers whose column totals stay below 2^53: integer sums are exact there, so
+    they equal ``math.fsum`` bit for bit, whatever the order (amounts in minor units)."""
+    if columns.size == 0 or not np.all(columns == np.round(columns)):
+        return False
+    return bool(np.abs(columns).sum(axis=0).max() < 2.0 ** 53)
+
+
+def _integer_rollup(up: npt.NDArray[np.int64], columns: npt.NDArray[np.float64]
+                    ) -> npt.NDArray[np.float64]:
+    """Subtree sums in int64, leaves first: each level adds its totals to its parents'."""
+    depth = np.zeros(len(up), dtype=np.int64)
+    node = up.copy()
+    while np.any(node >= 0):  # one step up the tree per pass, for every row at once
+        moving = node >= 0
+        depth[moving] += 1
+        node[moving] = up[node[moving]]
+    totals = columns.astype(np.int64)
+    for level in range(int(depth.max(initial=0)), 0, -1):
+        rows = np.flatnonzero(depth == level)
+        np.add.at(totals, up[rows], totals[rows])
+    return totals.astype(float)
