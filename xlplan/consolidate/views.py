@@ -14,11 +14,10 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from xlplan.engine.bsc import kpi_score
+from xlplan.engine.bsc import kpi_score, month_actual, mtd_rule
 from xlplan.engine.decompose import split_unit_targets
 from xlplan.engine.okr import kr_progress, objective_progress
 from xlplan.engine.variance import attainment_array, status_array
-from xlplan.workbook.bsc import month_actual, mtd_rule
 from xlplan.workbook.context import BuildContext
 
 MONTHS = [f"M{m:02d}" for m in range(1, 13)]

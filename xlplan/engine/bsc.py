@@ -10,8 +10,10 @@ formulas, in the same order of operations, documented per function.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Literal
 
 import numpy as np
 import numpy.typing as npt
@@ -183,3 +185,54 @@ def bsc_scores(kpis: Sequence[Kpi], actuals: Mapping[str, float | None]) -> BscR
     unknown = [c for c in actuals if c not in known]
     return BscResult(table, pd.DataFrame(persp_rows, columns=PERSPECTIVE_COLUMNS), total,
                      unscored, unknown)
+
+
+# --------------------------------------------------------------------------- month-to-date
+
+Rule = Literal["sum", "average", "month"]  # how a KPI's month-to-date is formed
+ISO_CODE = re.compile(r"^[A-Z]{3}$")
+
+
+def is_money(kpi: Kpi, currency_code: str, symbol: str = "") -> bool:
+    """A KPI measured in money: the plan's currency code or symbol, or any ISO 4217-like code."""
+    unit = kpi.unit.strip()
+    return unit in {currency_code, symbol} - {""} or bool(ISO_CODE.match(unit))
+
+
+def mtd_rule(kpi: Kpi, currency_code: str, symbol: str = "") -> Rule:
+    """How a KPI's month-to-date is formed from its inputs.
+
+    * not daily → "month": the single month value the unit reports;
+    * daily money (cash flow, revenue) → "sum": a flow adds up over the days;
+    * daily "%", pts, x, h and anything else → "average": a level (a rate, a
+      score, a multiple, a duration) is averaged over the days reported.
+
+    Exception: money "per" something (``Output per head per day``) is a rate and
+    is averaged (the plan's KPI has no field for this).
+    """
+    if kpi.frequency != "daily":
+        return "month"
+    if is_money(kpi, currency_code, symbol) and " per " not in f" {kpi.name.lower()} ":
+        return "sum"
+    return "average"
+
+
+def _number(value: object) -> float | None:
+    """A cell's value if ISNUMBER would say yes (dates aside), else None."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return float(value)
+    return None
+
+
+def month_actual(rule: Rule, days: Sequence[object], month_value: object) -> float | None:
+    """What the MTD formula gives for these cell values (None: nothing reported yet).
+
+    Blank and text cells are skipped, as COUNT, SUM and AVERAGE skip them.
+    """
+    if rule == "month":
+        return _number(month_value)
+    filled = [x for x in map(_number, days) if x is not None]
+    if not filled:
+        return None
+    total = math.fsum(filled)
+    return total if rule == "sum" else total / len(filled)

@@ -2,7 +2,7 @@
 
 KPI month value (the BSC daily report's month-to-date, so board and unit
 workbook agree): a unit's month value when it reported one, else its days by
-the sheet's rule (:func:`xlplan.workbook.bsc.mtd_rule`: money adds up, levels
+the sheet's rule (:func:`xlplan.engine.bsc.mtd_rule`: money adds up, levels
 are averaged). A monthly or weekly KPI reported by day only is averaged (a
 level) or added up (money) all the same, rather than ignored. A unit that
 reported nothing takes the plain mean of the nearest units below it that did
@@ -30,14 +30,13 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from xlplan.engine.bsc import BscResult, bsc_scores, default_floor, kpi_score
+from xlplan.engine.bsc import BscResult, bsc_scores, default_floor, kpi_score, mtd_rule
 from xlplan.engine.okr import okr_rollup
 from xlplan.engine.org import OrgTree
 from xlplan.engine.variance import attainment, status
 from xlplan.spec.models import Kpi, Objective, Plan, StatusBands
 from xlplan.tracking.actuals import MONTH_ROW, whole
 from xlplan.tracking.calendar import FiscalCalendar
-from xlplan.workbook.bsc import mtd_rule
 
 NAN = float("nan")
 MONTH_COLUMNS = ["unit", "kpi", "month", "partial", "value", "target", "attainment", "status",

@@ -43,12 +43,12 @@ import numpy as np
 import pandas as pd
 
 from xlplan.engine.allocate import allocate_rows
+from xlplan.engine.bsc import mtd_rule
 from xlplan.spec.models import Direction, Kpi, Plan
 from xlplan.spec.prior_year import PriorYear
 from xlplan.tracking.calendar import FiscalCalendar
 from xlplan.tracking.spend import budget_lines
 from xlplan.tracking.targets import RevenueTargets, revenue_targets
-from xlplan.workbook.bsc import mtd_rule
 
 FILE_COLUMNS = ["date", "period", "unit", "product", "channel", "measure", "value"]
 WEEKDAY_PATTERN = (0.92, 0.95, 0.97, 1.0, 1.06, 1.10, 1.0)  # Monday … Sunday, before scaling
