@@ -289,3 +289,20 @@ def test_fast_formula_preparation_matches_xlsxwriter(built: list[Built]) -> None
     for formula in ("=STDEV.S(A1:A3)", "=CONCAT(A1,B1)"):
         assert fast._prepare_formula(formula) == plain._prepare_formula(formula)
     wb.close()
+
+
+def test_every_sheet_prints_landscape_one_page_wide(built: list[Built]) -> None:
+    """Print set-up is on every sheet (the manifest aside): landscape, fit to one page
+    wide, a footer with the sheet name and page number."""
+    import re
+    import zipfile
+
+    for b in built:
+        with zipfile.ZipFile(b.path) as z:
+            parts = [n for n in z.namelist() if re.fullmatch(r"xl/worksheets/sheet\d+\.xml", n)]
+            xml = [z.read(n).decode() for n in parts]
+        sheets = [x for x in xml if "<oddFooter>" in x]
+        assert len(sheets) == len(parts) - 1, b.path.name  # all but the manifest
+        for x in sheets:
+            assert 'orientation="landscape"' in x and 'fitToHeight="0"' in x
+            assert "&amp;A" in x and "&amp;P" in x

@@ -165,8 +165,6 @@ def write_actions(book: Book, ctx: BuildContext, scope: Scope) -> None:
 
     s.widths({**WIDTHS, **{FIRST_MONTH_COL + m: 10 for m in range(12)}})
     s.ws.freeze_panes(head + 1, 3)
-    s.ws.set_landscape()
-    s.ws.fit_to_pages(1, 0)
     s.ws.repeat_rows(head)
 
 

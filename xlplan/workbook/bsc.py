@@ -186,8 +186,6 @@ def write_bsc(book: Book, ctx: BuildContext, scope: Scope) -> None:
               **{c: 7 for c in range(FIRST_DAY, last_day + 1)}})
     s.ws.set_row(head, 30)
     s.ws.freeze_panes(head + 1, 2)
-    s.ws.set_landscape()
-    s.ws.fit_to_pages(1, 0)
 
 
 def _write_scores(book: Book, ctx: BuildContext, kpis: Sequence[Kpi],

@@ -101,8 +101,6 @@ def write_budget(book: Book, ctx: BuildContext, scope: Scope) -> None:
         _write_master(book, ctx, scope, budget, alloc)
     else:
         _write_unit(book, ctx, scope.unit, budget, alloc)
-    s.ws.set_landscape()
-    s.ws.fit_to_pages(1, 0)
 
 
 def _write_master(book: Book, ctx: BuildContext, scope: Scope, budget: Budget,

@@ -59,6 +59,7 @@ def _run_writers(book: Book, ctx: BuildContext, unit: str | None,
     for _, writer in writers[skip:]:
         writer(book, ctx, scope)
     for sheet in book.sheets.values():
+        sheet.print_setup()
         sheet.protect()
     written = write_manifest(book, ctx, unit or "") if manifest else None
     book.wb.worksheets()[0].activate()

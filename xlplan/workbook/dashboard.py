@@ -536,8 +536,5 @@ def write_dashboard(book: Book, ctx: BuildContext, scope: Scope) -> None:
               CHECK: WIDTH_CHECK})
     s.ws.hide_gridlines(2)
     s.ws.freeze_panes(3, 1)
-    s.ws.set_landscape()
-    s.ws.set_paper(9)  # A4
-    s.ws.fit_to_pages(1, 0)
     s.ws.print_area(0, 0, last_row, LAST_COL)
     s.ws.set_margins(left=0.4, right=0.4, top=0.5, bottom=0.5)

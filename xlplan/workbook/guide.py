@@ -41,8 +41,6 @@ def write_guide(book: Book, ctx: BuildContext, scope: Scope) -> None:
                      "the Rounding sheet shows how."),
     ]
     s.label(0, 0, title, "title")
-    s.ws.set_landscape()
-    s.ws.fit_to_pages(1, 0)
     s.label(2, 0, "Input cell:", "bold")
     s.label(2, 1, "like this", "legend")
     for i, (key, text) in enumerate(lines, start=4):

@@ -128,8 +128,6 @@ def write_increment(book: Book, ctx: BuildContext, scope: Scope) -> None:
     step_width = min(70, max([44] + [len(lever.label) + 2 for lever in b.levers]))
     s.widths({0: step_width, 1: 20, 2: 8, 3: 14, 4: 18, 5: 11, 6: 18, 7: 24, 8: 16, 9: 16, 10: 60})
     s.ws.freeze_panes(head + 1, 1)
-    s.ws.set_landscape()
-    s.ws.fit_to_pages(1, 0)
 
 
 def _bridge_rows(s: Sheet, ctx: BuildContext, b: Bridge, head: int,

@@ -337,6 +337,4 @@ def write_okr(book: Book, ctx: BuildContext, scope: Scope) -> None:
         "format": book.wb.add_format({"bg_color": "#FFC7CE"})})
     s.widths(WIDTHS)
     s.ws.freeze_panes(head + 1, COL["Key result"] + 1)
-    s.ws.set_landscape()
-    s.ws.fit_to_pages(1, 0)
     s.ws.repeat_rows(head)

@@ -98,8 +98,6 @@ def write_review(book: Book, ctx: BuildContext, scope: Scope) -> None:
                            names={g.code: g.name for g in plan.segments})
     s.widths({0: 12, 1: 28, 2: 11, 3: 14, 4: 18, 5: 18, 6: 18, 7: 10, 8: 18, 9: 10})
     s.ws.freeze_panes(4, 2)
-    s.ws.set_landscape()
-    s.ws.fit_to_pages(1, 0)
 
 
 def _ratio(num: float, den: float) -> float | str:

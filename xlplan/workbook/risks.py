@@ -110,8 +110,6 @@ def write_risks(book: Book, ctx: BuildContext, scope: Scope) -> None:
     _level_colours(book, s, counts_row + 1, counts_row + len(LEVEL_COLOURS), 0)
     s.widths(WIDTHS)
     s.ws.freeze_panes(head + 1, 2)
-    s.ws.set_landscape()
-    s.ws.fit_to_pages(1, 0)
 
 
 def _input_block(s: Sheet, r: int, rid: str) -> Block:
