@@ -13,11 +13,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from xlplan.spec.models import Perspective
 from xlplan.tracking.actuals import num, rows, whole
 from xlplan.tracking.board import BoardWriter, Refs, add_styles
 from xlplan.tracking.track import TrackResult
 from xlplan.workbook.book import Book, Sheet, ref
+from xlplan.workbook.bsc import write_score_rows
 from xlplan.workbook.commitments import add_status_colours
 from xlplan.workbook.dashboard import axis_format
 from xlplan.workbook.layout import fit_row
@@ -208,35 +208,8 @@ def write_bsc(w: BoardWriter, result: TrackResult) -> tuple[str, float | str]:
     def rng(name: str) -> str:
         return f"{ref(first, col[name], True)}:{ref(last, col[name], True)}"
 
-    p_rng, w_rng, s_rng = rng("Perspective"), rng("Weight"), rng("Score (0-10)")
     card = result.cards.scores[root]
-    by_name = {str(x["perspective"]): x for x in card.perspectives.to_dict("records")}
-    r = top + 1
-    score_rows = []
-    for p in Perspective:
-        if p.value not in by_name:
-            continue
-        row = by_name[p.value]
-        name = ref(r, 0)
-        mask = f"({p_rng}={name})*ISNUMBER({s_rng})"
-        s.label(r, 0, p.value)
-        s.formula(r, 1, f"COUNTIF({p_rng},{name})", int(row["kpis"]), "integer")
-        s.formula(r, 2, f"SUMPRODUCT({mask})", int(row["scored"]), "integer")
-        wc = s.formula(r, 3, f"SUMPRODUCT({mask},{w_rng})", float(row["weight"]), "factor")
-        s.formula(r, 4, f'IFERROR(IF({wc}=0,AVERAGEIFS({s_rng},{p_rng},{name}),'
-                        f'SUMPRODUCT({mask},{w_rng},{s_rng})/{wc}),"")',
-                  nan_blank(float(row["score"])), "score")
-        score_rows.append(r)
-        r += 1
-    s.label(r, 0, "Total", "bold")
-    mask = f"ISNUMBER({s_rng})*1"
-    s.formula(r, 1, f"COUNTA({rng('Code')})", len(kpis), "integer")
-    s.formula(r, 2, f"COUNT({s_rng})", len(kpis) - len(card.unscored), "integer")
-    scored_w = math.fsum(k.weight for k in kpis if k.code not in card.unscored)
-    wc = s.formula(r, 3, f"SUMPRODUCT({mask},{w_rng})", scored_w, "factor")
-    total = s.formula(r, 4, f'IFERROR(IF({wc}=0,AVERAGE({s_rng}),'
-                            f'SUMPRODUCT({mask},{w_rng},{s_rng})/{wc}),"")',
-                      nan_blank(card.total), "score")
+    score_rows, r, total = write_score_rows(s, top + 1, rng, kpis, card)
     total_cell = f"{BSC}!{total}"
     # unit × KPI heat map (year to date attainment)
     top = r + 2

@@ -27,9 +27,10 @@ from __future__ import annotations
 
 import calendar
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 from xlplan.engine.bsc import (
+    BscResult,
     Rule,
     bsc_scores,
     default_floor,
@@ -41,7 +42,7 @@ from xlplan.engine.bsc import (
 from xlplan.engine.phasing import fiscal_months
 from xlplan.engine.variance import attainment, status
 from xlplan.spec.models import Kpi, Perspective, StatusBands
-from xlplan.workbook.book import Book, ref
+from xlplan.workbook.book import Book, Sheet, ref
 from xlplan.workbook.commitments import add_status_colours
 from xlplan.workbook.context import MONTH_NAMES, BuildContext
 from xlplan.workbook.rules import InputRule
@@ -188,6 +189,47 @@ def write_bsc(book: Book, ctx: BuildContext, scope: Scope) -> None:
     s.ws.freeze_panes(head + 1, 2)
 
 
+def write_score_rows(s: Sheet, first: int, col: Callable[[str], str], kpis: Sequence[Kpi],
+               result: BscResult) -> tuple[list[int], int, str]:
+    """One row per perspective that has KPIs, then the total row, from ``first`` down, as
+    formulas over the KPI table (``col(name)`` is the range of its column: Code, Perspective,
+    Weight, Score (0-10)) with :func:`~xlplan.engine.bsc.bsc_scores`' values cached.
+
+    Shared by the BSC sheet and the tracking board. Returns the perspective rows, the total
+    row and the total score's cell.
+    """
+    p_rng, w_rng, s_rng = col("Perspective"), col("Weight"), col("Score (0-10)")
+    by_name = {str(row["perspective"]): row for row in result.perspectives.to_dict("records")}
+    r = first
+    rows = []
+    for p in Perspective:
+        if p.value not in by_name:
+            continue
+        row = by_name[p.value]
+        name = ref(r, 0)
+        mask = f"({p_rng}={name})*ISNUMBER({s_rng})"
+        s.label(r, 0, p.value)
+        s.formula(r, 1, f"COUNTIF({p_rng},{name})", int(row["kpis"]), "integer")
+        s.formula(r, 2, f"SUMPRODUCT({mask})", int(row["scored"]), "integer")
+        w = s.formula(r, 3, f"SUMPRODUCT({mask},{w_rng})", float(row["weight"]), "factor")
+        s.formula(r, 4, f'IFERROR(IF({w}=0,AVERAGEIFS({s_rng},{p_rng},{name}),'
+                        f'SUMPRODUCT({mask},{w_rng},{s_rng})/{w}),"")',
+                  blank(float(row["score"])), "score")
+        rows.append(r)
+        r += 1
+    s.label(r, 0, "Total", "bold")
+    mask = f"ISNUMBER({s_rng})*1"  # not --ISNUMBER (the formulas package gets it wrong)
+    s.formula(r, 1, f"COUNTA({col('Code')})", len(kpis), "integer")
+    s.formula(r, 2, f"COUNT({s_rng})", len(kpis) - len(result.unscored), "integer")
+    scored = [k for k in kpis if k.code not in result.unscored]
+    w = s.formula(r, 3, f"SUMPRODUCT({mask},{w_rng})", math.fsum(k.weight for k in scored),
+                  "factor")
+    total = s.formula(r, 4, f'IFERROR(IF({w}=0,AVERAGE({s_rng}),'
+                            f'SUMPRODUCT({mask},{w_rng},{s_rng})/{w}),"")',
+                      blank(result.total), "score")
+    return rows, r, total
+
+
 def _write_scores(book: Book, ctx: BuildContext, kpis: Sequence[Kpi],
                   actuals: Mapping[str, float | None], rows: list[int], top: int) -> None:
     """Perspective scores and the total: engine.bsc.bsc_scores over the scored KPIs."""
@@ -203,31 +245,6 @@ def _write_scores(book: Book, ctx: BuildContext, kpis: Sequence[Kpi],
     def col(name: str) -> str:
         return f"{ref(rows[0], COL[name], True)}:{ref(rows[-1], COL[name], True)}"
 
-    p_rng, w_rng, s_rng = col("Perspective"), col("Weight"), col("Score (0-10)")
-    by_name = {str(row["perspective"]): row for row in result.perspectives.to_dict("records")}
-    r = top + 1
-    for p in Perspective:
-        if p.value not in by_name:
-            continue
-        row = by_name[p.value]
-        name = ref(r, 0)
-        mask = f"({p_rng}={name})*ISNUMBER({s_rng})"
-        s.label(r, 0, p.value)
-        s.formula(r, 1, f"COUNTIF({p_rng},{name})", int(row["kpis"]), "integer")
-        s.formula(r, 2, f"SUMPRODUCT({mask})", int(row["scored"]), "integer")
-        w = s.formula(r, 3, f"SUMPRODUCT({mask},{w_rng})", float(row["weight"]), "factor")
-        s.formula(r, 4, f'IFERROR(IF({w}=0,AVERAGEIFS({s_rng},{p_rng},{name}),'
-                        f'SUMPRODUCT({mask},{w_rng},{s_rng})/{w}),"")',
-                  blank(float(row["score"])), "score")
-        r += 1
-    s.label(r, 0, "Total", "bold")
-    mask = f"ISNUMBER({s_rng})*1"  # not --ISNUMBER (the formulas package gets it wrong)
-    s.formula(r, 1, f"COUNTA({col('Code')})", len(kpis), "integer")
-    s.formula(r, 2, f"COUNT({s_rng})", len(kpis) - len(result.unscored), "integer")
-    scored = [k for k in kpis if k.code not in result.unscored]
-    w = s.formula(r, 3, f"SUMPRODUCT({mask},{w_rng})", math.fsum(k.weight for k in scored),
-                  "factor")
-    s.formula(r, 4, f'IFERROR(IF({w}=0,AVERAGE({s_rng}),SUMPRODUCT({mask},{w_rng},{s_rng})/{w}),'
-                    f'"")', blank(result.total), "score")
+    _, r, _ = write_score_rows(s, top + 1, col, kpis, result)
     s.label(r + 1, 0, "Perspective and total scores average the scored KPIs by weight; a KPI "
                       "with no actual yet is left out, not counted as 0.", "subtitle")
