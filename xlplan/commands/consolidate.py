@@ -14,6 +14,7 @@ from rich.text import Text
 
 from xlplan.cli import PlanArg, app, console, fail, print_table, progress_bar
 from xlplan.consolidate import store
+from xlplan.consolidate.examine import where
 from xlplan.consolidate.run import Outcome, OutputError, consolidate, tracker_frame
 from xlplan.spec import PlanError, load_plan
 from xlplan.spec.prior_year import DataFileError
@@ -79,8 +80,8 @@ def print_outcome(outcome: Outcome) -> None:
             style = STATUS_STYLE.get(f.status, "")
             console.print(Text(f.status, style=style), f"{f.path}", sep=": ")
             for n in f.findings[:6]:
-                where = f"{n['sheet']}!{n['cell']}" if n["cell"] else n["sheet"]
-                console.print(f"  {n['level']}: {where + ': ' if where else ''}{n['message']}")
+                place = where(n["sheet"], n["cell"])
+                console.print(f"  {n['level']}: {place + ': ' if place else ''}{n['message']}")
             if len(f.findings) > 6:
                 console.print(f"  … {len(f.findings) - 6} more (see the Files sheet)")
     console.print(f"report: {outcome.output}\ndatabase: {outcome.database}")

@@ -40,6 +40,11 @@ Status = Literal["accepted", "warnings", "rejected"]
 SHOWN = 5  # differing cells named per sheet and kind before "and N more"
 
 
+def where(sheet: str, cell: str) -> str:
+    """How a finding names its place: ``sheet!cell``, the sheet alone, or nothing."""
+    return f"{sheet}!{cell}" if sheet and cell else sheet
+
+
 @dataclass(frozen=True)
 class Finding:
     level: Level
@@ -48,9 +53,7 @@ class Finding:
     message: str
 
     def where(self) -> str:
-        if self.sheet and self.cell:
-            return f"{self.sheet}!{self.cell}"
-        return self.sheet
+        return where(self.sheet, self.cell)
 
     def to_json(self) -> dict[str, str]:
         return {"level": self.level, "sheet": self.sheet, "cell": self.cell,

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 import xlsxwriter
 
+from xlplan.consolidate.examine import where
 from xlplan.consolidate.views import MONTHS, Views, build_views, with_gap
 from xlplan.workbook.book import close_workbook
 from xlplan.workbook.context import BuildContext
@@ -141,8 +142,8 @@ def _files(w: _Writer, outcome: Outcome) -> None:
         if not f.findings:
             rows.append({**base, "level": "", "where": "", "message": ""})
         for n in f.findings:
-            where = f"{n['sheet']}!{n['cell']}" if n["cell"] else n["sheet"]
-            rows.append({**base, "level": n["level"], "where": where, "message": n["message"]})
+            rows.append({**base, "level": n["level"], "where": where(n["sheet"], n["cell"]),
+                         "message": n["message"]})
     frame = pd.DataFrame(rows, columns=["file", "unit", "status", "examined", "sha256", "level",
                                         "where", "message"])
     w.table("Files", frame, "Files", "Every file in the inbox and what was found",

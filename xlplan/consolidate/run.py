@@ -21,6 +21,7 @@ from typing import Any
 import pandas as pd
 
 from xlplan.consolidate import store
+from xlplan.consolidate.examine import where
 from xlplan.consolidate.package import Limits
 from xlplan.consolidate.views import Views
 from xlplan.consolidate.workers import examine_all
@@ -191,8 +192,7 @@ def tracker_frame(ctx: BuildContext, subs: pd.DataFrame,
                          "reasons": "no workbook received"})
             continue
         reasons = "; ".join(
-            (f"{n['sheet']}!{n['cell']}: " if n["cell"] else
-             (f"{n['sheet']}: " if n["sheet"] else "")) + n["message"]
+            ": ".join(filter(None, (where(n["sheet"], n["cell"]), n["message"])))
             for n in notes.get(str(row["sha256"]), [])[:5])
         rows.append({"unit": unit, "name": ctx.tree.units[unit].name, "status": status,
                      "file": Path(str(row["path"])).name, "modified": row["modified"] or "",

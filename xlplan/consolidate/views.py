@@ -45,16 +45,14 @@ def build_views(ctx: BuildContext, facts: pd.DataFrame, accepted: list[str]) -> 
 
 def commitment_cube(ctx: BuildContext, facts: pd.DataFrame, units: list[str]) -> pd.DataFrame:
     """Bottom-up commitments of the accepted units: unit × product × channel × month."""
-    rows = facts[facts["item"].str.startswith("commitment:")] if len(facts) else facts
-    parts = rows["item"].str.split(":", expand=True) if len(rows) else None
-    out = pd.DataFrame({
-        "unit": rows["unit"] if len(rows) else [],
-        "product": parts[1] if parts is not None else [],
-        "channel": parts[2] if parts is not None else [],
-        "month": rows["period"] if len(rows) else [],
-        "value": rows["value_num"].astype(float) if len(rows) else [],
-    })
-    return out[out["unit"].isin(units)]
+    columns = ["unit", "product", "channel", "month", "value"]
+    if not len(facts):
+        return pd.DataFrame(columns=columns)
+    rows = facts[facts["item"].str.startswith("commitment:") & facts["unit"].isin(units)]
+    parts = rows["item"].str.split(":", expand=True)
+    return pd.DataFrame({"unit": rows["unit"], "product": parts[1] if len(rows) else [],
+                         "channel": parts[2] if len(rows) else [], "month": rows["period"],
+                         "value": rows["value_num"].astype(float)}, columns=columns)
 
 
 def _targets(ctx: BuildContext) -> pd.DataFrame:
