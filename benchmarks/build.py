@@ -5,11 +5,13 @@ products, channels, calendar, OKRs, BSC, budget, risks and actions; the org is
 replaced by company → 3 departments → N regions → 2-3 people, no prior year),
 written as YAML to the output directory and loaded with ``load_plan``.
 
-Three things are timed in the same process, alternating, over ``--rounds`` rounds
+Four things are timed in the same run, alternating, over ``--rounds`` rounds
 (medians are reported):
 
-- **xlplan**: ``build_all(BuildContext(loaded, None), out)``: the master and the N
-  unit workbooks, engine included (a fresh context each round, so nothing is cached);
+- **xlplan**: ``build_all(BuildContext(loaded, None), out, workers=W)``: the master and
+  the N unit workbooks, engine included (a fresh context each round, so nothing is
+  cached), in ``--workers`` processes (default one per core), as ``xlplan build`` does;
+- **xlplan 1 process**: the same with ``workers=1``;
 - **raw XlsxWriter** (the floor): for every workbook xlplan built, its recorded cells
   (``built.book.cells``) replayed into a plain ``xlsxwriter.Workbook``: labels with
   ``write_string``, given numbers and dates with ``write_number`` / ``write_datetime``,
@@ -32,6 +34,7 @@ import cProfile
 import datetime as dt
 import gc
 import io
+import os
 import platform
 import pstats
 import random
@@ -51,7 +54,7 @@ import yaml
 from xlsxwriter.utility import xl_cell_to_rowcol
 
 from xlplan.spec import LoadedPlan, load_plan
-from xlplan.workbook.build import Built, build_all
+from xlplan.workbook.build import Built, build_all, build_master, build_unit
 from xlplan.workbook.context import BuildContext
 
 REPO = Path(__file__).resolve().parent.parent
@@ -126,38 +129,51 @@ def write_plan(data: dict[str, Any], out: Path) -> LoadedPlan:
     return load_plan(path)
 
 
-# --- the three writers ---------------------------------------------------------------------
+# --- the writers ------ ---------------------------------------------------------------------
 
-def build_xlplan(loaded: LoadedPlan, out: Path) -> list[Built]:
-    return build_all(BuildContext(loaded, None), out)
+def build_xlplan(loaded: LoadedPlan, out: Path, workers: int = 1) -> list[Built]:
+    return build_all(BuildContext(loaded, None), out, workers=workers)
 
 
-def capture(built: list[Built]) -> list[Replay]:
-    """Each workbook's cells as (sheet index, row, col, kind, value, cached value)."""
+def capture(loaded: LoadedPlan, out: Path) -> tuple[list[Replay], int]:
+    """One build in this process, each workbook's cells kept as (sheet index, row, col,
+    kind, value, cached value) and its record of cells dropped (it is several times the
+    size), so that N=500 fits in memory. Returns the replays and the number of cells."""
+    ctx = BuildContext(loaded, None)
     replays: list[Replay] = []
-    for b in built:
-        names = list(b.book.sheets)
-        index = {name: i for i, name in enumerate(names)}
-        cells = []
-        for c in b.book.cells:
-            content = c.content
-            if c.kind == "label":
-                kind = LABEL
-            elif c.kind == "formula":
-                kind = FORMULA
-            elif content is None or content == "":
-                continue  # a blank cell without a format: nothing to write
-            elif isinstance(content, dt.date):
-                kind = DATE
-            elif isinstance(content, str):
-                kind = TEXT
-            else:
-                kind = NUMBER
-            row, col = xl_cell_to_rowcol(c.ref)
-            cells.append((index[c.sheet], row, col, kind, content, c.expected))
-        rel = b.path.name if b.unit is None else f"units/{b.path.name}"
-        replays.append((rel, names, cells))
-    return replays
+    cells = 0
+    for unit in [None, *ctx.input_units]:
+        b = build_master(ctx, out) if unit is None else build_unit(ctx, out, unit)
+        assert b.book is not None
+        cells += len(b.book.cells)
+        replays.append(replay(b))
+    return replays, cells
+
+
+def replay(b: Built) -> Replay:
+    """A workbook's cells as (sheet index, row, col, kind, value, cached value)."""
+    assert b.book is not None
+    names = list(b.book.sheets)
+    index = {name: i for i, name in enumerate(names)}
+    cells = []
+    for c in b.book.cells:
+        content = c.content
+        if c.kind == "label":
+            kind = LABEL
+        elif c.kind == "formula":
+            kind = FORMULA
+        elif content is None or content == "":
+            continue  # a blank cell without a format: nothing to write
+        elif isinstance(content, dt.date):
+            kind = DATE
+        elif isinstance(content, str):
+            kind = TEXT
+        else:
+            kind = NUMBER
+        row, col = xl_cell_to_rowcol(c.ref)
+        cells.append((index[c.sheet], row, col, kind, content, c.expected))
+    rel = b.path.name if b.unit is None else f"units/{b.path.name}"
+    return rel, names, cells
 
 
 def write_raw(replays: list[Replay], out: Path) -> None:
@@ -201,21 +217,25 @@ def timed(fn: Callable[[], object]) -> float:
     return time.perf_counter() - start
 
 
-def peak_rss_mb() -> float:
-    kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+def peak_rss_mb(who: int = resource.RUSAGE_SELF) -> float:
+    kb = resource.getrusage(who).ru_maxrss
     return kb / (1024 * 1024) if sys.platform == "darwin" else kb / 1024  # bytes on macOS
 
 
-HEADER = ("| N | files | cells | xlplan s | raw XlsxWriter s | openpyxl s | xlplan/raw "
-          "| openpyxl/xlplan | xlplan ms/wb | raw ms/wb | openpyxl ms/wb | peak RSS MB |")
+HEADER = ("| N | files | cells | xlplan s | xlplan 1 process s | raw XlsxWriter s "
+          "| openpyxl s | xlplan/raw | xlplan 1 process/raw | openpyxl/xlplan "
+          "| openpyxl/xlplan 1 process | xlplan ms/wb | raw ms/wb | openpyxl ms/wb "
+          "| peak RSS MB (this process) | peak RSS MB (a build process) |")
 RULE = "|" + "---:|" * HEADER.count(" | ") + "---:|"
 
 
-def row(n: int, files: int, cells: int, med: dict[str, float], rss: float) -> str:
-    x, r, o = med["xlplan"], med["raw"], med["openpyxl"]
+def row(n: int, files: int, cells: int, med: dict[str, float], rss: tuple[float, float]
+        ) -> str:
+    x, x1, r, o = med["xlplan"], med["xlplan 1 process"], med["raw"], med["openpyxl"]
     per = [f"{1000 * t / files:.0f}" for t in (x, r, o)]
-    return (f"| {n} | {files} | {cells:,} | {x:.2f} | {r:.2f} | {o:.2f} | {x / r:.2f} "
-            f"| {o / x:.2f} | {' | '.join(per)} | {rss:.0f} |")
+    return (f"| {n} | {files} | {cells:,} | {x:.2f} | {x1:.2f} | {r:.2f} | {o:.2f} "
+            f"| {x / r:.2f} | {x1 / r:.2f} | {o / x:.2f} | {o / x1:.2f} | {' | '.join(per)} "
+            f"| {rss[0]:.0f} | {rss[1]:.0f} |")
 
 
 def profile(loaded: LoadedPlan, out: Path, top: int) -> str:
@@ -231,30 +251,29 @@ def profile(loaded: LoadedPlan, out: Path, top: int) -> str:
     return text.getvalue()
 
 
-def run(n: int, rounds: int, seed: int, out: Path, top: int) -> str:
+def run(n: int, rounds: int, seed: int, out: Path, top: int, workers: int) -> str:
     out.mkdir(parents=True, exist_ok=True)
     loaded = write_plan(generate_plan(n, seed), out)
     dirs = {name: out / name for name in ("xlplan", "raw", "openpyxl")}
 
     start = time.perf_counter()
-    built = build_xlplan(loaded, dirs["xlplan"])  # untimed: gives the cells to replay
+    replays, cells = capture(loaded, dirs["xlplan"])  # untimed: gives the cells to replay
     first = time.perf_counter() - start
-    replays = capture(built)
-    files = len(built)
-    cells = sum(len(b.book.cells) for b in built)
-    del built
+    files = len(replays)
     print(f"plan {loaded.path.name}: {files} workbooks, {cells:,} cells; "
           f"first (untimed) build {first:.2f} s", file=sys.stderr, flush=True)
 
     jobs: dict[str, Callable[[], object]] = {
-        "xlplan": lambda: build_xlplan(loaded, dirs["xlplan"]),
+        "xlplan": lambda: build_xlplan(loaded, dirs["xlplan"], workers),
+        "xlplan 1 process": lambda: build_xlplan(loaded, dirs["xlplan"]),
         "raw": lambda: write_raw(replays, dirs["raw"]),
         "openpyxl": lambda: write_openpyxl(replays, dirs["openpyxl"]),
     }
     times: dict[str, list[float]] = {name: [] for name in jobs}
     names = list(jobs)
     for r in range(rounds):
-        for name in names[r % 3:] + names[:r % 3]:  # rotate the order each round
+        k = r % len(names)
+        for name in names[k:] + names[:k]:  # rotate the order each round
             times[name].append(timed(jobs[name]))
             print(f"round {r + 1}/{rounds} {name}: {times[name][-1]:.2f} s",
                   file=sys.stderr, flush=True)
@@ -264,11 +283,11 @@ def run(n: int, rounds: int, seed: int, out: Path, top: int) -> str:
         f"xlplan build benchmark: {dt.date.today().isoformat()}, Python "
         f"{platform.python_version()}, XlsxWriter {xlsxwriter.__version__}, openpyxl "
         f"{openpyxl.__version__}, {platform.machine()} ({_cores()} cores), "
-        f"{rounds} round(s), seed {seed}, medians",
+        f"{rounds} round(s), seed {seed}, medians; xlplan with {workers} build processes",
         "",
         HEADER,
         RULE,
-        row(n, files, cells, med, peak_rss_mb()),
+        row(n, files, cells, med, (peak_rss_mb(), peak_rss_mb(resource.RUSAGE_CHILDREN))),
         "",
         "rounds (s): " + "; ".join(f"{k} " + ", ".join(f"{t:.2f}" for t in v)
                                    for k, v in times.items()),
@@ -279,8 +298,6 @@ def run(n: int, rounds: int, seed: int, out: Path, top: int) -> str:
 
 
 def _cores() -> int:
-    import os
-
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
 
 
@@ -291,6 +308,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=2027, help="seed of the generated org")
     parser.add_argument("--out", type=Path, help="output directory (default: a temporary one)")
     parser.add_argument("--quick", action="store_true", help="N=3, one round (CI smoke run)")
+    parser.add_argument("--workers", type=int, default=_cores(),
+                        help="build processes for the xlplan column (default: one per core)")
     parser.add_argument("--profile", type=int, default=0, metavar="TOP",
                         help="also profile one xlplan build; print the TOP functions")
     args = parser.parse_args(argv)
@@ -300,7 +319,8 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--units and --rounds must be at least 1")
     tmp = None if args.out else Path(tempfile.mkdtemp(prefix="xlplan-bench-"))
     try:
-        print(run(args.units, args.rounds, args.seed, args.out or tmp, args.profile))
+        print(run(args.units, args.rounds, args.seed, args.out or tmp, args.profile,
+                  args.workers))
     finally:
         if tmp is not None:
             shutil.rmtree(tmp, ignore_errors=True)

@@ -7,6 +7,7 @@ the file, line or cell), 2 usage errors (unknown option, missing argument).
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import sys
 from collections.abc import Callable
@@ -208,8 +209,12 @@ def progress_bar(total: int, what: str) -> tuple[Callable[[str], None], Callable
     return step, bar.stop
 
 
-def _build(plan: Path, out_dir: Path, units: str | None, with_functions: bool = False
-           ) -> tuple[BuildContext, list[Built]]:
+WorkersOption = Annotated[int | None, typer.Option(
+    help="Processes writing workbooks at once (default: one per core).", min=1)]
+
+
+def _build(plan: Path, out_dir: Path, units: str | None, with_functions: bool = False,
+           workers: int | None = None) -> tuple[BuildContext, list[Built]]:
     loaded, prior = open_plan(plan)
     ctx = BuildContext(loaded, prior)
     chosen = [u.strip() for u in units.split(",") if u.strip()] if units else None
@@ -217,7 +222,8 @@ def _build(plan: Path, out_dir: Path, units: str | None, with_functions: bool = 
         count = 1 + len(chosen if chosen is not None else ctx.input_units)
         step, stop = progress_bar(count, "building")
         try:
-            built = build_all(ctx, out_dir, chosen, progress=step, with_functions=with_functions)
+            built = build_all(ctx, out_dir, chosen, progress=step, with_functions=with_functions,
+                              workers=workers or os.cpu_count() or 1)
         finally:
             stop()
     except AllocationError as exc:
@@ -238,9 +244,10 @@ def build(
     with_functions: Annotated[bool, typer.Option(
         "--with-functions", help="Add a Live sheet to the master that uses the XLPLAN_* "
                                  "functions (for users of the xlplan add-in).")] = False,
+    workers: WorkersOption = None,
 ) -> None:
     """Write the master workbook and one input workbook per unit."""
-    _, built = _build(plan, out, units, with_functions)
+    _, built = _build(plan, out, units, with_functions, workers)
     master = next(b for b in built if b.unit is None)
     unit_paths = {b.unit: str(b.path) for b in built if b.unit is not None}
     if as_json:

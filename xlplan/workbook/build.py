@@ -10,7 +10,8 @@ from __future__ import annotations
 import os
 import tempfile
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from concurrent.futures import FIRST_EXCEPTION, Future, ProcessPoolExecutor, wait
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +27,9 @@ class Built:
     path: Path
     unit: str | None
     manifest: Manifest
-    book: Book  # the record of cells (expected values, inputs) — closed
+    # the record of cells (expected values, inputs), closed; None when the workbook was
+    # built in another process (``build_all(workers=...)``), whose record stays there
+    book: Book | None
 
 
 def master_sheets(with_functions: bool = False) -> list[tuple[str, SheetWriter]]:
@@ -162,23 +165,79 @@ def build_unit(ctx: BuildContext, out_dir: Path, unit: str,
 
 
 def build_all(ctx: BuildContext, out_dir: Path, units: Iterable[str] | None = None,
-              progress: Callable[[str], None] | None = None, with_functions: bool = False
-              ) -> list[Built]:
-    """The master and the unit workbooks (all input units unless ``units`` is given).
+              progress: Callable[[str], None] | None = None, with_functions: bool = False,
+              workers: int = 1) -> list[Built]:
+    """The master and the unit workbooks (all input units unless ``units`` is given), in
+    that order.
 
     ``with_functions`` gives the master a Live sheet that uses the XLPLAN_* functions
     (for users with the add-in); unit workbooks never get it.
+
+    ``workers`` > 1 writes the workbooks in that many processes (each workbook is
+    independent; the CLI uses one per core). Those ``Built`` carry no ``book``, so memory
+    stays flat however many units there are. Where processes are spawned rather than
+    forked (Windows, macOS), the calling script needs an ``if __name__ == "__main__":``
+    guard, as for any ``multiprocessing`` use.
     """
     chosen = list(units) if units is not None else ctx.input_units
     unknown = [u for u in chosen if u not in ctx.input_units]
     if unknown:
         raise ValueError(f"not units that fill a workbook: {', '.join(unknown)} "
                          f"(these do: {', '.join(ctx.input_units)})")
-    built = [build_master(ctx, out_dir, with_functions)]
-    if progress:
-        progress("master")
-    for unit in chosen:
-        built.append(build_unit(ctx, out_dir, unit))
-        if progress:
-            progress(unit)
-    return built
+    todo: list[str | None] = [None, *chosen]
+    workers = min(workers, len(todo))
+    if workers <= 1:
+        built = []
+        for unit in todo:
+            built.append(_build_one(ctx, out_dir, unit, with_functions))
+            if progress:
+                progress(unit or "master")
+        return built
+    return _build_in_processes(ctx, out_dir, todo, with_functions, workers, progress)
+
+
+def _build_one(ctx: BuildContext, out_dir: Path, unit: str | None,
+               with_functions: bool) -> Built:
+    if unit is None:
+        return build_master(ctx, out_dir, with_functions)
+    return build_unit(ctx, out_dir, unit)
+
+
+_WORKER_CTX: list[BuildContext] = []  # the context a build process was started with
+
+
+def _start_worker(ctx: BuildContext) -> None:
+    _WORKER_CTX[:] = [ctx]
+
+
+def _build_in_worker(out_dir: Path, unit: str | None, with_functions: bool) -> Built:
+    """One workbook, in a build process; its record of cells stays here (see build_all)."""
+    return replace(_build_one(_WORKER_CTX[0], out_dir, unit, with_functions), book=None)
+
+
+def _build_in_processes(ctx: BuildContext, out_dir: Path, todo: list[str | None],
+                        with_functions: bool, workers: int,
+                        progress: Callable[[str], None] | None) -> list[Built]:
+    """``build_all`` over ``workers`` processes. The engine's results are computed here,
+    once, so that the processes start with them instead of each computing them again. The
+    first failure stops the build: workbooks not yet started are not written, and every
+    workbook goes through a temporary file, so none is left half-written."""
+    ctx.compute_all()
+    done: dict[str | None, Built] = {}
+    with ProcessPoolExecutor(workers, initializer=_start_worker, initargs=(ctx,)) as pool:
+        pending: set[Future[Built]] = {pool.submit(_build_in_worker, out_dir, unit,
+                                                   with_functions) for unit in todo}
+        try:
+            while pending:
+                finished, pending = wait(pending, return_when=FIRST_EXCEPTION)
+                for future in finished:
+                    built = future.result()  # a worker's exception is raised here
+                    done[built.unit] = built
+                    if progress:
+                        progress(built.unit or "master")
+        except BaseException:
+            pool.shutdown(cancel_futures=True)
+            raise
+    return [done[unit] for unit in todo]
+
+

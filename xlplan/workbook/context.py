@@ -48,6 +48,13 @@ class BuildContext:
         number than the book records and the manifest fingerprint would not match."""
         return float(Decimal(minor) * self.su)
 
+    def compute_all(self) -> None:
+        """Compute every engine result now, e.g. before the context is copied into build
+        processes, so that each does not compute them again."""
+        for name, attr in vars(type(self)).items():
+            if isinstance(attr, cached_property):
+                getattr(self, name)
+
     @cached_property
     def tree(self) -> OrgTree:
         return OrgTree.from_units(self.plan.units)

@@ -1,0 +1,74 @@
+"""Building in several processes gives the same files as building in one, and the
+fingerprint lines keep the exact form of ``json.dumps`` they were made faster from."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import zipfile
+from pathlib import Path
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from xlplan.workbook.book import fingerprint_line, normalise
+from xlplan.workbook.build import build_all
+from xlplan.workbook.context import BuildContext
+from xlplan.workbook.rules import AMOUNT, InputRule
+
+
+def sheet_parts(path: Path) -> dict[str, bytes]:
+    """Every part but docProps (which carries the time of writing)."""
+    with zipfile.ZipFile(path) as z:
+        return {n: z.read(n) for n in z.namelist() if not n.startswith("docProps/")}
+
+
+def test_two_processes_write_the_same_workbooks_as_one(ctx: BuildContext,
+                                                       tmp_path: Path) -> None:
+    seen: list[str] = []
+    one = build_all(ctx, tmp_path / "one")
+    two = build_all(ctx, tmp_path / "two", progress=seen.append, workers=2)
+    assert [b.unit for b in two] == [b.unit for b in one] == [None, *ctx.input_units]
+    assert sorted(seen) == sorted(["master", *ctx.input_units])
+    for a, b in zip(one, two, strict=True):
+        assert a.book is not None and b.book is None  # the record stays in the worker
+        assert b.path == tmp_path / "two" / a.path.relative_to(tmp_path / "one")
+        assert sheet_parts(a.path) == sheet_parts(b.path), a.path.name
+        assert a.manifest == b.manifest
+
+
+def test_a_failing_workbook_stops_the_build_with_its_error(ctx: BuildContext,
+                                                          tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "units").write_text("a file where the units folder goes")
+    with pytest.raises(OSError):
+        build_all(ctx, out, workers=2)
+    assert not list(out.glob(".*.xlsx")), "a temporary file was left behind"
+
+
+def test_unknown_units_are_refused_before_any_process_starts(ctx: BuildContext,
+                                                            tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="NOPE"):
+        build_all(ctx, tmp_path, units=["NOPE"], workers=2)
+    assert not list(tmp_path.iterdir())
+
+
+contents = st.one_of(st.none(), st.booleans(), st.integers(-10**18, 10**18),
+                     st.floats(allow_nan=False, allow_infinity=False), st.text(), st.dates())
+
+
+@given(st.text(), st.text(), contents)
+def test_fingerprint_line_is_the_json_array(sheet: str, cell: str,
+                                            content: float | str | dt.date | None) -> None:
+    assert fingerprint_line(sheet, cell, content) == json.dumps(
+        [sheet, cell, normalise(content)], ensure_ascii=False)
+
+
+def test_rule_json_is_a_fresh_copy_each_time() -> None:
+    first = AMOUNT.to_json()
+    first["minimum"] = -1
+    assert AMOUNT.to_json()["minimum"] == 0.0
+    rule = InputRule("list", None, choices=("a", "b"))
+    assert InputRule.from_json(rule.to_json()) == rule
