@@ -376,21 +376,30 @@ def _compare_structure(book: RawBook, cells: list[Any], inputs: set[tuple[str, s
         changed: list[str] = []
         stale: list[str] = []
         expected_refs = set()
+        got_cells = raw.cells
         for cell in by_sheet[name]:
+            # the loop runs for every template cell of every file: the usual case (equal,
+            # same type) is decided by == alone, anything else by _same / _close
             expected_refs.add(cell.ref)
             if cell.kind == "input":
                 continue
-            got = raw.cells.get(cell.ref)
-            content = _file_content(got)
-            if not _same(cell.content, content, book.date1904):
-                changed.append(f"{cell.ref}: template has {_show(cell.content)}, the file has "
+            got = got_cells.get(cell.ref)
+            content = None if got is None else got.value if got.formula is None else \
+                got.formula
+            want = cell.content
+            if not (content == want and type(content) is type(want)) and \
+                    not _same(want, content, book.date1904):
+                changed.append(f"{cell.ref}: template has {_show(want)}, the file has "
                                f"{_show(content)}")
-            elif cell.kind == "formula" and not _close(cell.expected, got.value if got else None):
+            elif cell.kind == "formula":
                 cached = got.value if got else None
-                stale.append(f"{cell.ref}: the file shows {_show(cached)}, its inputs give "
-                             f"{_show(cell.expected)}")
-        unexpected = [ref for ref, c in raw.cells.items() if ref not in expected_refs
-                      and (name, ref) not in inputs and _file_content(c) not in (None, "")]
+                if cached != cell.expected and not _close(cell.expected, cached):
+                    stale.append(f"{cell.ref}: the file shows {_show(cached)}, its inputs "
+                                 f"give {_show(cell.expected)}")
+        unexpected = [ref for ref in got_cells.keys() - expected_refs
+                      if (name, ref) not in inputs and _file_content(got_cells[ref]) not in
+                      (None, "")]
+        unexpected.sort(key=_row_col)
         _report(result, "error", name, changed, "locked cell changed (label, number or "
                 "formula; a row or column inserted or deleted moves them all)")
         _report(result, "warning", name, [f"{r}: {_show(_file_content(raw.cells[r]))}" for r
@@ -402,6 +411,14 @@ def _compare_structure(book: RawBook, cells: list[Any], inputs: set[tuple[str, s
             result.warn("sheet protection was removed", name)
         if raw.state != "visible":
             result.warn(f"the sheet is {raw.state} (the template shows it)", name)
+
+
+def _row_col(ref: str) -> tuple[int, int]:
+    """Sort key of a reference: row, then column (the order cells are in a file)."""
+    from xlplan.consolidate.xlsx import col_number
+
+    letters = ref.rstrip("0123456789")
+    return int(ref[len(letters):]), col_number(letters)
 
 
 def _report(result: Examination, level: Level, sheet: str, lines: list[str], what: str) -> None:

@@ -21,7 +21,7 @@ import functools
 import posixpath
 import re
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 from xml.etree import ElementTree
 
 from xlplan.consolidate.package import Package, Refused
@@ -37,10 +37,12 @@ _REF = re.compile(r"^\$?([A-Za-z]{1,3})\$?(\d{1,7})$")
 _PLAIN_REF = re.compile(r"[A-Z]{1,3}[1-9][0-9]{0,6}$")
 V, F, C, ROW = f"{M}v", f"{M}f", f"{M}c", f"{M}row"
 MERGE, PROTECTION = f"{M}mergeCell", f"{M}sheetProtection"
+_NOT_NUMBERS = frozenset({"s", "inlineStr", "b", "e", "str", "d"})  # cell types (t="…")
 
 
-@dataclass(frozen=True)
-class RawCell:
+class RawCell(NamedTuple):
+    """One cell as read (a named tuple: a file holds tens of thousands)."""
+
     value: CellValue  # the cached value (a formula's result), None when blank
     formula: str | None = None  # "=SUM(A1:A3)" as written, shared formulas expanded
     error: bool = False  # value is an error literal (#DIV/0!)
@@ -233,125 +235,129 @@ def read_book(package: Package) -> RawBook:
     return book
 
 
-class _Cursor:
-    """Where a cell without an ``r`` attribute sits (the format allows leaving it out)."""
-
-    def __init__(self) -> None:
-        self.row = 0
-        self.col = 0
-
-
 def _read_sheet(package: Package, part: str, sheet: RawSheet, strings: list[str],
                 budget: list[int]) -> None:
     """Every cell of one sheet, streamed a row at a time (memory stays bounded whatever a
     file claims; a whole-tree parse measured no faster)."""
-    reader = _Rows(sheet, strings, package.limits, budget)
+    reader = _Rows(sheet, strings, package.limits.max_cell_chars)
     with package.open(part) as stream:
         for _, elem in events(stream, part, ("end",)):
             if elem.tag == ROW:
-                reader.row(elem)
+                budget[0] -= reader.row(elem, budget[0])
                 elem.clear()
-            else:
-                reader.other(elem)
+                if budget[0] < 0:
+                    raise Refused(f"the workbook holds more than "
+                                  f"{package.limits.max_cells:,} cells")
+            elif elem.tag == MERGE:
+                sheet.merged.append(elem.get("ref", ""))
+            elif elem.tag == PROTECTION:
+                sheet.protected = elem.get("sheet", "0") in ("1", "true")
+
+
+@functools.lru_cache(maxsize=1 << 17)
+def _position(ref: str) -> tuple[int, int] | None:
+    """(row, column) of a plain reference ("B7") inside Excel's grid; None for anything
+    else. Cached: the files of one unit hold the same references."""
+    if not _PLAIN_REF.match(ref):
+        return None
+    letters = ref.rstrip("0123456789")
+    row, col = int(ref[len(letters):]), col_number(letters)
+    return (row, col) if row <= MAX_ROW and col <= MAX_COL else None
 
 
 class _Rows:
-    """Reads rows into a RawSheet, counting cells against the workbook's limit."""
+    """Reads rows into a RawSheet. The per-cell path is kept short: it runs for every
+    cell of every file (tens of thousands each) and was most of a file's examination."""
 
-    def __init__(self, sheet: RawSheet, strings: list[str], limits: Any, budget: list[int]):
-        self.sheet, self.strings, self.limits, self.budget = sheet, strings, limits, budget
-        self.cursor = _Cursor()
+    def __init__(self, sheet: RawSheet, strings: list[str], max_chars: int):
+        self.sheet, self.strings, self.max_chars = sheet, strings, max_chars
+        self.at = (0, 0)  # the last cell's (row, column): where a cell without "r" goes
         self.shared: dict[str, tuple[str, str]] = {}  # si → (formula, origin)
 
-    def row(self, row: Any) -> None:
+    def row(self, row: Any, room: int) -> int:
+        """Read a row's cells, stopping past ``room`` of them; returns how many it read."""
         r = row.get("r")
-        self.cursor.row = int(r) if r and r.isdigit() else self.cursor.row + 1
-        self.cursor.col = 0
+        self.at = (int(r) if r and r.isdigit() else self.at[0] + 1, 0)
+        count = 0
         for elem in row:
-            if elem.tag != C:
-                continue
-            _cell(elem, self.sheet, self.strings, self.cursor, self.shared,
-                  self.limits.max_cell_chars)
-            self.budget[0] -= 1
-            if self.budget[0] < 0:
-                raise Refused(f"the workbook holds more than {self.limits.max_cells:,} cells")
+            if elem.tag == C:
+                count += 1
+                if count > room:
+                    break
+                self.cell(elem)
+        return count
 
-    def other(self, elem: Any) -> None:
-        if elem.tag == MERGE:
-            self.sheet.merged.append(elem.get("ref", ""))
-        elif elem.tag == PROTECTION:
-            self.sheet.protected = elem.get("sheet", "0") in ("1", "true")
-
-
-def _cell(elem: Any, sheet: RawSheet, strings: list[str], cursor: _Cursor,
-          shared: dict[str, tuple[str, str]], max_chars: int) -> None:
-    ref = elem.get("r")
-    if ref and _PLAIN_REF.match(ref):  # the usual "B7": no need to take it apart
-        letters = ref.rstrip("0123456789")
-        row = int(ref[len(letters):])
-        col = col_number(letters)
-        cursor.row, cursor.col = row, col
-    elif ref:
-        match = _REF.match(ref)
-        if not match:
-            sheet.problems.append((ref[:20], f"cell reference {ref[:20]!r} is not valid"))
-            return
-        col, row = col_number(match.group(1)), int(match.group(2))
-        cursor.row, cursor.col = row, col
-        ref = f"{col_letters(col)}{row}" if col <= 18_278 else "?"
-    else:
-        cursor.col += 1
-        row, col = cursor.row, cursor.col
-        ref = f"{col_letters(col)}{row}" if col <= 18_278 else "?"
-    if not (1 <= row <= MAX_ROW and 1 <= col <= MAX_COL):
-        sheet.problems.append((f"{ref}" if ref != "?" else f"?{row}",
-                               "cell lies outside Excel's grid (1,048,576 rows × XFD columns)"))
-        return
-    kind = elem.get("t", "n")
-    v = f = None
-    for child in elem:
-        if child.tag == V:
-            v = child
-        elif child.tag == F:
-            f = child
-    text = v.text if v is not None else None
-    value: CellValue = None
-    error = False
-    if kind == "s":
-        if text is not None:
-            try:
-                value = strings[int(text)]
-            except (ValueError, IndexError):
-                sheet.problems.append((ref, f"shared string {text!r} does not exist "
-                                            f"(the file has {len(strings)})"))
+    def cell(self, elem: Any) -> None:
+        ref = elem.get("r")
+        at = _position(ref) if ref else None
+        if at is None:
+            ref, at = self._odd_position(ref)
+            if at is None:
                 return
-    elif kind == "inlineStr":
-        value = "".join(t.text or "" for t in elem.iter(f"{M}t"))
-    elif kind == "b":
-        value = text in ("1", "true")
-    elif kind == "e":
-        value, error = text or "#N/A", True
-    elif kind in ("str", "d"):
-        value = text or ""
-    elif text is not None and text != "":
-        try:
-            value = float(text)
-        except ValueError:
-            sheet.problems.append((ref, f"number cell holds {text[:40]!r}"))
-            return
-    if isinstance(value, str) and len(value) > max_chars:
-        sheet.problems.append((ref, f"text of {len(value):,} characters (Excel's limit is "
-                                    f"{max_chars:,})"))
-        value = value[:max_chars]
-    formula = None
-    if f is not None:
-        formula = _formula(f, ref, shared)
-    if ref in sheet.cells:
-        sheet.problems.append((ref, "cell is written twice in the file"))
-        return
-    if value is None and formula is None:
-        return
-    sheet.cells[ref] = RawCell(value, formula, error)
+        self.at = at
+        v = f = None
+        for child in elem:
+            if child.tag == V:
+                v = child.text
+            elif child.tag == F:
+                f = child
+        kind = elem.get("t")
+        value: CellValue = None
+        error = False
+        if kind is None or kind not in _NOT_NUMBERS:  # "n", or a type Excel does not write
+            if v:
+                try:
+                    value = float(v)
+                except ValueError:
+                    self.sheet.problems.append((ref, f"number cell holds {v[:40]!r}"))
+                    return
+        elif kind == "s":
+            if v is not None:
+                try:
+                    value = self.strings[int(v)]
+                except (ValueError, IndexError):
+                    self.sheet.problems.append((ref, f"shared string {v!r} does not exist "
+                                                     f"(the file has {len(self.strings)})"))
+                    return
+        elif kind == "inlineStr":
+            value = "".join(t.text or "" for t in elem.iter(f"{M}t"))
+        elif kind == "b":
+            value = v in ("1", "true")
+        elif kind == "e":
+            value, error = v or "#N/A", True
+        else:  # "str", "d": the text as written
+            value = v or ""
+        if isinstance(value, str) and len(value) > self.max_chars:
+            self.sheet.problems.append((ref, f"text of {len(value):,} characters (Excel's "
+                                             f"limit is {self.max_chars:,})"))
+            value = value[:self.max_chars]
+        formula = None if f is None else _formula(f, ref, self.shared)
+        cells = self.sheet.cells
+        if ref in cells:
+            self.sheet.problems.append((ref, "cell is written twice in the file"))
+        elif value is not None or formula is not None:
+            cells[ref] = RawCell(value, formula, error)
+
+    def _odd_position(self, ref: str | None) -> tuple[str, tuple[int, int] | None]:
+        """A reference that is not plain ("$b$7"), past the grid, or left out (the cell
+        then follows the previous one); None and a problem when it cannot be placed."""
+        if ref:
+            match = _REF.match(ref)
+            if not match:
+                self.sheet.problems.append((ref[:20], f"cell reference {ref[:20]!r} is not "
+                                                      "valid"))
+                return ref, None
+            row, col = int(match.group(2)), col_number(match.group(1))
+        else:
+            row, col = self.at[0], self.at[1] + 1
+        self.at = (row, col)
+        name = f"{col_letters(col)}{row}" if col <= 18_278 else "?"
+        if not (1 <= row <= MAX_ROW and 1 <= col <= MAX_COL):
+            self.sheet.problems.append((name if name != "?" else f"?{row}",
+                                        "cell lies outside Excel's grid (1,048,576 rows × "
+                                        "XFD columns)"))
+            return name, None
+        return name, (row, col)
 
 
 def _formula(f: Any, ref: str, shared: dict[str, tuple[str, str]]) -> str:
