@@ -275,6 +275,11 @@ def template_manifest(ctx: BuildContext, unit: str) -> Manifest:
     return _TEMPLATES[key]
 
 
+def cached_units() -> int:
+    """How many unit templates this process keeps (see :func:`template_manifest`)."""
+    return len(_TEMPLATES)
+
+
 def _merged_cells(sheet: RawSheet) -> set[str]:
     """Cells hidden under a merge (every cell of a merged range but its first)."""
     from xlplan.consolidate.xlsx import col_letters, col_number

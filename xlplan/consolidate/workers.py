@@ -19,6 +19,7 @@ pipes with multiprocessing's pickling connections.
 from __future__ import annotations
 
 import contextlib
+import gc
 import json
 import os
 import queue
@@ -31,7 +32,7 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
-from xlplan.consolidate.examine import Examination, examine
+from xlplan.consolidate.examine import Examination, cached_units, examine
 from xlplan.consolidate.package import Limits
 
 
@@ -44,7 +45,9 @@ def _child(conn: _Duplex, plan_path: str, limits: Limits) -> None:
     loaded = load_plan(Path(plan_path))
     ctx = BuildContext(loaded, read_prior_year(loaded))
     ctx.targets, ctx.input_units  # noqa: B018 — compute once, before the first file
+    keep_out_of_gc()
     conn.send("ready")
+    units = cached_units()
     while True:
         try:
             path = conn.recv()
@@ -62,6 +65,17 @@ def _child(conn: _Duplex, plan_path: str, limits: Limits) -> None:
             result = Examination(Path(path))
             result.error(f"the reader failed on this file ({type(exc).__name__}: {exc})")
         conn.send(result)
+        if cached_units() != units:  # a unit's template was just made: it stays
+            units = cached_units()
+            keep_out_of_gc()
+
+
+def keep_out_of_gc() -> None:
+    """Move what this process keeps (the plan, each unit's template) out of the garbage
+    collector's sight. Otherwise every full collection walks those tens of thousands of
+    cells again while a file is read, which cost a quarter of each file's time."""
+    gc.collect()
+    gc.freeze()
 
 
 class _Duplex:

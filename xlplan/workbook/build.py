@@ -7,6 +7,7 @@ where ``scope`` is a :class:`Scope` (the master, or one unit).
 
 from __future__ import annotations
 
+import gc
 import os
 import tempfile
 from collections.abc import Callable, Iterable
@@ -207,7 +208,12 @@ _WORKER_CTX: list[BuildContext] = []  # the context a build process was started 
 
 
 def _start_worker(ctx: BuildContext) -> None:
+    """Keep the context, out of the garbage collector's sight: it lives as long as the
+    process, and every full collection would walk it again (a build allocates millions
+    of objects, so there are many collections)."""
     _WORKER_CTX[:] = [ctx]
+    gc.collect()
+    gc.freeze()
 
 
 def _build_in_worker(out_dir: Path, unit: str | None, with_functions: bool) -> Built:
