@@ -12,6 +12,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from xlplan.spec import load_plan
 from xlplan.workbook.book import fingerprint_line, normalise
 from xlplan.workbook.build import build_all
 from xlplan.workbook.context import BuildContext
@@ -72,3 +73,35 @@ def test_rule_json_is_a_fresh_copy_each_time() -> None:
     assert AMOUNT.to_json()["minimum"] == 0.0
     rule = InputRule("list", None, choices=("a", "b"))
     assert InputRule.from_json(rule.to_json()) == rule
+
+
+def test_build_processes_also_work_when_spawned(tmp_path: Path) -> None:
+    """Windows and macOS start processes with "spawn" (a fresh interpreter, the context
+    pickled over): the same workbooks must come out."""
+    import subprocess
+    import sys
+
+    from conftest import SMALL
+
+    script = (
+        "import datetime as dt, multiprocessing, sys\n"
+        "from pathlib import Path\n"
+        "from xlplan.spec import load_plan\n"
+        "from xlplan.workbook.build import build_all\n"
+        "from xlplan.workbook.context import BuildContext\n"
+        "if __name__ == '__main__':\n"
+        "    multiprocessing.set_start_method('spawn')\n"
+        "    ctx = BuildContext(load_plan(Path(sys.argv[1])), None, dt.datetime(2027, 1, 1))\n"
+        "    for b in build_all(ctx, Path(sys.argv[2]), workers=2):\n"
+        "        print(b.path)\n")
+    (tmp_path / "spawned.py").write_text(script)
+    done = subprocess.run([sys.executable, str(tmp_path / "spawned.py"), str(SMALL),
+                           str(tmp_path / "spawned")], capture_output=True, text=True,
+                          timeout=300)
+    assert done.returncode == 0, done.stderr
+    written = [Path(line) for line in done.stdout.split()]
+    one = build_all(BuildContext(load_plan(SMALL), None, dt.datetime(2027, 1, 1)),
+                    tmp_path / "one")
+    assert [p.name for p in written] == [b.path.name for b in one]
+    for path, b in zip(written, one, strict=True):
+        assert sheet_parts(path) == sheet_parts(b.path), path.name

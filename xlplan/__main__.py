@@ -2,4 +2,5 @@
 
 from xlplan.cli import main
 
-main()
+if __name__ == "__main__":  # build processes started by "spawn" import this module again
+    main()
