@@ -21,10 +21,13 @@ def test_build_benchmark_quick(tmp_path: Path) -> None:
     )
     assert proc.returncode == 0, proc.stderr
     out = proc.stdout
-    for column in ("xlplan/raw", "openpyxl/xlplan", "raw XlsxWriter s", "peak RSS MB"):
+    for column in ("xlplan/raw", "openpyxl/xlplan", "raw XlsxWriter s", "xlplan 1 process s",
+                   "peak RSS MB"):
         assert column in out, out
+    header = next(line for line in out.splitlines() if line.startswith("| N |"))
     row = next(line for line in out.splitlines() if line.startswith("| 3 |"))
-    assert row.count("|") == 13  # N and 11 figures
+    assert row.count("|") == header.count("|") == 17  # N and 15 figures
+    assert all(float(x.replace(",", "")) > 0 for x in row.strip("| ").split(" | "))
     assert (tmp_path / "plan-3.yaml").is_file()
     for writer in ("xlplan", "raw", "openpyxl"):
         assert len(list((tmp_path / writer / "units").glob("*.xlsx"))) == 3
