@@ -462,6 +462,21 @@ def test_prediction_from_the_cached_prefix_equals_a_full_dry_run(
         assert [c.cell for c in fast.inputs] == [c.cell for c in full.inputs]
 
 
+def test_template_manifest_is_the_one_the_built_workbook_carries(
+        ctx: BuildContext, units: dict[str, Built]) -> None:
+    """Consolidation computes each unit's manifest from the cheap dry run; its fingerprints
+    and input list must be those written into the unit's workbook at build time."""
+    from xlplan.consolidate.examine import template_manifest
+    from xlplan.workbook.manifest import read_manifest
+
+    for unit, b in units.items():
+        written = read_manifest(b.path)
+        ours = template_manifest(ctx, unit)
+        assert (ours.fingerprint, ours.sheets, ours.inputs) == (
+            written.fingerprint, written.sheets, written.inputs), unit
+        assert len(ours.sheets) >= 8 and ours.inputs
+
+
 def test_a_workbook_saved_by_another_spreadsheet_program_is_accepted(
         tmp_path: Path, filled: dict[str, Filled]) -> None:
     """A manager may open and save the workbook in LibreOffice: it rewrites every part of

@@ -32,7 +32,7 @@ from xlplan.workbook.book import Value, normalise
 from xlplan.workbook.build import predict_unit
 from xlplan.workbook.context import BuildContext
 from xlplan.workbook.manifest import SHEET as MANIFEST_SHEET
-from xlplan.workbook.manifest import Manifest, join_chunks
+from xlplan.workbook.manifest import Manifest, join_chunks, manifest_of
 from xlplan.workbook.rules import InputRule
 
 Level = Literal["error", "warning"]
@@ -266,12 +266,12 @@ _TEMPLATES: dict[tuple[str, str], Manifest] = {}
 
 def template_manifest(ctx: BuildContext, unit: str) -> Manifest:
     """The manifest a unit's workbook is built with: its fingerprints and input cells do
-    not depend on what is typed, so it is computed once per unit and plan version."""
+    not depend on what is typed, so it is computed once per unit and plan version, from
+    the same dry run a submission gets (the one that reuses the input-blind writers' cells:
+    in a consolidation where each unit sends one file, this is most of the work)."""
     key = (ctx.loaded.spec_hash, unit)
     if key not in _TEMPLATES:
-        manifest = predict_unit(ctx, unit, {})[1]
-        assert manifest is not None
-        _TEMPLATES[key] = manifest
+        _TEMPLATES[key] = manifest_of(predict_unit(ctx, unit, {}, manifest=False)[0], ctx, unit)
     return _TEMPLATES[key]
 
 

@@ -68,10 +68,10 @@ def join_chunks(pairs: list[tuple[str, str]]) -> dict[str, str]:
     return out
 
 
-def write_manifest(book: Book, ctx: BuildContext, unit: str) -> Manifest:
-    """Write the manifest (last, so the fingerprint covers every other sheet)."""
+def manifest_of(book: Book, ctx: BuildContext, unit: str) -> Manifest:
+    """The manifest of a book whose sheets are all written (a dry run needs no file)."""
     total, by_sheet = book.fingerprints()
-    manifest = Manifest(
+    return Manifest(
         plan_id=ctx.plan.id, plan_name=ctx.plan.name, spec_hash=ctx.loaded.spec_hash,
         plan_path=str(ctx.loaded.path or ""),
         unit=unit, template_version=TEMPLATE_VERSION,
@@ -80,6 +80,11 @@ def write_manifest(book: Book, ctx: BuildContext, unit: str) -> Manifest:
         inputs=[{"sheet": c.sheet, "cell": c.cell, "item": c.item, "period": c.period,
                  "rule": c.rule.to_json()} for c in book.inputs],
     )
+
+
+def write_manifest(book: Book, ctx: BuildContext, unit: str) -> Manifest:
+    """Write the manifest (last, so the fingerprint covers every other sheet)."""
+    manifest = manifest_of(book, ctx, unit)
     ws = book.wb.add_worksheet(SHEET)
     ws.write_row(0, 0, ["key", "value"])
     row = 1
