@@ -1,8 +1,13 @@
 """Benchmark: consolidating N filled unit workbooks, against reading the same files bare.
 
-Inputs: the plan's unit workbooks are built and filled with sample values once
-(untimed), then copied to N submissions, each with its own save time in
-``docProps/core.xml`` so every file has its own SHA-256 and is examined in full.
+Inputs (untimed), one of two kinds:
+
+- by default, the example plan's 9 unit workbooks are built and filled with sample values
+  once, then copied to N submissions, each with its own save time in
+  ``docProps/core.xml`` so every file has its own SHA-256 and is examined in full;
+- with ``--distinct``, a plan with N regions is generated (as ``build.py`` does) and each
+  region's workbook is built filled with its own sample values: N units, one file each,
+  as in a real round. Each unit's template is then made once per file, not once per 55.
 
 Timed in the same process, alternating, over ``--rounds`` rounds (medians):
 
@@ -15,6 +20,7 @@ Timed in the same process, alternating, over ``--rounds`` rounds (medians):
   ``pd.read_excel(path, sheet_name=None, engine="openpyxl")`` for every file.
 
     PYTHONPATH=. python benchmarks/consolidate.py --files 50
+    PYTHONPATH=. python benchmarks/consolidate.py --files 50 500 --distinct
     PYTHONPATH=. python benchmarks/consolidate.py --quick    # small plan, 4 files, 1 round
 """
 
@@ -31,24 +37,31 @@ import tempfile
 import time
 import zipfile
 from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "benchmarks"))
 
 from xlplan.consolidate.run import consolidate  # noqa: E402
 from xlplan.spec import load_plan  # noqa: E402
 from xlplan.spec.prior_year import read_prior_year  # noqa: E402
-from xlplan.workbook.build import build_all  # noqa: E402
+from xlplan.workbook.build import (  # noqa: E402
+    build_all,
+    build_unit,
+    predict_unit,
+)
 from xlplan.workbook.context import BuildContext  # noqa: E402
-from xlplan.workbook.fill import fill_sample  # noqa: E402
+from xlplan.workbook.fill import fill_sample, sample_inputs  # noqa: E402
 
 EXAMPLE = REPO / "workbook_templates" / "example-plan.yaml"
 SMALL = REPO / "workbook_templates" / "small-plan.yaml"
 
 
-def make_inbox(plan: Path, n: int, work: Path) -> Path:
-    """N distinct, valid submissions made from the plan's filled unit workbooks."""
+def make_inbox(plan: Path, n: int, work: Path) -> tuple[Path, int]:
+    """N distinct, valid submissions made from the plan's filled unit workbooks: the inbox
+    and how many units they are from."""
     loaded = load_plan(plan)
     ctx = BuildContext(loaded, read_prior_year(loaded))
     built = [b for b in build_all(ctx, work / "build") if b.unit]
@@ -68,7 +81,41 @@ def make_inbox(plan: Path, n: int, work: Path) -> Path:
                     data = re.sub(rb"(<dcterms:modified[^>]*>)[^<]*", rb"\g<1>" +
                                   stamp.encode(), data)
                 zout.writestr(info, data)
-    return inbox
+    return inbox, min(n, len(filled))
+
+
+_CTX: list[BuildContext] = []  # the context of the fill processes (--distinct)
+
+
+def _set_ctx(ctx: BuildContext) -> None:
+    _CTX[:] = [ctx]
+
+
+def _fill_one(job: tuple[str, Path, int]) -> None:
+    """One region's workbook, built with its own sample inputs (a fill process)."""
+    unit, inbox, seed = job
+    ctx = _CTX[0]
+    manifest = predict_unit(ctx, unit, {})[1]
+    assert manifest is not None
+    build_unit(ctx, inbox, unit, fill=sample_inputs(ctx, manifest, seed),
+               path=inbox / f"{ctx.plan.id}-{unit}.xlsx")
+
+
+def make_distinct_inbox(n: int, work: Path, seed: int = 2027) -> tuple[Path, Path]:
+    """A plan with ``n`` regions and one filled workbook per region: (plan, inbox)."""
+    from build import generate_plan, write_plan  # benchmarks/build.py
+
+    work.mkdir(parents=True, exist_ok=True)
+    loaded = write_plan(generate_plan(n, seed), work)
+    ctx = BuildContext(loaded, None)
+    ctx.compute_all()
+    inbox = work / "inbox"
+    inbox.mkdir(parents=True)
+    jobs = [(unit, inbox, i) for i, unit in enumerate(ctx.input_units)]
+    with ProcessPoolExecutor(initializer=_set_ctx, initargs=(ctx,)) as pool:
+        list(pool.map(_fill_one, jobs, chunksize=8))
+    assert loaded.path is not None
+    return loaded.path, inbox
 
 
 def run_xlplan(plan: Path, inbox: Path, work: Path) -> None:
@@ -108,6 +155,8 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="small plan, 4 files, 1 round")
     parser.add_argument("--no-pandas", action="store_true",
                         help="skip the pandas + openpyxl loop (slow at large N)")
+    parser.add_argument("--distinct", action="store_true",
+                        help="N regions, one file each (default: copies of 9 units' files)")
     parser.add_argument("--out", type=Path, default=None)
     args = parser.parse_args()
     plan = SMALL if args.quick else EXAMPLE
@@ -115,12 +164,20 @@ def main() -> None:
     rounds = 1 if args.quick else args.rounds
     work = args.out or Path(tempfile.mkdtemp(prefix="xlplan-bench-"))
     work.mkdir(parents=True, exist_ok=True)
-    print(f"plan {plan.name}, {os.cpu_count()} cores, {rounds} round(s), medians")
-    print("| files | xlplan s | fastexcel s | pandas+openpyxl s | xlplan/fastexcel "
+    kind = "a generated plan with one region per file" if args.distinct else plan.name
+    print(f"plan: {kind}; {os.cpu_count()} cores, {rounds} round(s), medians")
+    print("| files | units | xlplan s | fastexcel s | pandas+openpyxl s | xlplan/fastexcel "
           "| pandas/xlplan | files/s | peak RSS MB (parent) | peak RSS MB (reader) |")
-    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for n in sizes:
-        inbox = make_inbox(plan, n, work / f"n{n}")
+        started = time.perf_counter()
+        if args.distinct:
+            plan, inbox = make_distinct_inbox(n, work / f"n{n}")
+            units = n
+        else:
+            inbox, units = make_inbox(plan, n, work / f"n{n}")
+        print(f"{n} files made in {time.perf_counter() - started:.0f} s", file=sys.stderr,
+              flush=True)
         times: dict[str, list[float]] = {"xlplan": [], "fastexcel": [], "pandas": []}
         for _ in range(rounds):
             times["fastexcel"].append(timed(lambda: run_fastexcel(inbox)))  # noqa: B023
@@ -130,7 +187,8 @@ def main() -> None:
         med = {k: statistics.median(v) if v else float("nan") for k, v in times.items()}
         parent = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         child = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-        print(f"| {n} | {med['xlplan']:.2f} | {med['fastexcel']:.2f} | {med['pandas']:.2f} | "
+        print(f"| {n} | {units} | {med['xlplan']:.2f} | {med['fastexcel']:.2f} "
+              f"| {med['pandas']:.2f} | "
               f"{med['xlplan'] / med['fastexcel']:.2f}× | {med['pandas'] / med['xlplan']:.2f}× "
               f"| {n / med['xlplan']:.1f} | {parent:.0f} | {child:.0f} |", flush=True)
     if args.out is None:

@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from xlplan.udfs import FUNCTIONS
 
 REPO = Path(__file__).resolve().parent.parent
@@ -33,16 +35,22 @@ def test_build_benchmark_quick(tmp_path: Path) -> None:
         assert len(list((tmp_path / writer / "units").glob("*.xlsx"))) == 3
 
 
-def test_consolidate_benchmark_quick(tmp_path: Path) -> None:
+@pytest.mark.parametrize("distinct", [False, True], ids=["copies", "distinct"])
+def test_consolidate_benchmark_quick(tmp_path: Path, distinct: bool) -> None:
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     proc = subprocess.run(
         [sys.executable, str(REPO / "benchmarks" / "consolidate.py"), "--quick", "--out",
-         str(tmp_path)], cwd=REPO, env=env, capture_output=True, text=True, timeout=600)
+         str(tmp_path), *(["--distinct"] if distinct else [])], cwd=REPO, env=env,
+        capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stderr
     row = next(line for line in proc.stdout.splitlines() if line.startswith("| 4 |"))
     figures = [cell.strip() for cell in row.strip("|").split("|")]
-    assert len(figures) == 9 and all(float(f.rstrip("×")) > 0 for f in figures)
-    assert len(list((tmp_path / "n4" / "inbox").glob("*.xlsx"))) == 4
+    assert len(figures) == 10 and all(float(f.rstrip("×")) > 0 for f in figures)
+    assert int(figures[1]) == (4 if distinct else 2)  # units the 4 files come from (small: 2)
+    inbox = sorted((tmp_path / "n4" / "inbox").glob("*.xlsx"))
+    assert len(inbox) == 4
+    if distinct:
+        assert len({p.name for p in inbox}) == 4 and all("R-00" in p.name for p in inbox)
 
 
 def test_functions_benchmark_quick() -> None:
