@@ -58,7 +58,18 @@ class Allocation:
 
 
 def allocation(ctx: BuildContext, budget: Budget) -> Allocation:
-    """Company reserve, each input unit's budget by target share, and its pools (engine)."""
+    """Company reserve, each input unit's budget by target share, and its pools (engine).
+    The plan's own budget is allocated once per context: every unit's Budget sheet shows
+    the whole allocation's figures, and recomputing it for each was a cost in N²."""
+    if budget is not ctx.plan.budget:
+        return _allocate(ctx, budget)
+    if "budget allocation" not in ctx.memo:
+        ctx.memo["budget allocation"] = _allocate(ctx, budget)
+    result: Allocation = ctx.memo["budget allocation"]
+    return result
+
+
+def _allocate(ctx: BuildContext, budget: Budget) -> Allocation:
     split = split_budget(to_minor(budget.total, ctx.su), budget.company_reserve, budget.pools)
     units = unit_budgets(split.distributable, {u: ctx.targets[u] for u in ctx.input_units})
     pools: dict[str, dict[str, int]] = {

@@ -6,6 +6,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import cached_property
+from typing import Any
 
 from xlplan.engine.decompose import ChannelTree, org_targets, product_weights
 from xlplan.engine.increment import Bridge, bridge
@@ -23,6 +24,9 @@ class BuildContext:
     loaded: LoadedPlan
     prior: PriorYear | None
     built_at: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
+    # results that writers compute from the whole plan, kept for the next workbook (each
+    # unit's workbook would otherwise redo them: a cost that grows with the number of units)
+    memo: dict[str, Any] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     @property
     def plan(self) -> Plan:
