@@ -28,6 +28,7 @@ from typing import Any, Literal
 from xlplan import TEMPLATE_VERSION
 from xlplan.consolidate.package import Limits, Package, Refused, open_package
 from xlplan.consolidate.xlsx import RawBook, RawCell, RawSheet, events
+from xlplan.lru import Recent
 from xlplan.workbook.book import Value, normalise
 from xlplan.workbook.build import predict_unit
 from xlplan.workbook.context import BuildContext
@@ -261,7 +262,8 @@ def _check_against_plan(book: RawBook, manifest: Manifest, ctx: BuildContext,
                                  number, text))
 
 
-_TEMPLATES: dict[tuple[str, str], Manifest] = {}
+TEMPLATES_KEPT = 64  # units whose template a reader keeps (a unit's files often come together)
+_TEMPLATES: Recent[tuple[str, str], Manifest] = Recent(TEMPLATES_KEPT)
 
 
 def template_manifest(ctx: BuildContext, unit: str) -> Manifest:
@@ -270,14 +272,16 @@ def template_manifest(ctx: BuildContext, unit: str) -> Manifest:
     the same dry run a submission gets (the one that reuses the input-blind writers' cells:
     in a consolidation where each unit sends one file, this is most of the work)."""
     key = (ctx.loaded.spec_hash, unit)
-    if key not in _TEMPLATES:
-        _TEMPLATES[key] = manifest_of(predict_unit(ctx, unit, {}, manifest=False)[0], ctx, unit)
-    return _TEMPLATES[key]
+    kept = _TEMPLATES.get(key)
+    if kept is None:
+        book = predict_unit(ctx, unit, {}, manifest=False)[0]
+        kept = _TEMPLATES.put(key, manifest_of(book, ctx, unit))
+    return kept
 
 
-def cached_units() -> int:
-    """How many unit templates this process keeps (see :func:`template_manifest`)."""
-    return len(_TEMPLATES)
+def templates_made() -> int:
+    """How many unit templates this process has made (see :func:`template_manifest`)."""
+    return _TEMPLATES.made
 
 
 def _merged_cells(sheet: RawSheet) -> set[str]:

@@ -32,7 +32,7 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
-from xlplan.consolidate.examine import Examination, cached_units, examine
+from xlplan.consolidate.examine import Examination, examine, templates_made
 from xlplan.consolidate.package import Limits
 
 
@@ -47,7 +47,7 @@ def _child(conn: _Duplex, plan_path: str, limits: Limits) -> None:
     ctx.targets, ctx.input_units  # noqa: B018 — compute once, before the first file
     keep_out_of_gc()
     conn.send("ready")
-    units = cached_units()
+    made = templates_made()
     while True:
         try:
             path = conn.recv()
@@ -65,8 +65,8 @@ def _child(conn: _Duplex, plan_path: str, limits: Limits) -> None:
             result = Examination(Path(path))
             result.error(f"the reader failed on this file ({type(exc).__name__}: {exc})")
         conn.send(result)
-        if cached_units() != units:  # a unit's template was just made: it stays
-            units = cached_units()
+        if templates_made() != made:  # a unit's template was just made: it is kept
+            made = templates_made()
             keep_out_of_gc()
 
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from xlplan.lru import Recent
 from xlplan.workbook.book import Book, Cell, Value
 from xlplan.workbook.context import BuildContext
 from xlplan.workbook.manifest import Manifest, write_manifest
@@ -102,7 +103,7 @@ class _Prefix:
     splitter_row: int
 
 
-_PREFIXES: dict[tuple[str, str], _Prefix] = {}
+_PREFIXES: Recent[tuple[str, str], _Prefix] = Recent(64)  # see examine.TEMPLATES_KEPT
 
 
 def _template_prefix(ctx: BuildContext, unit: str) -> _Prefix:
@@ -114,7 +115,8 @@ def _template_prefix(ctx: BuildContext, unit: str) -> _Prefix:
     For a unit workbook that is Guide and Targets with its Rounding blocks: most cells.
     """
     key = (ctx.loaded.spec_hash, unit)
-    if key not in _PREFIXES:
+    kept = _PREFIXES.get(key)
+    if kept is None:
         book = Book(None, password=ctx.plan.workbooks.protect_password)
         writers = unit_sheets()
         for name, _ in writers:
@@ -127,8 +129,8 @@ def _template_prefix(ctx: BuildContext, unit: str) -> _Prefix:
             if book.lookups != before or book.inputs:
                 break
             snapshot = _Prefix(count, tuple(book.cells), dict(scope.refs), scope.splitter.row)
-        _PREFIXES[key] = snapshot
-    return _PREFIXES[key]
+        kept = _PREFIXES.put(key, snapshot)
+    return kept
 
 
 def predict_unit(ctx: BuildContext, unit: str, fill: dict[tuple[str, str], Value],
