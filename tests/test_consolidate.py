@@ -83,6 +83,32 @@ def test_round_trip_totals_to_the_cent(tmp_path: Path, filled: dict[str, Filled]
     wb.close()
 
 
+def test_inputs_past_the_data_limit_go_to_the_csv_only(
+        tmp_path: Path, filled: dict[str, Filled], monkeypatch: pytest.MonkeyPatch) -> None:
+    """The Data sheet lists every accepted input, unless there are so many (hundreds of
+    units) that it would weigh down the workbook: then it says where they are."""
+    import pandas as pd
+
+    from xlplan.consolidate import report
+
+    inbox = inbox_with(tmp_path, *(f.workbook for f in filled.values()))
+    small = run(tmp_path / "small", inbox)
+    wb = openpyxl.load_workbook(small.output)
+    assert "Consolidated" in wb["Data"].tables
+    listed = wb["Data"].tables["Consolidated"].ref
+    wb.close()
+    monkeypatch.setattr(report, "DATA_CELLS", 10)
+    big = run(tmp_path / "big", inbox)
+    wb = openpyxl.load_workbook(big.output)
+    assert not wb["Data"].tables and wb["Data"].max_row == 2
+    note = str(wb["Data"]["A2"].value)
+    wb.close()
+    csv = big.output.with_suffix(".csv")
+    rows = len(pd.read_csv(csv))
+    assert f"{rows:,} inputs" in note and csv.name in note
+    assert int(listed.split(":")[1].lstrip("ABCDEFGHIJ")) - 4 == rows  # the same inputs
+
+
 def test_rerun_is_idempotent(tmp_path: Path, filled: dict[str, Filled]) -> None:
     inbox = inbox_with(tmp_path, *(f.workbook for f in filled.values()))
     first = run(tmp_path, inbox)
