@@ -111,6 +111,14 @@ def test_build_json_and_fill_sample(tmp_path: Path) -> None:
     assert run("build", str(SMALL), "-o", str(tmp_path), "--units", "NOPE")[0] == 2
 
 
+def test_build_that_cannot_write_names_the_path(tmp_path: Path) -> None:
+    """A failure in a build process comes back as the command's error: exit 1, the path."""
+    (tmp_path / "units").write_text("a file where the units folder goes")
+    code, _, err = run("build", str(SMALL), "-o", str(tmp_path), "--workers", "2")
+    assert code == 1
+    assert f"cannot write to {tmp_path / 'units'}" in err and "Traceback" not in err
+
+
 def test_fill_sample_rejects_a_file_that_is_not_ours(tmp_path: Path) -> None:
     junk = tmp_path / "junk.xlsx"
     junk.write_bytes(b"not a zip")

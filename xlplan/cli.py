@@ -231,7 +231,7 @@ def _build(plan: Path, out_dir: Path, units: str | None, with_functions: bool = 
     except ValueError as exc:
         raise typer.BadParameter(str(exc), param_hint="--units") from None
     except OSError as exc:
-        raise fail(f"cannot write to {out_dir}: {exc.strerror or exc}") from None
+        raise fail(f"cannot write to {exc.filename or out_dir}: {exc.strerror or exc}") from None
     return ctx, built
 
 
