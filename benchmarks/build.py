@@ -32,7 +32,6 @@ from __future__ import annotations
 import argparse
 import cProfile
 import datetime as dt
-import gc
 import io
 import os
 import platform
@@ -51,6 +50,7 @@ from typing import Any
 import openpyxl
 import xlsxwriter
 import yaml
+from timing import peak_rss_mb, timed  # benchmarks/timing.py
 from xlsxwriter.utility import xl_cell_to_rowcol
 
 from xlplan.spec import LoadedPlan, load_plan
@@ -209,18 +209,6 @@ def write_openpyxl(replays: list[Replay], out: Path) -> None:
 
 
 # --- timing --------------------------------------------------------------------------------
-
-def timed(fn: Callable[[], object]) -> float:
-    gc.collect()
-    start = time.perf_counter()
-    fn()
-    return time.perf_counter() - start
-
-
-def peak_rss_mb(who: int = resource.RUSAGE_SELF) -> float:
-    kb = resource.getrusage(who).ru_maxrss
-    return kb / (1024 * 1024) if sys.platform == "darwin" else kb / 1024  # bytes on macOS
-
 
 HEADER = ("| N | files | cells | xlplan s | xlplan 1 process s | raw XlsxWriter s "
           "| openpyxl s | xlplan/raw | xlplan 1 process/raw | openpyxl/xlplan "

@@ -36,13 +36,14 @@ import sys
 import tempfile
 import time
 import zipfile
-from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "benchmarks"))
+
+from timing import peak_rss_mb, timed  # noqa: E402  (benchmarks/timing.py)
 
 from xlplan.consolidate.run import consolidate  # noqa: E402
 from xlplan.spec import load_plan  # noqa: E402
@@ -142,12 +143,6 @@ def run_pandas(inbox: Path) -> None:
         pd.read_excel(path, sheet_name=None, engine="openpyxl", header=None)
 
 
-def timed(fn: Callable[[], None]) -> float:
-    start = time.perf_counter()
-    fn()
-    return time.perf_counter() - start
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--files", type=int, nargs="+", default=[50])
@@ -185,8 +180,7 @@ def main() -> None:
             if not args.no_pandas:
                 times["pandas"].append(timed(lambda: run_pandas(inbox)))  # noqa: B023
         med = {k: statistics.median(v) if v else float("nan") for k, v in times.items()}
-        parent = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-        child = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+        parent, child = peak_rss_mb(), peak_rss_mb(resource.RUSAGE_CHILDREN)
         print(f"| {n} | {units} | {med['xlplan']:.2f} | {med['fastexcel']:.2f} "
               f"| {med['pandas']:.2f} | "
               f"{med['xlplan'] / med['fastexcel']:.2f}× | {med['pandas'] / med['xlplan']:.2f}× "

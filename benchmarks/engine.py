@@ -63,6 +63,7 @@ from typing import Any
 
 import numpy as np
 import xlsxwriter
+from timing import peak_rss_mb, timed  # benchmarks/timing.py
 from xlsxwriter.utility import xl_rowcol_to_cell
 
 from xlplan.engine.allocate import allocate_rows, order_by_code
@@ -473,18 +474,6 @@ def compare(values: dict[str, dict[str, object]], lay: Layout, what: str,
 
 # --- timing ----------------------------------------------------------------------------------
 
-def timed(fn: Callable[[], object]) -> float:
-    gc.collect()
-    start = time.perf_counter()
-    fn()
-    return time.perf_counter() - start
-
-
-def rss_mb(who: int = resource.RUSAGE_SELF) -> float:
-    kb = resource.getrusage(who).ru_maxrss
-    return kb / (1024 * 1024) if sys.platform == "darwin" else kb / 1024  # bytes on macOS
-
-
 def own_peak_rss_mb() -> float:
     """This process's own peak RSS. ``ru_maxrss`` survives fork and exec, so a spawned child
     would report its parent's peak if that were higher; Linux's VmHWM starts afresh at exec."""
@@ -493,7 +482,7 @@ def own_peak_rss_mb() -> float:
         for line in status.read_text().splitlines():
             if line.startswith("VmHWM:"):
                 return int(line.split()[1]) / 1024
-    return rss_mb()
+    return peak_rss_mb()
 
 
 def engine_alone(n_units: int, n_products: int, rounds: int, seed: int) -> dict[str, Any]:
@@ -581,7 +570,7 @@ def compare_with_libreoffice(n_units: int, n_products: int, rounds: int, seed: i
     table_row = (f"| {n_units} × {n_products} × {MONTHS} | {leaf_amounts:,} | {lay.formulas:,} "
                  f"| {1000 * e:.1f} | {lo_s:.2f} | {st:.2f} | {lo_s / e:,.0f}× "
                  f"| {(lo_s - st) / e:,.0f}× "
-                 f"| {rss_mb():.0f} | {rss_mb(resource.RUSAGE_CHILDREN):.0f} |")
+                 f"| {peak_rss_mb():.0f} | {peak_rss_mb(resource.RUSAGE_CHILDREN):.0f} |")
     notes = [
         f"- {n_units} × {n_products}: {len(inp.units):,} org units; {len(lay.expected):,} "
         f"engine numbers (org targets, leaf × product, quarters, months, roll-up) equal "

@@ -27,18 +27,17 @@ before each); the table shows medians over ``--rounds``.
 from __future__ import annotations
 
 import argparse
-import gc
 import math
 import platform
 import random
 import statistics
 import sys
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+from timing import timed  # benchmarks/timing.py
 
 from xlplan import udfs
 
@@ -185,10 +184,7 @@ def run(cells: int, rounds: int, seed: int) -> str:
         for case in todo:
             pair = [("xlplan", case.run), ("baseline", case.floor)]
             for kind, fn in pair if r % 2 == 0 else reversed(pair):
-                gc.collect()
-                t0 = time.perf_counter()
-                fn()
-                times.setdefault((case.name, kind), []).append(time.perf_counter() - t0)
+                times.setdefault((case.name, kind), []).append(timed(fn))
         print(f"round {r + 1}/{rounds} done", file=sys.stderr, flush=True)
     lines = [
         f"Python {platform.python_version()}, numpy {np.__version__}, {platform.machine()}, "
