@@ -67,20 +67,23 @@ def revenue_actuals(frame: pd.DataFrame, targets: RevenueTargets, measure: str,
     last = int(daily["day"].max()) if not daily.empty else -1
     if not monthly.empty:
         last = max(last, cal.month_span(int(monthly["month"].max())).last)
-    rolled_days = roll_up(
-        daily.groupby(["unit", "day"], as_index=False).agg(amount=("amount", "sum")),
-        targets.tree)
-    for unit, group in rolled_days.groupby("unit", sort=False):
-        sums = group.groupby("day")["amount"].sum()
-        days[str(unit)][sums.index.to_numpy(dtype=np.int64)] = sums.to_numpy(dtype=np.int64)
-    rolled_months = roll_up(
-        monthly.groupby(["unit", "month"], as_index=False).agg(amount=("amount", "sum")),
-        targets.tree)
-    for unit, group in rolled_months.groupby("unit", sort=False):
-        sums = group.groupby("month")["amount"].sum()
-        months[str(unit)][sums.index.to_numpy(dtype=np.int64)] = sums.to_numpy(dtype=np.int64)
+    rolled_days = _roll_into(days, daily, "day", targets)
+    _roll_into(months, monthly, "month", targets)
     daily_units = set(rolled_days["unit"]) if not rolled_days.empty else set()
     return RevenueActuals(days, months, {str(u) for u in daily_units}, last)
+
+
+def _roll_into(into: dict[str, np.ndarray], rows: pd.DataFrame, period: str,
+               targets: RevenueTargets) -> pd.DataFrame:
+    """Sum ``rows`` by unit and ``period`` (day or month), roll them up the org tree and
+    write them into each unit's array at the period's index; returns the rolled-up rows."""
+    rolled = roll_up(
+        rows.groupby(["unit", period], as_index=False).agg(amount=("amount", "sum")),
+        targets.tree)
+    for unit, group in rolled.groupby("unit", sort=False):
+        sums = group.groupby(period)["amount"].sum()
+        into[str(unit)][sums.index.to_numpy(dtype=np.int64)] = sums.to_numpy(dtype=np.int64)
+    return rolled
 
 
 def data_through(calendar: FiscalCalendar, as_of_index: int, last_day: int) -> int:
