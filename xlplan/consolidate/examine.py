@@ -27,7 +27,7 @@ from typing import Any, Literal
 
 from xlplan import TEMPLATE_VERSION
 from xlplan.consolidate.package import Limits, Package, Refused, open_package
-from xlplan.consolidate.xlsx import RawBook, RawCell, RawSheet, events
+from xlplan.consolidate.xlsx import RawBook, RawCell, RawSheet, cell_position, events
 from xlplan.lru import Recent
 from xlplan.workbook.book import Value, normalise
 from xlplan.workbook.build import predict_unit
@@ -393,8 +393,7 @@ def _compare_structure(book: RawBook, cells: list[Any], inputs: set[tuple[str, s
             if cell.kind == "input":
                 continue
             got = got_cells.get(cell.ref)
-            content = None if got is None else got.value if got.formula is None else \
-                got.formula
+            content = _file_content(got)
             want = cell.content
             if not (content == want and type(content) is type(want)) and \
                     not _same(want, content, book.date1904):
@@ -408,7 +407,7 @@ def _compare_structure(book: RawBook, cells: list[Any], inputs: set[tuple[str, s
         unexpected = [ref for ref in got_cells.keys() - expected_refs
                       if (name, ref) not in inputs and _file_content(got_cells[ref]) not in
                       (None, "")]
-        unexpected.sort(key=_row_col)
+        unexpected.sort(key=lambda ref: cell_position(ref) or (0, 0))  # row, then column
         _report(result, "error", name, changed, "locked cell changed (label, number or "
                 "formula; a row or column inserted or deleted moves them all)")
         _report(result, "warning", name, [f"{r}: {_show(_file_content(raw.cells[r]))}" for r
@@ -420,14 +419,6 @@ def _compare_structure(book: RawBook, cells: list[Any], inputs: set[tuple[str, s
             result.warn("sheet protection was removed", name)
         if raw.state != "visible":
             result.warn(f"the sheet is {raw.state} (the template shows it)", name)
-
-
-def _row_col(ref: str) -> tuple[int, int]:
-    """Sort key of a reference: row, then column (the order cells are in a file)."""
-    from xlplan.consolidate.xlsx import col_number
-
-    letters = ref.rstrip("0123456789")
-    return int(ref[len(letters):]), col_number(letters)
 
 
 def _report(result: Examination, level: Level, sheet: str, lines: list[str], what: str) -> None:

@@ -255,7 +255,7 @@ def _read_sheet(package: Package, part: str, sheet: RawSheet, strings: list[str]
 
 
 @functools.lru_cache(maxsize=1 << 17)
-def _position(ref: str) -> tuple[int, int] | None:
+def cell_position(ref: str) -> tuple[int, int] | None:
     """(row, column) of a plain reference ("B7") inside Excel's grid; None for anything
     else. Cached: the files of one unit hold the same references."""
     if not _PLAIN_REF.match(ref):
@@ -289,7 +289,7 @@ class _Rows:
 
     def cell(self, elem: Any) -> None:
         ref = elem.get("r")
-        at = _position(ref) if ref else None
+        at = cell_position(ref) if ref else None
         if at is None:
             ref, at = self._odd_position(ref)
             if at is None:
