@@ -25,7 +25,6 @@ from xlplan.engine.okr import kr_progress, weighted_mean
 from xlplan.engine.rounding import to_minor
 from xlplan.workbook import bsc as bsc_sheet
 from xlplan.workbook import okr as okr_sheet
-from xlplan.workbook.budget import allocation
 from xlplan.workbook.build import Built, build_unit
 from xlplan.workbook.context import BuildContext
 from xlplan.workbook.verify import compare
@@ -152,7 +151,7 @@ def test_bsc_blank_block_shows_no_errors(built: list[Built]) -> None:
 
 def test_budget_pools_tie_to_unit_allocation(ctx: BuildContext, built: list[Built]) -> None:
     assert ctx.plan.budget is not None
-    alloc = allocation(ctx, ctx.plan.budget)
+    alloc = ctx.budget_allocation
     assert sum(alloc.units.values()) == alloc.split.distributable
     for unit in ctx.input_units:
         assert sum(alloc.pools[unit].values()) == alloc.units[unit]
@@ -170,7 +169,7 @@ def test_budget_pools_tie_to_unit_allocation(ctx: BuildContext, built: list[Buil
 
 def test_master_budget_units_add_up(ctx: BuildContext, built: list[Built]) -> None:
     assert ctx.plan.budget is not None
-    alloc = allocation(ctx, ctx.plan.budget)
+    alloc = ctx.budget_allocation
     expected = built[0].book.expected_values()
     budget_cells = [v for (sheet, _), v in expected.items() if sheet == "Budget"]
     assert "does not tie" not in budget_cells
@@ -208,7 +207,7 @@ def test_filled_in_unit_recalculates_as_the_engine(ctx: BuildContext, built: lis
 
     b = _unit(built, "EAST")
     assert ctx.plan.budget is not None
-    alloc = allocation(ctx, ctx.plan.budget)
+    alloc = ctx.budget_allocation
     reserve = alloc.pools["EAST"]["reserve"]
     draw = reserve // 10  # exactly 10% of the reserve pool: still the region's call
     assert draw * 10 == reserve

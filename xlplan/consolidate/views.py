@@ -219,13 +219,10 @@ def bsc_frame(ctx: BuildContext, facts: pd.DataFrame) -> pd.DataFrame:
 
 def budget_frame(ctx: BuildContext, facts: pd.DataFrame) -> pd.DataFrame:
     """Each unit's requested budget (request lines and reserve draw) against its allocation."""
-    from xlplan.workbook.budget import allocation
-
-    budget = ctx.plan.budget
-    if budget is None:
+    alloc = ctx.budget_allocation
+    if alloc is None:
         return pd.DataFrame(columns=["unit", "allocation", "requested", "reserve_draw",
                                      "difference"])
-    alloc = allocation(ctx, budget)
     su = float(ctx.su)
     rows = facts[facts["item"].str.startswith("budget:")] if len(facts) else facts
     out = []

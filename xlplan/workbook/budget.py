@@ -17,26 +17,21 @@ engine's budget tolerance (over or under by more than it needs a note).
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 
 from xlplan.engine.allocate import AllocationError, allocate, order_by_code
 from xlplan.engine.budget import (
     POOL_NAMES,
-    BudgetSplit,
     bcg_split,
     request_lines,
     reserve_decision,
-    split_budget,
-    unit_budgets,
-    unit_pools,
 )
 from xlplan.engine.review import classify_bcg
-from xlplan.engine.rounding import excel_round, to_minor
+from xlplan.engine.rounding import excel_round
 from xlplan.engine.variance import budget_check
 from xlplan.spec.models import BCG, Budget
 from xlplan.workbook.book import Book, Sheet, quote_sheet, ref
 from xlplan.workbook.commitments import excel_sum, number
-from xlplan.workbook.context import BuildContext
+from xlplan.workbook.context import Allocation, BuildContext
 from xlplan.workbook.rules import AMOUNT, TEXT, InputRule
 from xlplan.workbook.scope import Scope
 
@@ -46,36 +41,6 @@ CATEGORY = InputRule("list", None, choices=POOL_NAMES, title="Pool",
                      message="The pool the item is paid from: base, incentive or reserve.")
 RETURN = InputRule("number", 0.0, title="Expected return",
                    message="The return the item is expected to bring, ≥ 0, in the plan currency.")
-
-
-@dataclass(frozen=True)
-class Allocation:
-    """The engine's budget figures of a plan, in minor units."""
-
-    split: BudgetSplit
-    units: dict[str, int]  # input unit → budget
-    pools: dict[str, dict[str, int]]  # input unit → pool → amount
-
-
-def allocation(ctx: BuildContext, budget: Budget) -> Allocation:
-    """Company reserve, each input unit's budget by target share, and its pools (engine).
-    The plan's own budget is allocated once per context: every unit's Budget sheet shows
-    the whole allocation's figures, and recomputing it for each was a cost in N²."""
-    if budget is not ctx.plan.budget:
-        return _allocate(ctx, budget)
-    if "budget allocation" not in ctx.memo:
-        ctx.memo["budget allocation"] = _allocate(ctx, budget)
-    result: Allocation = ctx.memo["budget allocation"]
-    return result
-
-
-def _allocate(ctx: BuildContext, budget: Budget) -> Allocation:
-    split = split_budget(to_minor(budget.total, ctx.su), budget.company_reserve, budget.pools)
-    units = unit_budgets(split.distributable, {u: ctx.targets[u] for u in ctx.input_units})
-    pools: dict[str, dict[str, int]] = {
-        u: {str(k): v for k, v in unit_pools(amount, budget.pools).items()}
-        for u, amount in units.items()}
-    return Allocation(split, units, pools)
 
 
 def _minor(ctx: BuildContext, amount: float) -> int:
@@ -107,7 +72,8 @@ def write_budget(book: Book, ctx: BuildContext, scope: Scope) -> None:
         s.label(0, 0, f"{ctx.plan.name}: budget", "title")
         s.label(1, 0, "The plan has no budget section.", "subtitle")
         return
-    alloc = allocation(ctx, budget)
+    alloc = ctx.budget_allocation
+    assert alloc is not None  # there is a budget
     if scope.unit is None:
         _write_master(book, ctx, scope, budget, alloc)
     else:

@@ -6,12 +6,13 @@ import datetime as dt
 from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import cached_property
-from typing import Any
 
+from xlplan.engine.budget import BudgetSplit, split_budget, unit_budgets, unit_pools
 from xlplan.engine.decompose import ChannelTree, org_targets, product_weights
 from xlplan.engine.increment import Bridge, bridge
 from xlplan.engine.org import OrgTree
 from xlplan.engine.phasing import Profile, fiscal_months, profile_from_calendar
+from xlplan.engine.rounding import to_minor
 from xlplan.spec.loader import LoadedPlan
 from xlplan.spec.models import Plan
 from xlplan.spec.prior_year import PriorYear
@@ -19,14 +20,20 @@ from xlplan.spec.prior_year import PriorYear
 MONTH_NAMES = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
 
 
+@dataclass(frozen=True)
+class Allocation:
+    """The engine's budget figures of a plan, in minor units."""
+
+    split: BudgetSplit
+    units: dict[str, int]  # input unit → budget
+    pools: dict[str, dict[str, int]]  # input unit → pool → amount
+
+
 @dataclass
 class BuildContext:
     loaded: LoadedPlan
     prior: PriorYear | None
     built_at: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
-    # results that writers compute from the whole plan, kept for the next workbook (each
-    # unit's workbook would otherwise redo them: a cost that grows with the number of units)
-    memo: dict[str, Any] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     @property
     def plan(self) -> Plan:
@@ -86,6 +93,21 @@ class BuildContext:
             by_month = self.prior.revenue_by("month")
             prior_months = [float(by_month.get(m, 0)) for m in range(1, 13)]
         return profile_from_calendar(self.plan.calendar, prior_months)
+
+    @cached_property
+    def budget_allocation(self) -> Allocation | None:
+        """Company reserve, each input unit's budget by target share, and its pools; None
+        without a budget section. Every unit's Budget sheet shows figures of the whole
+        allocation, so it is computed here once, not once per workbook."""
+        budget = self.plan.budget
+        if budget is None:
+            return None
+        split = split_budget(to_minor(budget.total, self.su), budget.company_reserve,
+                             budget.pools)
+        units = unit_budgets(split.distributable, {u: self.targets[u] for u in self.input_units})
+        pools = {u: {str(k): v for k, v in unit_pools(amount, budget.pools).items()}
+                 for u, amount in units.items()}
+        return Allocation(split, units, pools)
 
     @cached_property
     def input_units(self) -> list[str]:

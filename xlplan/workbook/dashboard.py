@@ -36,9 +36,8 @@ from xlplan.engine.decompose import split_unit_targets
 from xlplan.engine.okr import kr_progress
 from xlplan.spec.models import Budget
 from xlplan.workbook.book import Book, Sheet, ref
-from xlplan.workbook.budget import Allocation, allocation
 from xlplan.workbook.commitments import add_status_colours
-from xlplan.workbook.context import BuildContext
+from xlplan.workbook.context import Allocation, BuildContext
 from xlplan.workbook.increment import IncrementRefs
 from xlplan.workbook.layout import decimals
 from xlplan.workbook.okr import nan_blank, objective_value
@@ -135,8 +134,7 @@ class _Dashboard:
         self.months = region_months(ctx)
         self.d = decimals(ctx.su)
         self.budget: Budget | None = ctx.plan.budget
-        self.alloc: Allocation | None = (allocation(ctx, self.budget)
-                                         if self.budget is not None else None)
+        self.alloc: Allocation | None = ctx.budget_allocation
         self.bands: dict[str, str] = {}
         self.headline: dict[str, str] = {}
 
