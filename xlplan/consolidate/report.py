@@ -93,7 +93,7 @@ def write_report(outcome: Outcome, ctx: BuildContext, facts: pd.DataFrame, path:
         dashboard = w.wb.add_worksheet("Dashboard")
         _tracker(w, outcome)
         _files(w, outcome)
-        _gap(w, views)
+        _gap(w, views, ctx, gap_csv_path(path).name)
         org = views.org.copy()
         w.table("Org roll-up", org, "OrgRollup", "Commitments rolled up through the org tree",
                 {**{m: MONEY for m in MONTHS}, "commitment": MONEY, "target": MONEY,
@@ -169,12 +169,30 @@ def _files(w: _Writer, outcome: Outcome) -> None:
             widths={"file": 36, "where": 18, "message": 100}, status="status")
 
 
-def _gap(w: _Writer, views: Views) -> None:
-    w.table("Gap", views.gap, "Gap", "Top-down target vs bottom-up commitment",
+GAP_CELLS = 1_000_000  # above this, the Gap sheet sums products and channels (see _gap)
+BANDS_NOTE = "Status by the plan's bands (G ≥ 95% … R); blank where the unit has not submitted."
+
+
+def gap_csv_path(path: Path) -> Path:
+    """Where the full gap (unit × product × channel × month) goes, beside the workbook."""
+    return path.with_name(f"{path.stem}-gap.csv")
+
+
+def _gap(w: _Writer, views: Views, ctx: BuildContext, csv_name: str) -> None:
+    """Target vs commitment per unit × product × channel × month; or, past GAP_CELLS cells,
+    per unit × month, with the detail in the gap CSV. The detail has a row per unit,
+    product, channel leaf and month (576 a unit in the example plan): at 500 units
+    XlsxWriter held it in 514 MB, and past 1,820 units it would not fit in a sheet."""
+    gap, note = views.gap, "Per unit × product × channel × month. " + BANDS_NOTE
+    if gap.size > GAP_CELLS:
+        gap = with_gap(gap.groupby(["unit", "month"], sort=False)[["target", "commitment"]]
+                       .sum(min_count=1).reset_index(), ctx)
+        note = (f"Per unit × month, products and channels summed: the {len(views.gap):,} "
+                f"rows by unit × product × channel × month are in {csv_name}, beside this "
+                f"file. " + BANDS_NOTE)
+    w.table("Gap", gap, "Gap", "Top-down target vs bottom-up commitment",
             {"target": MONEY, "commitment": MONEY, "gap": MONEY, "attainment": "pct"},
-            status="status",
-            note="Per unit × product × channel × month. Status by the plan's bands (G ≥ 95% "
-                 "… R); blank where the unit has not submitted.")
+            status="status", note=note)
 
 
 def _dashboard(w: _Writer, ws: Any, outcome: Outcome, views: Views) -> None:
@@ -249,16 +267,21 @@ def neutralise(text: str) -> str:
 
 
 def write_facts_csv(facts: pd.DataFrame, path: Path) -> None:
-    """The consolidated inputs as CSV (UTF-8 with BOM, for Excel), text neutralised,
-    through a temporary file renamed into place."""
+    """The consolidated inputs as CSV (UTF-8 with BOM, for Excel), text neutralised."""
     out = facts.drop(columns=["plan_id"], errors="ignore").copy()
     if "value_text" in out:
         out["value_text"] = out["value_text"].map(
             lambda v: neutralise(v) if isinstance(v, str) else v)
+    write_csv(out, path)
+
+
+def write_csv(frame: pd.DataFrame, path: Path) -> None:
+    """``frame`` as CSV (UTF-8 with BOM, for Excel), through a temporary file renamed into
+    place."""
     fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}-", suffix=".csv", dir=path.parent)
     os.close(fd)
     try:
-        out.to_csv(tmp, index=False, encoding="utf-8-sig")
+        frame.to_csv(tmp, index=False, encoding="utf-8-sig")
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

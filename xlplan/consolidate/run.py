@@ -135,11 +135,17 @@ def consolidate(plan_path: Path, inbox: Path, out_dir: Path, db: Path | None = N
             if progress:
                 progress(result.path.name)
         outcome = _outcome(con, ctx, paths, hashes, new_hashes, out_dir, db)
-        from xlplan.consolidate.report import write_facts_csv, write_report
+        from xlplan.consolidate.report import (
+            gap_csv_path,
+            write_csv,
+            write_facts_csv,
+            write_report,
+        )
 
         facts = store.current_facts(con, plan_id)
         outcome.views = write_report(outcome, ctx, facts, outcome.output)
         write_facts_csv(facts, outcome.output.with_suffix(".csv"))
+        write_csv(outcome.views.gap, gap_csv_path(outcome.output))
         store.finish_run(con, run_id, outcome.output, len(paths), len(new_hashes))
         return outcome
     finally:
@@ -176,8 +182,9 @@ def tracker_frame(ctx: BuildContext, subs: pd.DataFrame,
                   notes: dict[str, list[dict[str, str]]]) -> pd.DataFrame:
     """One row per unit that fills a workbook: its state, file, time and reasons."""
     rows = []
+    by_unit = {str(u): g for u, g in subs.groupby("unit", sort=False)}  # not a filter per unit
     for unit in ctx.input_units:
-        mine = subs[subs["unit"] == unit]
+        mine = by_unit.get(unit, subs.iloc[:0])
         winner = mine[mine["counts"]]
         rejected = mine[mine["status"] == "rejected"]
         superseded = int(((mine["status"] != "rejected") & ~mine["counts"]).sum())

@@ -43,16 +43,35 @@ def build_views(ctx: BuildContext, facts: pd.DataFrame, accepted: list[str]) -> 
                  budget_frame(ctx, facts))
 
 
+def facts_of(facts: pd.DataFrame, prefix: str) -> pd.DataFrame:
+    """The facts whose item starts with ``prefix``, with plain text columns.
+
+    :func:`~xlplan.consolidate.store.current_facts` reads the repeated text columns as
+    categoricals; grouping by a categorical depends on pandas' ``observed`` default, which
+    pandas 3 changed, so each view gets ordinary columns (references to the same strings,
+    8 bytes a value).
+    """
+    if not len(facts):
+        return facts
+    rows = facts[facts["item"].str.startswith(prefix)]
+    categorical = [c for c in rows.columns if isinstance(rows[c].dtype, pd.CategoricalDtype)]
+    return rows.astype({c: object for c in categorical})
+
+
 def commitment_cube(ctx: BuildContext, facts: pd.DataFrame, units: list[str]) -> pd.DataFrame:
     """Bottom-up commitments of the accepted units: unit × product × channel × month."""
     columns = ["unit", "product", "channel", "month", "value"]
     if not len(facts):
         return pd.DataFrame(columns=columns)
-    rows = facts[facts["item"].str.startswith("commitment:") & facts["unit"].isin(units)]
-    parts = rows["item"].str.split(":", expand=True)
-    return pd.DataFrame({"unit": rows["unit"], "product": parts[1] if len(rows) else [],
-                         "channel": parts[2] if len(rows) else [], "month": rows["period"],
-                         "value": rows["value_num"].astype(float)}, columns=columns)
+    rows = facts_of(facts, "commitment:")
+    rows = rows[rows["unit"].isin(units)]
+    # split each distinct item once ("commitment:PRODUCT:CHANNEL"), not each row
+    parts = {item: item.split(":") for item in rows["item"].unique()}
+    return pd.DataFrame({"unit": rows["unit"],
+                         "product": rows["item"].map({i: p[1] for i, p in parts.items()}),
+                         "channel": rows["item"].map({i: p[2] for i, p in parts.items()}),
+                         "month": rows["period"], "value": rows["value_num"].astype(float)},
+                        columns=columns)
 
 
 def _targets(ctx: BuildContext) -> pd.DataFrame:
@@ -141,7 +160,7 @@ def org_rollup(ctx: BuildContext, gap: pd.DataFrame) -> pd.DataFrame:
 
 def okr_frame(ctx: BuildContext, facts: pd.DataFrame) -> pd.DataFrame:
     """Each key result the units filled in: progress (engine) and what it aligns to."""
-    rows = facts[facts["item"].str.startswith("okr:")] if len(facts) else facts
+    rows = facts_of(facts, "okr:")
     if not len(rows):
         return pd.DataFrame(columns=["unit", "objective", "title", "kr", "key_result", "start",
                                      "target", "current", "weight", "progress", "aligned_to",
@@ -161,50 +180,62 @@ def okr_frame(ctx: BuildContext, facts: pd.DataFrame) -> pd.DataFrame:
         if col not in krs:
             krs[col] = None
 
-    def progress(r: pd.Series) -> float:
-        if not all(isinstance(r[k], int | float) and not pd.isna(r[k])
-                   for k in ("start", "target")):
+    def progress(start: object, target: object, current: object) -> float:
+        if not (isinstance(start, int | float) and isinstance(target, int | float)) or (
+                math.isnan(start) or math.isnan(target)):
             return math.nan
-        current = r["current"] if isinstance(r["current"], int | float) else None
+        now = current if isinstance(current, int | float) else None
         try:
-            return kr_progress(float(r["start"]), float(r["target"]), current)
+            return kr_progress(float(start), float(target), now)
         except (ValueError, ZeroDivisionError):
             return math.nan
 
-    krs["progress"] = krs.apply(progress, axis=1)
+    # plain Python over the rows: a few thousand key results at a few hundred units, where
+    # a pandas apply, groupby or MultiIndex lookup per row costs a millisecond or so each
+    krs["progress"] = [progress(*r) for r in zip(krs["start"], krs["target"], krs["current"],
+                                                 strict=True)]
     krs["weight"] = pd.to_numeric(krs["weight"], errors="coerce")
-    obj = {}
-    for key, group in krs.groupby(["unit", "objective"]):
-        scored = group[group["progress"].notna()]
-        obj[key] = (objective_progress(list(scored["progress"]),
-                                       list(scored["weight"].fillna(0.0)))
-                    if len(scored) else math.nan)
-    krs["objective_progress"] = [obj[(u, o)] for u, o in zip(krs["unit"], krs["objective"],
-                                                             strict=True)]
-    krs["title"] = [titles["title"].get((u, o)) if "title" in titles else None
-                    for u, o in zip(krs["unit"], krs["objective"], strict=True)]
+    keys = list(zip(krs["unit"], krs["objective"], strict=True))
+    scored: dict[tuple[str, str], tuple[list[float], list[float]]] = {k: ([], []) for k in keys}
+    for key, done, weight in zip(keys, krs["progress"], krs["weight"].fillna(0.0), strict=True):
+        if not math.isnan(done):
+            scored[key][0].append(done)
+            scored[key][1].append(weight)
+    obj = {k: objective_progress(p, w) if p else math.nan for k, (p, w) in scored.items()}
+    krs["objective_progress"] = [obj[k] for k in keys]
+    title_of = titles["title"].to_dict() if "title" in titles else {}
+    krs["title"] = [title_of.get(k) for k in keys]
     return krs.rename(columns={"code": "kr"})[
         ["unit", "objective", "title", "kr", "key_result", "start", "target", "current",
          "weight", "progress", "aligned_to", "objective_progress"]]
 
 
 def bsc_frame(ctx: BuildContext, facts: pd.DataFrame) -> pd.DataFrame:
-    """Each unit's KPI month values (latest month reported) scored by the engine."""
-    rows = facts[facts["item"].str.startswith("bsc:")] if len(facts) else facts
-    out = []
-    kpis = {k.code: k for k in ctx.plan.bsc.kpis}
+    """Each unit's KPI month values (latest month reported) scored by the engine.
+
+    Plain Python over the rows, grouped in a dict: a pandas groupby visits tens of
+    thousands of (unit, KPI, month) groups at a few hundred units, at ~0.2 ms each."""
+    columns = ["unit", "kpi", "name", "perspective", "month", "actual", "target", "score"]
+    rows = facts_of(facts, "bsc:")
     if not len(rows):
-        return pd.DataFrame(columns=["unit", "kpi", "name", "perspective", "month", "actual",
-                                     "target", "score"])
-    rows = rows.assign(kpi=rows["item"].str.slice(4), month=rows["period"].str.slice(0, 7))
-    for (unit, code, month), group in rows.groupby(["unit", "kpi", "month"]):
-        kpi = kpis.get(str(code))
+        return pd.DataFrame(columns=columns)
+    kpis = {k.code: k for k in ctx.plan.bsc.kpis}
+    groups: dict[tuple[str, str, str], tuple[list[object], list[object]]] = {}
+    for unit, item, period, value in zip(rows["unit"].tolist(), rows["item"].tolist(),
+                                         rows["period"].tolist(), rows["value_num"].tolist(),
+                                         strict=True):
+        months, days = groups.setdefault((unit, item[4:], period[:7]), ([], []))
+        if len(period) == 7:
+            months.append(value)
+        elif len(period) == 10:
+            days.append(value)
+    out = []
+    for (unit, code, month), (months, days) in sorted(groups.items()):
+        kpi = kpis.get(code)
         if kpi is None:
             continue
         rule = mtd_rule(kpi, ctx.plan.currency.code, ctx.plan.currency.symbol)
-        month_value = group.loc[group["period"].str.len() == 7, "value_num"]
-        days = group.loc[group["period"].str.len() == 10, "value_num"].tolist()
-        actual = month_actual(rule, days, month_value.iloc[0] if len(month_value) else None)
+        actual = month_actual(rule, days, months[0] if months else None)
         score = math.nan
         if actual is not None and not math.isnan(actual):
             try:
@@ -214,7 +245,7 @@ def bsc_frame(ctx: BuildContext, facts: pd.DataFrame) -> pd.DataFrame:
         out.append({"unit": unit, "kpi": code, "name": kpi.name,
                     "perspective": kpi.perspective.value, "month": month, "actual": actual,
                     "target": kpi.target, "score": score})
-    return pd.DataFrame(out)
+    return pd.DataFrame(out, columns=columns)
 
 
 def budget_frame(ctx: BuildContext, facts: pd.DataFrame) -> pd.DataFrame:
@@ -224,15 +255,21 @@ def budget_frame(ctx: BuildContext, facts: pd.DataFrame) -> pd.DataFrame:
         return pd.DataFrame(columns=["unit", "allocation", "requested", "reserve_draw",
                                      "difference"])
     su = float(ctx.su)
-    rows = facts[facts["item"].str.startswith("budget:")] if len(facts) else facts
+    rows = facts_of(facts, "budget:")
+    amounts = _sum_by_unit(rows[rows["item"].str.endswith(":amount")] if len(rows) else rows)
+    draws = _sum_by_unit(rows[rows["item"] == "budget:reserve_draw"] if len(rows) else rows)
     out = []
     for unit in ctx.input_units:
-        mine = rows[rows["unit"] == unit] if len(rows) else rows
-        amounts = mine[mine["item"].str.endswith(":amount")]["value_num"].sum() if len(
-            mine) else 0.0
-        draw = mine[mine["item"] == "budget:reserve_draw"]["value_num"].sum() if len(
-            mine) else 0.0
+        requested, draw = amounts.get(unit, 0.0), draws.get(unit, 0.0)
         given = alloc.units[unit] * su
-        out.append({"unit": unit, "allocation": given, "requested": float(amounts),
-                    "reserve_draw": float(draw), "difference": float(amounts) - given})
+        out.append({"unit": unit, "allocation": given, "requested": requested,
+                    "reserve_draw": draw, "difference": requested - given})
     return pd.DataFrame(out)
+
+
+def _sum_by_unit(rows: pd.DataFrame) -> dict[str, float]:
+    """Sum of ``value_num`` per unit, blanks skipped (a unit with only blanks sums to 0)."""
+    if not len(rows):
+        return {}
+    sums = rows.groupby(rows["unit"].astype(str))["value_num"].sum()
+    return {str(unit): float(total) for unit, total in sums.items()}
