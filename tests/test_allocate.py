@@ -7,7 +7,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from xlplan.engine.allocate import AllocationError, allocate, allocate_rows, order_by_code
+from xlplan.engine.allocate import (
+    AllocationError,
+    allocate,
+    allocate_rows,
+    order_by_code,
+    trace_rows,
+)
 from xlplan.engine.org import OrgTree, allocate_org, factor_breakdown
 from xlplan.spec.models import AllocationRules, Factors, Maturity, Unit
 
@@ -151,3 +157,38 @@ def test_rows_equal_one_by_one(totals: list[int], weights: list[float]) -> None:
 def test_rows_with_per_row_weights() -> None:
     block = allocate_rows([100, 10], np.array([[1.0, 1.0, 1.0], [1.0, 0.0, 3.0]]))
     assert block.tolist() == [[34, 33, 33], [3, 0, 7]]
+
+
+@settings(max_examples=200, deadline=None)
+@given(totals=st.lists(st.integers(0, 10**13), min_size=1, max_size=40),
+       weights=st.lists(st.floats(0.001, 1e6), min_size=1, max_size=13),
+       step=st.sampled_from([1, 100]))
+def test_a_row_of_a_batched_trace_is_the_trace_of_that_row_alone(
+        totals: list[int], weights: list[float], step: int) -> None:
+    """The workbook writer computes hundreds of year splits in one call and writes each row
+    as its own split (Trace.row): every intermediate value must be the same, bit for bit,
+    as computing that split alone, wherever the row sits in the array."""
+    batch = trace_rows(totals, weights, step=step)
+    for i, total in enumerate(totals):
+        alone = trace_rows([total], weights, step=step)
+        row = batch.row(i)
+        for field in ("units", "leftover", "quota", "floor", "rem", "rank", "deficit",
+                      "result"):
+            np.testing.assert_array_equal(getattr(row, field), getattr(alone, field),
+                                          err_msg=field)
+
+
+def test_the_splitter_refuses_a_trace_of_another_total() -> None:
+    """A trace computed in a batch is only written for the total it was computed for:
+    a mismatch would put one split's working under another's total."""
+    from xlplan.workbook.book import Book
+    from xlplan.workbook.splitter import Splitter
+
+    splitter = Splitter(Book(None))
+    weights = [(None, 1.0), (None, 2.0)]
+    batch = trace_rows([100, 101], [1.0, 2.0])
+    given = splitter.split("a", "100", 100, weights, ["x", "y"], [0, 1], trace=batch.row(0))
+    alone = splitter.split("b", "100", 100, weights, ["x", "y"], [0, 1])
+    assert given.amounts == alone.amounts == [33, 67]
+    with pytest.raises(ValueError, match="trace of another total"):
+        splitter.split("c", "100", 100, weights, ["x", "y"], [0, 1], trace=batch.row(1))

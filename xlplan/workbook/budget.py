@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import math
 
-from xlplan.engine.allocate import AllocationError, allocate, order_by_code
+from xlplan.engine.allocate import AllocationError, order_by_code
 from xlplan.engine.budget import (
     POOL_NAMES,
     bcg_split,
@@ -108,7 +108,7 @@ def _write_master(book: Book, ctx: BuildContext, scope: Scope, budget: Budget,
                          f"ROUND({q}{p['total']}/{su},0)", split.total,
                          [(f"{q}{p['reserve']}", split.reserve_share),
                           (f"1-{q}{p['reserve']}", 1.0 - split.reserve_share)],
-                         ["company reserve", "distributable"], [0, 1])
+                         ["company reserve", "distributable"], [0, 1]).refs
     s.label(r + 1, 0, "Company reserve (held at HQ)")
     reserve = s.formula(r + 1, 1, f"{res[0]}*{su}", ctx.money(split.company_reserve))
     s.label(r + 2, 0, "Distributable")
@@ -138,14 +138,14 @@ def _write_master(book: Book, ctx: BuildContext, scope: Scope, budget: Budget,
     by_unit = splitter.split("Distributable → units (by target)", f"ROUND({dist_abs}/{su},0)",
         split.distributable,
         [(f"ROUND({q}{ref(row, 2, True)}/{su},0)", float(ctx.targets[u]))
-         for u, row in zip(units, rows, strict=True)], units, order_by_code(units))
+         for u, row in zip(units, rows, strict=True)], units, order_by_code(units)).refs
     pool_refs = [f"{q}{p[k]}" for k in ("base", "incentive", "pool_reserve")]
     pool_shares = [budget.pools.base, budget.pools.incentive, budget.pools.reserve]
     for u, row, result in zip(units, rows, by_unit, strict=True):
         amount = s.formula(row, 4, f"{result}*{su}", ctx.money(alloc.units[u]))
         parts = splitter.split(f"{u} budget → pools", result, alloc.units[u],
                                list(zip(pool_refs, pool_shares, strict=True)),
-                               list(POOL_NAMES), [0, 1, 2])
+                               list(POOL_NAMES), [0, 1, 2]).refs
         for i, (name, part) in enumerate(zip(POOL_NAMES, parts, strict=True)):
             s.formula(row, 5 + i, f"{part}*{su}", ctx.money(alloc.pools[u][name]))
         _tie(s, row, 8, f"SUM({ref(row, 5)}:{ref(row, 7)})", amount, True)
@@ -200,18 +200,17 @@ def _write_bcg(book: Book, ctx: BuildContext, scope: Scope, budget: Budget, allo
         s.given(r, 1, weights.get(c, 0.0), "ratio")
         s.formula(r, 2, f"COUNTIF({bcg_rng},{ref(r, 0)})", len(members[c]), "integer")
         s.formula(r, 3, f"IF({ref(r, 2)}>0,{ref(r, 1)},0)", used[classes.index(c)], "ratio")
-    per_class_minor = allocate(amount, used)
-    per_class = splitter.split("Distributable → BCG classes", f"ROUND({dist}/{su},0)", amount,
-                               [(f"{q}{ref(crow[c], 3, True)}", w)
-                                for c, w in zip(classes, used, strict=True)],
-                               classes, list(range(len(classes))))
+    per_class, per_class_minor = splitter.split(
+        "Distributable → BCG classes", f"ROUND({dist}/{su},0)", amount,
+        [(f"{q}{ref(crow[c], 3, True)}", w) for c, w in zip(classes, used, strict=True)],
+        classes, list(range(len(classes))))
     for c, result, minor in zip(classes, per_class, per_class_minor, strict=True):
         s.formula(crow[c], 4, f"{result}*{su}", ctx.money(minor))
         kids = members[c]
         if not kids:
             continue
         parts = splitter.split(f"{c} → products (evenly)", result, minor,
-                               [(None, 1.0)] * len(kids), kids, order_by_code(kids))
+                               [(None, 1.0)] * len(kids), kids, order_by_code(kids)).refs
         for code, part in zip(kids, parts, strict=True):
             s.formula(prow[code], 3, f"{part}*{su}", ctx.money(expected[code]))
     for prod in products:

@@ -6,7 +6,7 @@ People splits the unit's target over its own team and must tie to the cent.
 
 from __future__ import annotations
 
-from xlplan.engine.allocate import allocate, order_by_code
+from xlplan.engine.allocate import order_by_code
 from xlplan.engine.rounding import excel_round
 from xlplan.spec.models import StatusBands
 from xlplan.workbook.book import Book, quote_sheet, ref
@@ -141,12 +141,10 @@ def write_people(book: Book, ctx: BuildContext, scope: Scope) -> None:
         s.label(r, 2, person.kind)
         s.given(r, 3, weights[i], "factor")
     if kids:
-        split = allocate(ctx.targets[unit], weights, order=order_by_code(kids))
-        res = scope.splitter.split(f"{unit} → team", f"ROUND({annual_ref}/{ctx.su_text},0)",
-                                   ctx.targets[unit],
-                                   [(f"{q}{ref(r, 3, True)}", w) for r, w in zip(rows, weights,
-                                                                                   strict=True)],
-                                   kids, order_by_code(kids))
+        res, split = scope.splitter.split(
+            f"{unit} → team", f"ROUND({annual_ref}/{ctx.su_text},0)", ctx.targets[unit],
+            [(f"{q}{ref(r, 3, True)}", w) for r, w in zip(rows, weights, strict=True)],
+            kids, order_by_code(kids))
         for i, k in enumerate(kids):
             r = rows[i]
             s.formula(r, 4, f"{res[i]}*{ctx.su_text}", ctx.money(split[i]))

@@ -14,13 +14,21 @@ workings one click away for anyone who wants to see why a cent went where.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import NamedTuple
 
-from xlplan.engine.allocate import trace_rows
+from xlplan.engine.allocate import Trace, trace_rows
 from xlplan.workbook.book import Book, quote_sheet, ref
 
 SHEET = "Rounding"
 HEADERS = ["Split / child", "Weight · total", "Quota · units", "Floor · deficit",
            "Remainder · leftover", "Tie order", "Rank", "Result (minor units)"]
+
+
+class Split(NamedTuple):
+    """One written split: where its results are, and what they are."""
+
+    refs: list[str]  # sheet-qualified refs of the result cells (minor units)
+    amounts: list[int]  # the engine's results, cached in those cells
 
 
 class Splitter:
@@ -40,14 +48,21 @@ class Splitter:
 
     def split(self, label: str, total_formula: str, total: int,
               weights: Sequence[tuple[str | None, float]], children: Sequence[str],
-              order: Sequence[int], step: int = 1) -> list[str]:
-        """Write one split; return the sheet-qualified refs of the results (minor units).
+              order: Sequence[int], step: int = 1, trace: Trace | None = None) -> Split:
+        """Write one split; return its result refs and amounts (minor units).
 
         ``total_formula`` computes the total in minor units; ``weights`` are
-        (formula or None for a given number, value) pairs, one per child.
+        (formula or None for a given number, value) pairs, one per child. ``trace`` is
+        this split's engine trace when the caller computed many at once
+        (:meth:`~xlplan.engine.allocate.Trace.row`); it must be for ``total``.
         """
         s, h, k = self.sheet, self.row, len(children)
-        tr = trace_rows([total], [w for _, w in weights], step=step, order=order)
+        if trace is None:
+            tr = trace_rows([total], [w for _, w in weights], step=step, order=order)
+        elif int(trace.units[0]) * step + int(trace.leftover[0]) != total:
+            raise ValueError(f"internal: {label}: trace of another total")
+        else:
+            tr = trace
         first, last = h + 1, h + k
         col = {name: i for i, name in enumerate("ABCDEFGH")}
 
@@ -85,4 +100,4 @@ class Splitter:
             s.formula(r, col["H"], result, int(tr.result[0, i]), "calc")
             results.append(f"{self.prefix}{ref(r, col['H'], absolute=True)}")
         self.row = last + 2
-        return results
+        return Split(results, tr.result[0].tolist())

@@ -13,9 +13,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from xlplan.engine.allocate import allocate, order_by_code
+from xlplan.engine.allocate import Trace, order_by_code, trace_rows
 from xlplan.engine.decompose import split_unit_targets
 from xlplan.engine.org import child_weights, factor_breakdown
+from xlplan.engine.phasing import Profile
 from xlplan.spec.models import AllocationMethod, Maturity
 from xlplan.workbook.book import Book, Sheet, quote_sheet, ref
 from xlplan.workbook.context import BuildContext
@@ -142,7 +143,7 @@ def write_master_targets(book: Book, splitter: Splitter, ctx: BuildContext) -> d
         results = splitter.split(
             f"{parent} → {', '.join(free)}", total_formula, ctx.targets[parent] - held_total,
             [(f"{q}{ref(row_of[k], wcol, True)}", weights[k].weight) for k in free],
-            free, order_by_code(free))
+            free, order_by_code(free)).refs
         for k, res in zip(free, results, strict=True):
             r = row_of[k]
             sheet.formula(r, col["Target"], f"{res}*{ctx.su_text}", ctx.money(ctx.targets[k]))
@@ -218,10 +219,10 @@ def write_unit_targets(book: Book, splitter: Splitter, ctx: BuildContext, unit: 
         sheet.given(r, 4, weights[i], "factor")
         sheet.formula(r, 5, f"{ref(r, 4)}/SUM({wrange})", weights[i] / sum(weights), "ratio")
     unit_minor = f"ROUND({annual}/{ctx.su_text},0)"
-    by_product = splitter.split(f"{unit} → products", unit_minor, ctx.targets[unit],
-                                [(f"{q}{ref(head + 1 + i, 4, True)}", w)
-                                 for i, w in enumerate(weights)], codes, order_by_code(codes))
-    product_minor = allocate(ctx.targets[unit], weights, order=order_by_code(codes))
+    by_product, product_minor = splitter.split(
+        f"{unit} → products", unit_minor, ctx.targets[unit],
+        [(f"{q}{ref(head + 1 + i, 4, True)}", w) for i, w in enumerate(weights)], codes,
+        order_by_code(codes))
     for i in range(len(codes)):
         sheet.formula(head + 1 + i, 6, f"{by_product[i]}*{ctx.su_text}",
                       ctx.money(product_minor[i]))
@@ -250,6 +251,7 @@ class _CubeWriter:
         self.leaves = ctx.channels.leaves()
         self.month_refs: dict[tuple[str, str], list[str]] = {}
         self.expected: dict[tuple[str, str], list[int]] = {}
+        self.traces = _YearSplits(cube, ctx.profile)
 
     def channels(self, pi: int, pcode: str, parent: str | None, total_ref: str, total: int,
                  depth: int) -> None:
@@ -265,11 +267,10 @@ class _CubeWriter:
             s.given(self.row, 2, tree.channels[k].share, "ratio")
             self.row += 1
         label = f"{self.unit} · {pcode} → channels" + (f" under {parent}" if parent else "")
-        results = self.splitter.split(
+        results, amounts = self.splitter.split(
             label, total_ref, total,
             [(f"{self.q}{ref(rows[k], 2, True)}", w) for k, w in zip(kids, shares, strict=True)],
             kids, order_by_code(kids))
-        amounts = allocate(total, shares, order=order_by_code(kids))
         for k, result, amount in zip(kids, results, amounts, strict=True):
             s.formula(rows[k], 3, f"{result}*{self.ctx.su_text}", self.ctx.money(amount))
             if tree.children.get(k):
@@ -280,24 +281,27 @@ class _CubeWriter:
     def months(self, r: int, pi: int, pcode: str, leaf: str, total_ref: str, total: int) -> None:
         """A leaf channel's year over quarters then months (or months directly)."""
         ctx, prof, s = self.ctx, self.ctx.profile, self.sheet
-        months = self.cube[pi, self.leaves.index(leaf)].tolist()
+        li = self.leaves.index(leaf)
+        months = self.cube[pi, li].tolist()
         label = f"{self.unit} · {pcode} · {leaf}"
         refs: list[str] = []
         if prof.quarter_weights is not None:
-            quarters = allocate(total, list(prof.quarter_weights))
-            qres = self.splitter.split(f"{label} → quarters", total_ref, total,
-                                       list(zip(self.qrefs, prof.quarter_weights, strict=True)),
-                                       ["Q1", "Q2", "Q3", "Q4"], [0, 1, 2, 3])
+            qres, quarters = self.splitter.split(
+                f"{label} → quarters", total_ref, total,
+                list(zip(self.qrefs, prof.quarter_weights, strict=True)),
+                ["Q1", "Q2", "Q3", "Q4"], [0, 1, 2, 3], trace=self.traces.top(pi, li))
             for qi in range(4):
                 span = slice(3 * qi, 3 * qi + 3)
                 refs += self.splitter.split(
                     f"{label} · Q{qi + 1} → months", qres[qi], quarters[qi],
                     list(zip(self.mrefs[span], prof.month_weights[span], strict=True)),
-                    ctx.month_labels[span], [0, 1, 2])
+                    ctx.month_labels[span], [0, 1, 2],
+                    trace=self.traces.in_quarter(qi, pi, li)).refs
         else:
             refs = self.splitter.split(f"{label} → months", total_ref, total,
                                        list(zip(self.mrefs, prof.month_weights, strict=True)),
-                                       ctx.month_labels, list(range(12)))
+                                       ctx.month_labels, list(range(12)),
+                                       trace=self.traces.top(pi, li)).refs
         cells = []
         for m in range(12):
             cells.append(f"{self.q}{ref(r, 4 + m, True)}")
@@ -307,3 +311,31 @@ class _CubeWriter:
                       ctx.money(sum(months[3 * qi:3 * qi + 3])))
         self.month_refs[(pcode, leaf)] = cells
         self.expected[(pcode, leaf)] = months
+
+
+class _YearSplits:
+    """Every (product, leaf channel)'s split of its year, computed at once.
+
+    A leaf's total is the sum of its months in the engine's cube. There are hundreds of
+    these splits per unit, all over the same weights, and numpy costs ~0.1 ms a call
+    whatever its size: one call per level, and the writer takes each leaf's row.
+    """
+
+    def __init__(self, cube: np.ndarray, prof: Profile):
+        self.leaves = cube.shape[1]
+        totals = cube.sum(axis=2).reshape(-1)
+        self.quarters: list[Trace] = []
+        if prof.quarter_weights is None:
+            self.year = trace_rows(totals, prof.month_weights, order=list(range(12)))
+            return
+        self.year = trace_rows(totals, list(prof.quarter_weights), order=[0, 1, 2, 3])
+        self.quarters = [trace_rows(self.year.result[:, qi], prof.month_weights[3 * qi:3 * qi + 3],
+                                    order=[0, 1, 2]) for qi in range(4)]
+
+    def top(self, pi: int, li: int) -> Trace:
+        """The leaf's year over quarters, or over months when there are no quarter weights."""
+        return self.year.row(pi * self.leaves + li)
+
+    def in_quarter(self, qi: int, pi: int, li: int) -> Trace:
+        """The leaf's quarter ``qi`` over its three months."""
+        return self.quarters[qi].row(pi * self.leaves + li)
