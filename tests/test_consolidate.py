@@ -4,6 +4,7 @@ re-runs, superseded files, and every tampering kind detected with its sheet and 
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 from pathlib import Path
@@ -613,3 +614,23 @@ def test_a_workbook_saved_by_another_spreadsheet_program_is_accepted(
     con.close()
     assert total is not None
     assert round(total[0], 2) == round(filled["WEST"].totals["commitment"], 2)
+
+
+@pytest.mark.skipif(os.name != "posix", reason="file modes are POSIX")
+def test_outputs_get_the_permissions_of_any_new_file(tmp_path: Path, ctx: BuildContext,
+                                                     filled: dict[str, Filled]) -> None:
+    """Workbooks and reports go through a temporary file, which mkstemp makes readable by
+    its owner only; once in place they must open for colleagues as any new file would
+    (0o666 less the umask), or a manager's workbook on a shared folder will not open."""
+    from xlplan.workbook.build import build_all
+
+    old = os.umask(0o027)
+    try:
+        built = build_all(ctx, tmp_path / "build", workers=1)
+        outcome = run(tmp_path, inbox_with(tmp_path, *(f.workbook for f in filled.values())))
+    finally:
+        os.umask(old)
+    made = [b.path for b in built] + [p for p in outcome.output.parent.iterdir()
+                                      if p.suffix in (".xlsx", ".csv")]
+    assert len(made) == len(built) + 3  # the report, its inputs CSV, its gap CSV
+    assert {oct(p.stat().st_mode & 0o777) for p in made} == {oct(0o640)}

@@ -7,8 +7,6 @@ file and a crash leaves the previous report whole.
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -17,6 +15,7 @@ import xlsxwriter
 
 from xlplan.consolidate.examine import where
 from xlplan.consolidate.views import MONTHS, Views, build_views, with_gap
+from xlplan.files import replaced
 from xlplan.workbook.book import close_workbook
 from xlplan.workbook.context import BuildContext
 
@@ -85,11 +84,8 @@ def write_report(outcome: Outcome, ctx: BuildContext, facts: pd.DataFrame, path:
     """The consolidated workbook, through a temporary file renamed into place."""
     accepted = [u for u, s in outcome.units.items() if s == "accepted"]
     views = build_views(ctx, facts, accepted)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}-", suffix=".xlsx", dir=path.parent)
-    os.close(fd)
-    try:
-        w = _Writer(Path(tmp))
+    with replaced(path) as tmp:
+        w = _Writer(tmp)
         dashboard = w.wb.add_worksheet("Dashboard")
         _tracker(w, outcome)
         _files(w, outcome)
@@ -117,10 +113,6 @@ def write_report(outcome: Outcome, ctx: BuildContext, facts: pd.DataFrame, path:
         _data(w, facts, path.with_suffix(".csv").name)
         _dashboard(w, dashboard, outcome, views)
         w.close()
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
     return views
 
 
@@ -278,11 +270,5 @@ def write_facts_csv(facts: pd.DataFrame, path: Path) -> None:
 def write_csv(frame: pd.DataFrame, path: Path) -> None:
     """``frame`` as CSV (UTF-8 with BOM, for Excel), through a temporary file renamed into
     place."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}-", suffix=".csv", dir=path.parent)
-    os.close(fd)
-    try:
+    with replaced(path) as tmp:
         frame.to_csv(tmp, index=False, encoding="utf-8-sig")
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise

@@ -8,14 +8,13 @@ where ``scope`` is a :class:`Scope` (the master, or one unit).
 from __future__ import annotations
 
 import gc
-import os
-import tempfile
 from collections.abc import Callable, Iterable
 from concurrent.futures import FIRST_EXCEPTION, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from xlplan.files import replaced
 from xlplan.lru import Recent
 from xlplan.workbook.book import Book, Cell, Value
 from xlplan.workbook.context import BuildContext
@@ -76,19 +75,12 @@ def _write(path: Path, ctx: BuildContext, unit: str | None,
            fill: dict[tuple[str, str], Value] | None = None,
            shown: dict[tuple[str, str], Value] | None = None) -> Built:
     """Write to a temporary file beside ``path`` and rename it into place."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}-", suffix=".xlsx", dir=path.parent)
-    os.close(fd)
-    try:
-        book = Book(Path(tmp), password=ctx.plan.workbooks.protect_password, fill=fill or {},
+    with replaced(path) as tmp:
+        book = Book(tmp, password=ctx.plan.workbooks.protect_password, fill=fill or {},
                     shown=shown or {})
         manifest = _run_writers(book, ctx, unit, writers)
         assert manifest is not None
         book.close()
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
     book.path = path
     return Built(path, unit, manifest, book)
 
