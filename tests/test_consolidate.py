@@ -13,6 +13,8 @@ import duckdb
 import openpyxl
 import pytest
 from conftest import SMALL
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from tamper import copy, formula_to_number, rewrite, set_cached, sheet_part
 from typer.testing import CliRunner
 
@@ -634,3 +636,26 @@ def test_outputs_get_the_permissions_of_any_new_file(tmp_path: Path, ctx: BuildC
                                       if p.suffix in (".xlsx", ".csv")]
     assert len(made) == len(built) + 3  # the report, its inputs CSV, its gap CSV
     assert {oct(p.stat().st_mode & 0o777) for p in made} == {oct(0o640)}
+
+
+@settings(max_examples=300, deadline=None)
+@given(units=st.lists(st.text("AR-_0 1.x", min_size=1, max_size=5), min_size=1, max_size=8,
+                      unique=True),
+       name=st.text("AR-_0 1.xs", max_size=14))
+def test_units_named_in_a_file_name_are_the_whole_word_matches(units: list[str],
+                                                                name: str) -> None:
+    """The set lookup names the same units, in the same order, as a regex per unit did
+    (a unit code after the start, -, _ or a space, and before -, _, a space, . or the end)."""
+    from xlplan.consolidate.examine import units_named
+
+    by_regex = [u for u in units if re.search(rf"(^|[-_ ]){re.escape(u)}([-_ .]|$)", name)]
+    assert units_named(name, units) == by_regex
+
+
+def test_units_named_examples() -> None:
+    from xlplan.consolidate.examine import units_named
+
+    units = ["R-00", "R-007", "EAST", "WEST"]
+    assert units_named("huaxin-2027-R-007.xlsx", units) == ["R-007"]
+    assert units_named("EAST_v2 WEST.xlsx", units) == ["EAST", "WEST"]
+    assert units_named("NORTHEAST.xlsx", units) == []

@@ -21,6 +21,7 @@ import datetime as dt
 import math
 import re
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -204,12 +205,26 @@ def _identity(manifest: Manifest, ctx: BuildContext, path: Path, result: Examina
                      f"{ctx.loaded.spec_hash[:12]}…): rebuild and resend this unit's workbook",
                      MANIFEST_SHEET)
         return False
-    named = [u for u in ctx.input_units if re.search(rf"(^|[-_ ]){re.escape(u)}([-_ .]|$)",
-                                                     path.name)]
+    named = units_named(path.name, ctx.input_units)
     if named and manifest.unit not in named:
         result.warn(f"the file name says {named[0]} but the workbook is {manifest.unit}'s "
                     "(filed under its manifest's unit)")
     return True
+
+
+def units_named(file_name: str, units: Sequence[str]) -> list[str]:
+    """The units whose code the file name holds as a word: after its start or ``-``, ``_``
+    or a space, and before ``-``, ``_``, a space, ``.`` or its end (``plan-R-007.xlsx``
+    names R-007, not R-00). In the order of ``units``.
+
+    Every piece of the name between such boundaries is looked up in a set. A regex per unit
+    did the same, but past Python's cache of 512 patterns each file recompiled every one:
+    99 ms a file at 2,000 units.
+    """
+    starts = [0] + [i + 1 for i, ch in enumerate(file_name) if ch in "-_ "]
+    ends = [i for i, ch in enumerate(file_name) if ch in "-_ ."] + [len(file_name)]
+    pieces = {file_name[a:b] for a in starts for b in ends if b > a}
+    return [u for u in units if u in pieces]
 
 
 def _check_against_plan(book: RawBook, manifest: Manifest, ctx: BuildContext,
