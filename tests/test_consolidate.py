@@ -659,3 +659,54 @@ def test_units_named_examples() -> None:
     assert units_named("huaxin-2027-R-007.xlsx", units) == ["R-007"]
     assert units_named("EAST_v2 WEST.xlsx", units) == ["EAST", "WEST"]
     assert units_named("NORTHEAST.xlsx", units) == []
+
+
+def test_a_reader_that_prints_does_not_corrupt_its_answers(filled: dict[str, Filled]) -> None:
+    """Readers answer on their stdout: whatever a library prints there must go nowhere,
+    not into the middle of a message. Here the examination prints before answering."""
+    import subprocess
+    import sys
+
+    from xlplan.consolidate import workers
+
+    code = ("import sys, xlplan.consolidate.workers as w; real = w.examine; "
+            "w.examine = lambda *a, **k: (print('noise ' * 1000, flush=True), "
+            "real(*a, **k))[1]; w.main(sys.argv[1:])")
+    proc = subprocess.Popen([sys.executable, "-c", code, str(SMALL), json.dumps({})],
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+    assert proc.stdin is not None and proc.stdout is not None
+    answers = workers._Answers(proc.stdout)
+    try:
+        assert answers.next(60) == "ready"
+        workers.send(proc.stdin, str(filled["EAST"].workbook))
+        result = answers.next(60)
+        assert result.status == "accepted" and result.unit == "EAST", result.findings[:2]
+        workers.send(proc.stdin, None)
+        assert proc.wait(10) == 0
+        with pytest.raises(EOFError):
+            answers.next(5)
+    finally:
+        proc.kill()
+        proc.wait()
+
+
+@pytest.mark.skipif(os.name != "posix", reason="kills with a POSIX signal")
+def test_a_reader_killed_mid_file_rejects_that_file_and_the_next_gets_a_new_one(
+        filled: dict[str, Filled]) -> None:
+    import signal
+
+    from xlplan.consolidate import workers
+
+    slot = workers._Slot(SMALL, Limits())
+    try:
+        slot.start()
+        assert slot.proc is not None
+        os.kill(slot.proc.pid, signal.SIGKILL)
+        slot.proc.wait(10)
+        dead = slot.examine(filled["EAST"].workbook)
+        assert dead.status == "rejected"
+        assert "died on this file (signal 9)" in dead.findings[0].message
+        again = slot.examine(filled["WEST"].workbook)
+        assert again.status == "accepted" and again.unit == "WEST"
+    finally:
+        slot.stop()

@@ -12,8 +12,13 @@ between files, so the plan is loaded once per child, not once per file.
 
 Children are started as ``python -m xlplan.consolidate.workers`` (not with
 multiprocessing's spawn, which re-imports the caller's main script and fails
-in a script without a ``__main__`` guard); they talk to the parent over two
-pipes with multiprocessing's pickling connections.
+in a script without a ``__main__`` guard). They talk to the parent over their
+own stdin and stdout, in length-prefixed pickles: that works on Windows too,
+where passing other pipe descriptors to a child (``pass_fds``) and
+multiprocessing's connections over plain pipes do not. The child moves its
+stdout aside first, so a stray ``print`` cannot corrupt a message, and the
+parent reads each child's answers in a thread of its own, which gives it a
+deadline (a pipe cannot be polled with a timeout on Windows).
 """
 
 from __future__ import annotations
@@ -22,21 +27,22 @@ import contextlib
 import gc
 import json
 import os
+import pickle
 import queue
+import struct
 import subprocess
 import sys
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict
-from multiprocessing.connection import Connection
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from xlplan.consolidate.examine import Examination, examine, templates_made
 from xlplan.consolidate.package import Limits
 
 
-def _child(conn: _Duplex, plan_path: str, limits: Limits) -> None:
+def _child(incoming: IO[bytes], outgoing: IO[bytes], plan_path: str, limits: Limits) -> None:
     """Child main loop: load the plan once, then examine each path sent until None."""
     from xlplan.spec.loader import load_plan
     from xlplan.spec.prior_year import read_prior_year
@@ -46,11 +52,11 @@ def _child(conn: _Duplex, plan_path: str, limits: Limits) -> None:
     ctx = BuildContext(loaded, read_prior_year(loaded))
     ctx.targets, ctx.input_units  # noqa: B018 — compute once, before the first file
     keep_out_of_gc()
-    conn.send("ready")
+    send(outgoing, "ready")
     made = templates_made()
     while True:
         try:
-            path = conn.recv()
+            path = receive(incoming)
         except EOFError:
             return
         if path is None:
@@ -64,7 +70,7 @@ def _child(conn: _Duplex, plan_path: str, limits: Limits) -> None:
         except Exception as exc:  # one file's failure is that file's finding
             result = Examination(Path(path))
             result.error(f"the reader failed on this file ({type(exc).__name__}: {exc})")
-        conn.send(result)
+        send(outgoing, result)
         if templates_made() != made:  # a unit's template was just made: it is kept
             made = templates_made()
             keep_out_of_gc()
@@ -78,29 +84,64 @@ def keep_out_of_gc() -> None:
     gc.freeze()
 
 
-class _Duplex:
-    """Two one-way pipe connections used as one (send on one, receive on the other)."""
+_LENGTH = struct.Struct("!Q")
 
-    def __init__(self, receive: Connection, send: Connection):
-        self.receive, self.sender = receive, send
 
-    def send(self, obj: Any) -> None:
-        self.sender.send(obj)
+def send(stream: IO[bytes], obj: Any) -> None:
+    """One message: its pickle's length, then the pickle."""
+    data = pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL)
+    stream.write(_LENGTH.pack(len(data)))
+    stream.write(data)
+    stream.flush()
 
-    def recv(self) -> Any:
-        return self.receive.recv()
 
-    def poll(self, timeout: float) -> bool:
-        return self.receive.poll(timeout)
+def receive(stream: IO[bytes]) -> Any:
+    """The next message; EOFError when the other side has gone (also mid-message)."""
+    (length,) = _LENGTH.unpack(_read_exactly(stream, _LENGTH.size))
+    return pickle.loads(_read_exactly(stream, length))
 
-    def close(self) -> None:
-        self.receive.close()
-        self.sender.close()
+
+def _read_exactly(stream: IO[bytes], size: int) -> bytes:
+    data = stream.read(size)
+    if data is None or len(data) < size:
+        raise EOFError
+    return data
+
+
+class _Answers:
+    """A child's answers, read in a thread as they come, so the parent can wait for the
+    next one with a deadline."""
+
+    _GONE = object()
+
+    def __init__(self, stream: IO[bytes]):
+        self.queue: queue.Queue[Any] = queue.Queue()
+        self.thread = threading.Thread(target=self._read, args=(stream,), daemon=True)
+        self.thread.start()
+
+    def _read(self, stream: IO[bytes]) -> None:
+        try:
+            while True:
+                self.queue.put(receive(stream))
+        except (EOFError, OSError, ValueError, pickle.UnpicklingError):
+            self.queue.put(self._GONE)
+
+    def next(self, timeout: float) -> Any:
+        """The next answer; TimeoutError past ``timeout`` seconds, EOFError if the child
+        has gone."""
+        try:
+            got = self.queue.get(timeout=timeout)
+        except queue.Empty:
+            raise TimeoutError from None
+        if got is self._GONE:
+            self.queue.put(got)  # every later call says so too
+            raise EOFError
+        return got
 
 
 def main(argv: list[str]) -> None:
-    """Entry point of a reader process: ``READ_FD WRITE_FD PLAN LIMITS_JSON``."""
-    read_fd, write_fd, plan_path, limits_json = argv
+    """Entry point of a reader process: ``PLAN LIMITS_JSON``; messages on stdin/stdout."""
+    plan_path, limits_json = argv
     limits = Limits(**json.loads(limits_json))
     try:
         import resource
@@ -108,9 +149,9 @@ def main(argv: list[str]) -> None:
         resource.setrlimit(resource.RLIMIT_AS, (limits.memory_bytes, limits.memory_bytes))
     except (ImportError, ValueError, OSError):  # not on this platform: the timeout still holds
         pass
-    conn = _Duplex(Connection(int(read_fd), writable=False),
-                   Connection(int(write_fd), readable=False))
-    _child(conn, plan_path, limits)
+    outgoing = os.fdopen(os.dup(sys.stdout.fileno()), "wb")
+    os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # stray output goes nowhere
+    _child(sys.stdin.buffer, outgoing, plan_path, limits)
 
 
 class _Slot:
@@ -119,56 +160,58 @@ class _Slot:
     def __init__(self, plan: Path, limits: Limits):
         self.plan, self.limits = plan, limits
         self.proc: subprocess.Popen[bytes] | None = None
-        self.conn: _Duplex | None = None
+        self.answers: _Answers | None = None
 
     def start(self) -> None:
-        to_child_r, to_child_w = os.pipe()
-        from_child_r, from_child_w = os.pipe()
         env = dict(os.environ, OPENBLAS_NUM_THREADS="1")  # BLAS buffers would eat the cap
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "xlplan.consolidate.workers", str(self.plan),
+             json.dumps(asdict(self.limits))],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env)
+        assert self.proc.stdout is not None
+        self.answers = _Answers(self.proc.stdout)
         try:
-            self.proc = subprocess.Popen(
-                [sys.executable, "-m", "xlplan.consolidate.workers", str(to_child_r),
-                 str(from_child_w), str(self.plan), json.dumps(asdict(self.limits))],
-                pass_fds=(to_child_r, from_child_w), stdin=subprocess.DEVNULL,
-                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
-        finally:
-            os.close(to_child_r)
-            os.close(from_child_w)
-        self.conn = _Duplex(Connection(from_child_r, writable=False),
-                            Connection(to_child_w, readable=False))
-        if not self.conn.poll(120) or self.conn.recv() != "ready":
+            ready = self.answers.next(120)
+        except (TimeoutError, EOFError):
+            ready = None
+        if ready != "ready":
+            self.stop(kill=True)
             raise RuntimeError("a reader process did not start")
 
     def stop(self, kill: bool = False) -> None:
         if self.proc is None:
             return
+        proc = self.proc
         if kill:
-            self.proc.kill()
-        elif self.conn is not None:
-            with contextlib.suppress(OSError):
-                self.conn.send(None)
+            proc.kill()
+        else:
+            with contextlib.suppress(OSError, ValueError):
+                assert proc.stdin is not None
+                send(proc.stdin, None)
         try:
-            self.proc.wait(5)
+            proc.wait(5)
         except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
-        if self.conn is not None:
-            self.conn.close()
-        self.proc = self.conn = None
+            proc.kill()
+            proc.wait()
+        for stream in (proc.stdin, proc.stdout):
+            with contextlib.suppress(OSError):
+                if stream is not None:
+                    stream.close()
+        self.proc, self.answers = None, None
 
     def examine(self, path: Path) -> Examination:
         if self.proc is None:
             self.start()
-        assert self.conn is not None and self.proc is not None
         proc = self.proc
+        assert self.answers is not None and proc is not None and proc.stdin is not None
         try:
-            self.conn.send(str(path))
-            if self.conn.poll(self.limits.timeout_s):
-                result: Examination = self.conn.recv()
-                return result
+            send(proc.stdin, str(path))
+            result: Examination = self.answers.next(self.limits.timeout_s)
+            return result
+        except TimeoutError:
             reason = (f"reading took longer than {self.limits.timeout_s:g} s and was stopped: "
                       "refused")
-        except (EOFError, OSError, BrokenPipeError):
+        except (EOFError, OSError, ValueError):
             try:
                 proc.wait(5)
             except subprocess.TimeoutExpired:
