@@ -31,7 +31,7 @@ from xlplan.consolidate.package import Limits, Package, Refused, open_package
 from xlplan.consolidate.xlsx import RawBook, RawCell, RawSheet, cell_position, events
 from xlplan.lru import Recent
 from xlplan.workbook.book import Value, normalise
-from xlplan.workbook.build import predict_unit
+from xlplan.workbook.build import TEMPLATES_KEPT, predict_unit
 from xlplan.workbook.context import BuildContext
 from xlplan.workbook.manifest import SHEET as MANIFEST_SHEET
 from xlplan.workbook.manifest import Manifest, join_chunks, manifest_of
@@ -277,7 +277,6 @@ def _check_against_plan(book: RawBook, manifest: Manifest, ctx: BuildContext,
                                  number, text))
 
 
-TEMPLATES_KEPT = 64  # units whose template a reader keeps (a unit's files often come together)
 _TEMPLATES: Recent[tuple[str, str], Manifest] = Recent(TEMPLATES_KEPT)
 
 

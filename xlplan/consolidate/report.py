@@ -110,7 +110,7 @@ def write_report(outcome: Outcome, ctx: BuildContext, facts: pd.DataFrame, path:
                 "Budget requests against allocations",
                 {"allocation": MONEY, "requested": MONEY, "reserve_draw": MONEY,
                  "difference": MONEY})
-        _data(w, facts, path.with_suffix(".csv").name)
+        _data(w, facts, facts_csv_path(path).name)
         _dashboard(w, dashboard, outcome, views)
         w.close()
     return views
@@ -163,6 +163,11 @@ def _files(w: _Writer, outcome: Outcome) -> None:
 
 GAP_CELLS = 1_000_000  # above this, the Gap sheet sums products and channels (see _gap)
 BANDS_NOTE = "Status by the plan's bands (G ≥ 95% … R); blank where the unit has not submitted."
+
+
+def facts_csv_path(path: Path) -> Path:
+    """Where every accepted input goes, beside the workbook."""
+    return path.with_suffix(".csv")
 
 
 def gap_csv_path(path: Path) -> Path:

@@ -136,6 +136,7 @@ def consolidate(plan_path: Path, inbox: Path, out_dir: Path, db: Path | None = N
                 progress(result.path.name)
         outcome = _outcome(con, ctx, paths, hashes, new_hashes, out_dir, db)
         from xlplan.consolidate.report import (
+            facts_csv_path,
             gap_csv_path,
             write_csv,
             write_facts_csv,
@@ -144,7 +145,7 @@ def consolidate(plan_path: Path, inbox: Path, out_dir: Path, db: Path | None = N
 
         facts = store.current_facts(con, plan_id)
         outcome.views = write_report(outcome, ctx, facts, outcome.output)
-        write_facts_csv(facts, outcome.output.with_suffix(".csv"))
+        write_facts_csv(facts, facts_csv_path(outcome.output))
         write_csv(outcome.views.gap, gap_csv_path(outcome.output))
         store.finish_run(con, run_id, outcome.output, len(paths), len(new_hashes))
         return outcome

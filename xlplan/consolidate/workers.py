@@ -116,8 +116,7 @@ class _Answers:
 
     def __init__(self, stream: IO[bytes]):
         self.queue: queue.Queue[Any] = queue.Queue()
-        self.thread = threading.Thread(target=self._read, args=(stream,), daemon=True)
-        self.thread.start()
+        threading.Thread(target=self._read, args=(stream,), daemon=True).start()
 
     def _read(self, stream: IO[bytes]) -> None:
         try:

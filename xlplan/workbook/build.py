@@ -95,7 +95,8 @@ class _Prefix:
     splitter_row: int
 
 
-_PREFIXES: Recent[tuple[str, str], _Prefix] = Recent(64)  # see examine.TEMPLATES_KEPT
+TEMPLATES_KEPT = 64  # units whose template a process keeps (a unit's files often come together)
+_PREFIXES: Recent[tuple[str, str], _Prefix] = Recent(TEMPLATES_KEPT)
 
 
 def _template_prefix(ctx: BuildContext, unit: str) -> _Prefix:
