@@ -16,7 +16,7 @@ from xlplan.spec import load_plan
 from xlplan.workbook.book import fingerprint_line, normalise
 from xlplan.workbook.build import build_all
 from xlplan.workbook.context import BuildContext
-from xlplan.workbook.rules import AMOUNT, InputRule
+from xlplan.workbook.input_rules import AMOUNT, InputRule
 
 
 def sheet_parts(path: Path) -> dict[str, bytes]:

@@ -20,7 +20,8 @@ from typer.testing import CliRunner
 
 from xlplan.cli import app
 from xlplan.consolidate.package import Limits
-from xlplan.consolidate.run import Outcome, consolidate
+from xlplan.consolidate.outcome import Outcome
+from xlplan.consolidate.run import consolidate
 from xlplan.workbook.build import Built, build_unit
 from xlplan.workbook.context import BuildContext
 from xlplan.workbook.fill import Filled, fill_sample
@@ -492,7 +493,7 @@ def test_diff_lists_changed_inputs(units: dict[str, Built], filled: dict[str, Fi
 def test_input_rules_survive_the_manifest() -> None:
     """The manifest stores each rule as JSON; the consolidator must read back the very rule
     (a minimum of 0 once came back as no minimum, letting negative amounts through)."""
-    from xlplan.workbook.rules import AMOUNT, RATIO, TEXT, InputRule
+    from xlplan.workbook.input_rules import AMOUNT, RATIO, TEXT, InputRule
 
     for rule in (AMOUNT, RATIO, TEXT, InputRule("integer", -3.0, 0.0, required=True)):
         assert InputRule.from_json(json.loads(json.dumps(rule.to_json()))) == rule

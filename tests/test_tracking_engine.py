@@ -25,7 +25,7 @@ from xlplan.spec import LoadedPlan, PlanError, load_plan_text
 from xlplan.tracking.actuals import COLUMNS
 from xlplan.tracking.reader import read_actuals
 from xlplan.tracking.reforecast import raise_for, reforecast
-from xlplan.tracking.rules import Alert
+from xlplan.tracking.warning_rules import Alert
 from xlplan.tracking.track import TrackError, TrackResult, track
 
 TINY = """\

@@ -25,7 +25,7 @@ from xlplan.tracking.actuals import COLUMNS
 from xlplan.tracking.reader import check
 from xlplan.tracking.reforecast import raise_for, reforecast
 from xlplan.tracking.synthetic import Scenario, generate, write_files
-from xlplan.tracking.targets import revenue_targets
+from xlplan.tracking.phased_targets import revenue_targets
 from xlplan.tracking.track import TrackResult, track
 
 runner = CliRunner()

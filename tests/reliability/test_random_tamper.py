@@ -16,7 +16,7 @@ from xlplan.consolidate.examine import examine
 from xlplan.workbook.book import Cell
 from xlplan.workbook.build import Built
 from xlplan.workbook.context import BuildContext
-from xlplan.workbook.rules import InputRule
+from xlplan.workbook.input_rules import InputRule
 
 SETTINGS = settings(max_examples=25, deadline=None, derandomize=True,
                     suppress_health_check=[HealthCheck.function_scoped_fixture])

@@ -1,13 +1,16 @@
-"""CLI commands that live in their own modules.
+"""The CLI's commands, one module per group, each registering on :data:`xlplan.commands.app.app`.
 
-Each module here defines its commands on ``xlplan.cli.app`` when imported
-(``from xlplan.cli import app``); ``xlplan.cli`` imports this package last,
-so the core commands come first in ``--help``. One line per module below.
+:func:`load` imports them in the order ``xlplan --help`` lists them: the plan and
+the workbooks first. :mod:`xlplan.cli` calls it; nothing here imports the CLI.
 """
 
 from __future__ import annotations
 
+import importlib
+
 MODULES: tuple[str, ...] = (
+    "plan",
+    "build",
     "addin",
     "consolidate",
     "tracking",
@@ -16,7 +19,5 @@ MODULES: tuple[str, ...] = (
 
 def load() -> None:
     """Import every command module (each registers its commands on the app)."""
-    import importlib
-
     for name in MODULES:
         importlib.import_module(f"xlplan.commands.{name}")

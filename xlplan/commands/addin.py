@@ -1,7 +1,7 @@
 """``xlplan addin lite|conf`` (the files that put the XLPLAN_* functions into Excel) and
 ``xlplan recalc`` (check a workbook's cached values against its formulas, headlessly).
 
-Registered on ``xlplan.cli.app`` when :mod:`xlplan.commands` loads this module.
+Registered on ``xlplan.commands.app.app`` when :mod:`xlplan.commands` loads this module.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from xlplan.addin import CONF_FILE, CONF_STEPS, LITE_STEPS, write_conf, write_lite
-from xlplan.cli import app, console, fail, print_table
+from xlplan.commands.app import app, console, fail, print_table
 
 addin_app = typer.Typer(help="Files that put the XLPLAN_* functions into Excel (xlwings).",
                         no_args_is_help=True)

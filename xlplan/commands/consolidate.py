@@ -12,10 +12,11 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from xlplan.cli import PlanArg, app, console, fail, print_table, progress_bar
+from xlplan.commands.app import PlanArg, app, console, fail, print_table, progress_bar
 from xlplan.consolidate import store
 from xlplan.consolidate.examine import where
-from xlplan.consolidate.run import Outcome, OutputError, consolidate, tracker_frame
+from xlplan.consolidate.outcome import Outcome, tracker_frame
+from xlplan.consolidate.run import OutputError, consolidate
 from xlplan.spec import PlanError, load_plan
 from xlplan.spec.prior_year import DataFileError
 

@@ -19,7 +19,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from xlplan.cli import PlanArg, app, console, fail, open_plan, print_table, progress_bar
+from xlplan.commands.app import PlanArg, app, console, fail, open_plan, print_table, progress_bar
 from xlplan.engine.allocate import AllocationError
 from xlplan.spec import PlanError, load_plan
 from xlplan.tracking import store
@@ -231,10 +231,10 @@ def reforecast(
 ) -> None:
     """Write a re-forecast plan: the rest of the year re-spread after the actuals."""
     from xlplan.tracking.compare import revenue_actuals
+    from xlplan.tracking.phased_targets import revenue_targets
     from xlplan.tracking.plan_file import write_plan
     from xlplan.tracking.reforecast import ReforecastError
     from xlplan.tracking.reforecast import reforecast as run_reforecast
-    from xlplan.tracking.targets import revenue_targets
 
     day = _date(as_of, "--as-of")
     if out.resolve() == plan.resolve():

@@ -33,9 +33,9 @@ from xlplan.lru import Recent
 from xlplan.workbook.book import Value, normalise
 from xlplan.workbook.build import TEMPLATES_KEPT, predict_unit
 from xlplan.workbook.context import BuildContext
+from xlplan.workbook.input_rules import InputRule
 from xlplan.workbook.manifest import SHEET as MANIFEST_SHEET
 from xlplan.workbook.manifest import Manifest, join_chunks, manifest_of
-from xlplan.workbook.rules import InputRule
 
 Level = Literal["error", "warning"]
 Status = Literal["accepted", "warnings", "rejected"]

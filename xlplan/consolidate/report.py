@@ -8,19 +8,17 @@ file and a crash leaves the previous report whole.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import pandas as pd
 import xlsxwriter
 
 from xlplan.consolidate.examine import where
+from xlplan.consolidate.outcome import Outcome
 from xlplan.consolidate.views import MONTHS, Views, build_views, with_gap
 from xlplan.files import replaced
 from xlplan.workbook.book import close_workbook
 from xlplan.workbook.context import BuildContext
-
-if TYPE_CHECKING:
-    from xlplan.consolidate.run import Outcome
 
 STATUS_FILL = {"G": "#C6EFCE", "Y": "#FFEB9C", "O": "#F8CBAD", "R": "#FFC7CE",
                "accepted": "#C6EFCE", "warnings": "#FFEB9C", "missing": "#D9D9D9",

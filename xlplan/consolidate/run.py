@@ -14,56 +14,27 @@ import hashlib
 import os
 import tempfile
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
-
 from xlplan.consolidate import store
-from xlplan.consolidate.examine import where
+from xlplan.consolidate.outcome import FileOutcome, Outcome, file_status, tracker_frame
 from xlplan.consolidate.package import Limits
-from xlplan.consolidate.views import Views
+from xlplan.consolidate.report import (
+    facts_csv_path,
+    gap_csv_path,
+    write_csv,
+    write_facts_csv,
+    write_report,
+)
 from xlplan.consolidate.workers import examine_all
 from xlplan.spec.loader import load_plan
 from xlplan.spec.prior_year import read_prior_year
 from xlplan.workbook.context import BuildContext
 
-UnitState = str  # accepted | missing | rejected
-
 
 class OutputError(RuntimeError):
     """The output folder or database cannot be written: the run could not happen."""
-
-
-@dataclass
-class FileOutcome:
-    path: Path
-    sha256: str
-    unit: str
-    status: str  # accepted | warnings | rejected | superseded
-    findings: list[dict[str, str]]
-    new: bool  # examined in this run (False: seen before, taken from the history)
-
-    def to_json(self) -> dict[str, Any]:
-        return {"path": str(self.path), "unit": self.unit or None, "status": self.status,
-                "findings": [{k: f[k] for k in ("sheet", "cell", "message", "level")}
-                             for f in self.findings], "sha256": self.sha256, "new": self.new}
-
-
-@dataclass
-class Outcome:
-    plan_id: str
-    files: list[FileOutcome]
-    units: dict[str, UnitState]
-    output: Path
-    database: Path
-    tracker: pd.DataFrame = field(repr=False, default_factory=pd.DataFrame)
-    views: Views | None = field(repr=False, default=None)  # the report's figures
-
-    def to_json(self) -> dict[str, Any]:
-        return {"files": [f.to_json() for f in self.files], "units": self.units,
-                "output": str(self.output), "database": str(self.database)}
 
 
 def inbox_files(inbox: Path) -> list[Path]:
@@ -135,14 +106,6 @@ def consolidate(plan_path: Path, inbox: Path, out_dir: Path, db: Path | None = N
             if progress:
                 progress(result.path.name)
         outcome = _outcome(con, ctx, paths, hashes, new_hashes, out_dir, db)
-        from xlplan.consolidate.report import (
-            facts_csv_path,
-            gap_csv_path,
-            write_csv,
-            write_facts_csv,
-            write_report,
-        )
-
         facts = store.current_facts(con, plan_id)
         outcome.views = write_report(outcome, ctx, facts, outcome.output)
         write_facts_csv(facts, facts_csv_path(outcome.output))
@@ -165,7 +128,7 @@ def _outcome(con: Any, ctx: BuildContext, paths: list[Path], hashes: dict[Path, 
         found = by_sha.get(sha)
         if found is None:
             continue
-        files.append(FileOutcome(path, sha, str(found["unit"] or ""), _file_status(found),
+        files.append(FileOutcome(path, sha, str(found["unit"] or ""), file_status(found),
                                  notes.get(sha, []), sha in new))
     tracker = tracker_frame(ctx, subs, notes)
     units = {str(r["unit"]): {"warnings": "accepted"}.get(str(r["status"]), str(r["status"]))
@@ -173,36 +136,3 @@ def _outcome(con: Any, ctx: BuildContext, paths: list[Path], hashes: dict[Path, 
     return Outcome(plan_id, files, units, output_path(out_dir, plan_id), db, tracker)
 
 
-def _file_status(row: dict[Any, Any]) -> str:
-    if row["status"] in ("accepted", "warnings") and not row["counts"]:
-        return "superseded"
-    return str(row["status"])
-
-
-def tracker_frame(ctx: BuildContext, subs: pd.DataFrame,
-                  notes: dict[str, list[dict[str, str]]]) -> pd.DataFrame:
-    """One row per unit that fills a workbook: its state, file, time and reasons."""
-    rows = []
-    by_unit = {str(u): g for u, g in subs.groupby("unit", sort=False)}  # not a filter per unit
-    for unit in ctx.input_units:
-        mine = by_unit.get(unit, subs.iloc[:0])
-        winner = mine[mine["counts"]]
-        rejected = mine[mine["status"] == "rejected"]
-        superseded = int(((mine["status"] != "rejected") & ~mine["counts"]).sum())
-        if len(winner):
-            row = winner.iloc[0]
-            status = str(row["status"])
-        elif len(rejected):
-            row, status = rejected.iloc[0], "rejected"
-        else:
-            rows.append({"unit": unit, "name": ctx.tree.units[unit].name, "status": "missing",
-                         "file": "", "modified": "", "files": 0, "superseded": 0,
-                         "reasons": "no workbook received"})
-            continue
-        reasons = "; ".join(
-            ": ".join(filter(None, (where(n["sheet"], n["cell"]), n["message"])))
-            for n in notes.get(str(row["sha256"]), [])[:5])
-        rows.append({"unit": unit, "name": ctx.tree.units[unit].name, "status": status,
-                     "file": Path(str(row["path"])).name, "modified": row["modified"] or "",
-                     "files": len(mine), "superseded": superseded, "reasons": reasons})
-    return pd.DataFrame(rows)

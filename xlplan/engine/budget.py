@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 
 from xlplan.engine.allocate import AllocationError, allocate, order_by_code
-from xlplan.engine.review import classify_bcg
+from xlplan.engine.last_year import classify_bcg
 from xlplan.engine.rounding import excel_round
 from xlplan.engine.variance import BudgetCheck, budget_check, compare_round
 from xlplan.spec.models import BCG, Pools, Product
@@ -155,7 +155,7 @@ def bcg_split(amount_minor: int, products: Sequence[Product],
 
     A product's class is the plan's, else classified from market growth and
     relative share as the review sheet does
-    (:func:`xlplan.engine.review.classify_bcg`); a product with no class gets
+    (:func:`xlplan.engine.last_year.classify_bcg`); a product with no class gets
     0 and is listed in the result with 0. Every product is in the result, in
     input order; the parts sum to the amount exactly.
 

@@ -86,3 +86,15 @@ def to_minor(amount: float | int | str | Decimal, smallest_unit: Decimal) -> int
 def to_major(units: int, smallest_unit: Decimal) -> Decimal:
     """Integer minor units back to an exact Decimal in major units."""
     return Decimal(units) * smallest_unit
+
+
+def major_float(units: int | float, smallest_unit: Decimal) -> float:
+    """Minor units as the double nearest the decimal amount: what a cell or a report shows.
+
+    ``units * 0.01`` can be one ulp off (409568626 × 0.01 = 4095686.2600000002); going
+    through the exact decimal gives the double that the amount's text reads as. A float
+    is truncated to whole units first; NaN (no value) stays NaN.
+    """
+    if isinstance(units, float) and math.isnan(units):
+        return math.nan
+    return float(Decimal(int(units)) * smallest_unit)

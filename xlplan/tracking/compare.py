@@ -28,7 +28,7 @@ from xlplan.engine.variance import attainment_array, status_array, variance_arra
 from xlplan.spec.models import StatusBands
 from xlplan.tracking.actuals import MONTH_ROW, minor, roll_up
 from xlplan.tracking.calendar import FiscalCalendar, Span
-from xlplan.tracking.targets import RevenueTargets
+from xlplan.tracking.phased_targets import RevenueTargets
 
 COLUMNS = ["unit", "grain", "label", "start", "end", "partial", "target", "actual", "variance",
            "attainment", "status"]

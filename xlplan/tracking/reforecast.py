@@ -35,7 +35,7 @@ from xlplan.engine.rounding import excel_round
 from xlplan.engine.variance import compare_round
 from xlplan.spec.models import Plan
 from xlplan.tracking.compare import RevenueActuals
-from xlplan.tracking.targets import RevenueTargets
+from xlplan.tracking.phased_targets import RevenueTargets
 
 
 class ReforecastError(ValueError):

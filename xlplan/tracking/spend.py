@@ -36,7 +36,7 @@ from xlplan.spec.models import Plan
 from xlplan.spec.prior_year import PriorYear
 from xlplan.tracking.actuals import MONTH_ROW, minor
 from xlplan.tracking.measures import RETURN, SPEND
-from xlplan.tracking.targets import RevenueTargets
+from xlplan.tracking.phased_targets import RevenueTargets
 
 MONTH_COLUMNS = ["line", "month", "closed", "budget", "spend", "return", "deviation", "flag",
                  "attainment", "status", "roi", "frozen"]

@@ -47,8 +47,8 @@ from xlplan.engine.bsc import mtd_rule
 from xlplan.spec.models import Direction, Kpi, Plan
 from xlplan.spec.prior_year import PriorYear
 from xlplan.tracking.calendar import FiscalCalendar
+from xlplan.tracking.phased_targets import RevenueTargets, revenue_targets
 from xlplan.tracking.spend import budget_lines
-from xlplan.tracking.targets import RevenueTargets, revenue_targets
 
 FILE_COLUMNS = ["date", "period", "unit", "product", "channel", "measure", "value"]
 WEEKDAY_PATTERN = (0.92, 0.95, 0.97, 1.0, 1.06, 1.10, 1.0)  # Monday … Sunday, before scaling

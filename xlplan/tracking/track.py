@@ -29,7 +29,10 @@ from xlplan.tracking.compare import (
     data_through,
     revenue_actuals,
 )
-from xlplan.tracking.rules import (
+from xlplan.tracking.phased_targets import RevenueTargets, revenue_targets
+from xlplan.tracking.scorecard import Scorecard, kr_readings, okr_progress, scorecard
+from xlplan.tracking.spend import SpendResult, spend_vs_budget
+from xlplan.tracking.warning_rules import (
     RANK,
     Alert,
     Deciders,
@@ -38,9 +41,6 @@ from xlplan.tracking.rules import (
     sort_alerts,
     spend_alerts,
 )
-from xlplan.tracking.scorecard import Scorecard, kr_readings, okr_progress, scorecard
-from xlplan.tracking.spend import SpendResult, spend_vs_budget
-from xlplan.tracking.targets import RevenueTargets, revenue_targets
 
 
 class TrackError(ValueError):

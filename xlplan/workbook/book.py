@@ -29,7 +29,7 @@ import xlsxwriter.exceptions
 from xlsxwriter.utility import xl_rowcol_to_cell
 from xlsxwriter.worksheet import Worksheet
 
-from xlplan.workbook.rules import InputCell, InputRule
+from xlplan.workbook.input_rules import InputCell, InputRule
 from xlplan.workbook.styles import Styles
 
 Kind = Literal["label", "given", "formula", "input"]

@@ -45,7 +45,7 @@ from xlplan.spec.models import Kpi, Perspective, StatusBands
 from xlplan.workbook.book import Book, Sheet, ref
 from xlplan.workbook.commitments import add_status_colours
 from xlplan.workbook.context import MONTH_NAMES, BuildContext
-from xlplan.workbook.rules import InputRule
+from xlplan.workbook.input_rules import InputRule
 from xlplan.workbook.scope import Scope
 
 SHEET = "BSC"

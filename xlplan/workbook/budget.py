@@ -25,14 +25,14 @@ from xlplan.engine.budget import (
     request_lines,
     reserve_decision,
 )
-from xlplan.engine.review import classify_bcg
+from xlplan.engine.last_year import classify_bcg
 from xlplan.engine.rounding import excel_round
 from xlplan.engine.variance import budget_check
 from xlplan.spec.models import BCG, Budget
 from xlplan.workbook.book import Book, Sheet, quote_sheet, ref
 from xlplan.workbook.commitments import excel_sum, number
 from xlplan.workbook.context import Allocation, BuildContext
-from xlplan.workbook.rules import AMOUNT, TEXT, InputRule
+from xlplan.workbook.input_rules import AMOUNT, TEXT, InputRule
 from xlplan.workbook.scope import Scope
 
 SHEET = "Budget"

@@ -11,7 +11,7 @@ from xlplan.engine.rounding import excel_round
 from xlplan.spec.models import StatusBands
 from xlplan.workbook.book import Book, quote_sheet, ref
 from xlplan.workbook.context import BuildContext
-from xlplan.workbook.rules import AMOUNT
+from xlplan.workbook.input_rules import AMOUNT
 from xlplan.workbook.scope import Scope
 from xlplan.workbook.styles import STATUS_COLOURS
 from xlplan.workbook.targets import UnitCube

@@ -23,8 +23,8 @@ from xlplan.spec.prior_year import read_prior_year
 from xlplan.workbook.book import Value
 from xlplan.workbook.build import Built, build_unit
 from xlplan.workbook.context import BuildContext
+from xlplan.workbook.input_rules import InputRule
 from xlplan.workbook.manifest import Manifest, ManifestError, read_manifest
-from xlplan.workbook.rules import InputRule
 
 
 @dataclass

@@ -27,8 +27,8 @@ from xlplan.engine.phasing import fiscal_months
 from xlplan.spec.models import Objective
 from xlplan.workbook.book import Book, Sheet, ref
 from xlplan.workbook.context import BuildContext
+from xlplan.workbook.input_rules import TEXT, InputRule
 from xlplan.workbook.layout import fit_row
-from xlplan.workbook.rules import TEXT, InputRule
 from xlplan.workbook.scope import Scope
 
 SHEET = "OKR"

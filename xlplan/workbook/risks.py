@@ -18,8 +18,8 @@ from xlplan.spec.models import Level
 from xlplan.workbook.book import Book, Sheet, ref
 from xlplan.workbook.commitments import excel_sum, number
 from xlplan.workbook.context import BuildContext
+from xlplan.workbook.input_rules import AMOUNT, TEXT, InputRule
 from xlplan.workbook.layout import fit_row
-from xlplan.workbook.rules import AMOUNT, TEXT, InputRule
 from xlplan.workbook.scope import Scope
 
 SHEET = "Risks"

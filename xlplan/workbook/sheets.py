@@ -11,10 +11,10 @@ from xlplan.workbook.context import BuildContext
 from xlplan.workbook.dashboard import write_dashboard
 from xlplan.workbook.guide import write_guide
 from xlplan.workbook.increment import write_increment
+from xlplan.workbook.last_year import write_review
 from xlplan.workbook.live import SHEET as LIVE
 from xlplan.workbook.live import write_live
 from xlplan.workbook.okr import write_okr
-from xlplan.workbook.review import write_review
 from xlplan.workbook.risks import write_risks
 from xlplan.workbook.scope import Scope, SheetWriter
 from xlplan.workbook.splitter import SHEET as ROUNDING

@@ -20,14 +20,12 @@ them:
 
 from __future__ import annotations
 
-import datetime as dt
 import math
 
 from xlplan.engine.variance import status
-from xlplan.tracking.actuals import rows as records
-from xlplan.tracking.board import BoardWriter, Refs, add_styles
+from xlplan.tracking.board.base import BoardWriter, Refs, add_styles
+from xlplan.tracking.quarter_review import adjustment, causes, quarter_rows, review_quarter
 from xlplan.tracking.reforecast import raise_for
-from xlplan.tracking.rules import Alert
 from xlplan.tracking.track import TrackResult
 from xlplan.workbook.book import Book, ref
 from xlplan.workbook.commitments import add_status_colours
@@ -35,33 +33,6 @@ from xlplan.workbook.layout import fit_row
 
 SHEET = "Review"
 CAUSE_WIDTH, ADJUST_WIDTH, FOCUS_WIDTH = 46, 40, 36
-
-
-def review_quarter(result: TrackResult) -> tuple[int, bool]:
-    """The quarter to review (0-based) and whether it has ended."""
-    if result.through < 0:
-        return 0, False
-    cal = result.calendar
-    day = cal.days[result.through]
-    ended = [q for q in range(4) if cal.quarter_span(q).end <= day]
-    if ended:
-        return ended[-1], True
-    return int(cal.month_of_day[result.through]) // 3, False
-
-
-def _quarter_rows(result: TrackResult, unit: str) -> dict[str, tuple[int, float, bool]]:
-    c = result.compare
-    rows = c[(c["unit"] == unit) & (c["grain"] == "quarter")]
-    return {str(r.label): (int(r.target), float(r.actual), bool(r.partial))
-            for r in records(rows)}
-
-
-def _causes(alerts: list[Alert], unit: str, first: dt.date, last: dt.date) -> str:
-    mine = [a for a in alerts if a.where == unit and a.since <= last and a.until >= first]
-    if not mine:
-        return "No warning fired in the quarter."
-    return "\n".join(f"• {a.level}: {a.what} (since {a.since.isoformat()}, rule {a.rule})"
-                     for a in mine)
 
 
 def write_review(book: Book, result: TrackResult, refs: Refs) -> None:
@@ -79,7 +50,7 @@ def write_review(book: Book, result: TrackResult, refs: Refs) -> None:
                   "meeting (causes, adjustments, next-quarter focus, decisions).", "subtitle")
     # --- goals and attainment by quarter: three small tables (target, actual, attainment)
     n = len(w.units)
-    quarters = {u: _quarter_rows(result, u) for u in w.units}
+    quarters = {u: quarter_rows(result, u) for u in w.units}
     top = 3
     heads: dict[str, int] = {}
     for block in ("Goal (target)", "Actual", "Attainment"):
@@ -144,13 +115,13 @@ def write_review(book: Book, result: TrackResult, refs: Refs) -> None:
         s.label(head, c, text, "header")
     s.ws.set_row(head, 30)
     beat_raise = 0.0
-    company = _quarter_rows(result, root).get(f"Q{q + 1}")
+    company = quarter_rows(result, root).get(f"Q{q + 1}")
     if company is not None and ended and company[0]:
         beat_raise = raise_for(company[1] / company[0] - 1.0, result.plan)
     for k, u in enumerate(w.units):
         r = head + 1 + k
         s.label(r, 0, w.unit_label(u), "bold_top" if u == root else "top")
-        target, actual, _ = _quarter_rows(result, u).get(
+        target, actual, _ = quarter_rows(result, u).get(
             f"Q{q + 1}", (int(result.targets.months[u][3 * q:3 * q + 3].sum()), math.nan, False))
         s.given(r, 1, w.money(target), "money_top")
         s.given(r, 2, None if math.isnan(actual) else w.money(actual), "money_top")
@@ -163,12 +134,12 @@ def write_review(book: Book, result: TrackResult, refs: Refs) -> None:
         mine = [x for x in result.alerts if x.where == u and x.since <= span.end
                 and x.until >= span.start]
         s.given(r, 6, len(mine), "integer_top")
-        causes = _causes(result.alerts, u, span.start, span.end)
-        adjust, focus = _adjustment(w, result, u, q, target, actual, beat_raise)
-        s.label(r, 7, causes, "input_wrap")
+        drafted = causes(result.alerts, u, span.start, span.end)
+        adjust, focus = adjustment(result, u, q, target, actual, beat_raise)
+        s.label(r, 7, drafted, "input_wrap")
         s.label(r, 8, adjust, "input_wrap")
         s.label(r, 9, focus, "input_wrap")
-        fit_row(s, r, [(causes, CAUSE_WIDTH), (adjust, ADJUST_WIDTH), (focus, FOCUS_WIDTH)])
+        fit_row(s, r, [(drafted, CAUSE_WIDTH), (adjust, ADJUST_WIDTH), (focus, FOCUS_WIDTH)])
     last = head + n
     add_status_colours(book, SHEET, ref(head + 1, 5), ref(last, 5))
     # --- KPIs and budget lines that warned
@@ -205,35 +176,3 @@ def write_review(book: Book, result: TrackResult, refs: Refs) -> None:
     s.ws.freeze_panes(3, 1)
     s.ws.set_landscape()
     s.ws.fit_to_pages(1, 0)
-
-
-def _adjustment(w: BoardWriter, result: TrackResult, unit: str, q: int, target: int,
-                actual: float, beat_raise: float) -> tuple[str, str]:
-    """Draft adjustment and next-quarter focus of one unit (module docstring)."""
-    cur = result.plan.currency.code
-    root = result.targets.root
-    nxt = q + 1
-    if math.isnan(actual):
-        return "No actuals yet.", ""
-    gap = target - actual
-    if unit == root:
-        if beat_raise:
-            adjust = (f"Q{q + 1} beat its target by {actual / target - 1:.1%}: the rule raises "
-                      f"Q{nxt + 1} by {beat_raise:.1%} (xlplan reforecast).")
-        elif gap > 0:
-            adjust = (f"Re-spread the shortfall of {w.money(gap):,.0f} {cur} over the rest of "
-                      "the year (xlplan reforecast keeps the annual target).")
-        else:
-            adjust = "On plan: no re-forecast needed."
-    elif gap > 0:
-        adjust = f"Close {w.money(gap):,.0f} {cur} over the rest of the year."
-    else:
-        adjust = f"Ahead by {w.money(-gap):,.0f} {cur}: hold the pace."
-    if nxt > 3:
-        return adjust, "Year end: attainment against the year-end bar of " \
-                       f"{result.plan.warnings.year_end_bar:.0%}."
-    next_target = int(result.targets.months[unit][3 * nxt:3 * nxt + 3].sum())
-    focus = f"Q{nxt + 1} target {w.money(next_target):,.0f} {cur}"
-    if beat_raise:
-        focus += f" (raised {beat_raise:.1%}: {w.money(next_target) * (1 + beat_raise):,.0f})"
-    return adjust, focus + "."

@@ -2,7 +2,7 @@
 
 Step 1 of the method (复盘与洞察): before planning the increment, finance looks
 at where last year's revenue, margin and cash came from. Revenue, cost and cash
-are the prior-year actuals summed by :func:`xlplan.engine.review.review` (locked
+are the prior-year actuals summed by :func:`xlplan.engine.last_year.review` (locked
 givens); margin, margin %, revenue share and every total are live formulas with
 the engine's values, so the sheet still adds up if someone checks it by hand.
 
@@ -18,7 +18,7 @@ import math
 
 import pandas as pd
 
-from xlplan.engine.review import review
+from xlplan.engine.last_year import review
 from xlplan.spec.models import BCG, Tier
 from xlplan.workbook.book import Book, Sheet, ref
 from xlplan.workbook.context import BuildContext

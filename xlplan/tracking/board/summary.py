@@ -1,33 +1,16 @@
-"""The tracking board (看板): ``<plan-id>-board-<date>.xlsx``, written from a :class:`TrackResult`.
-
-Sheets: **Board** (headline, attainment by unit and month with the status heat
-map, target vs actual chart), **Warnings**, **Weeks** (the weekly view the
-consecutive-weeks rule reads), **BSC** (company scorecard, unit × KPI heat map,
-the daily report rolled up by month, score chart), **OKR**, **Budget** (spend
-vs budget by line and month, ROI) and **Review** (the quarterly review, 复盘).
-
-Every number is the engine's (:mod:`xlplan.tracking.track`): given figures are
-written as constants, derived ones (totals, variance, attainment, lights,
-deviations, progress, scores) as native formulas with the engine's value
-cached, through the :class:`~xlplan.workbook.book.Book` recorder, so the file
-reads right before any recalculation and the tests can hold every formula
-cell to the engine. The file is written under a temporary name and renamed
-into place.
-"""
+"""The Board sheet: headline, attainment by unit and month with the status heat map,
+target vs actual chart, attainment by unit."""
 
 from __future__ import annotations
 
 import math
-import os
-from dataclasses import dataclass, field
-from decimal import Decimal
-from pathlib import Path
 
+from xlplan.tracking.board.base import BoardWriter
 from xlplan.tracking.track import TrackResult
-from xlplan.workbook.book import Book, Sheet, ref
+from xlplan.workbook.book import Book, ref
 from xlplan.workbook.commitments import add_status_colours
 from xlplan.workbook.dashboard import axis_format, status_formula
-from xlplan.workbook.styles import HEADER_FILL, RATIO, STATUS_COLOURS
+from xlplan.workbook.styles import HEADER_FILL
 
 SHEET = "Board"
 MONTHS = 12
@@ -38,77 +21,6 @@ BANDS = HEADLINE + 15  # the status bands block, below the headline figures (13 
 TABLES = 27
 TARGET_COLOUR, ACTUAL_COLOUR, FORECAST_COLOUR = "#5B9BD5", "#ED7D31", "#7030A0"
 CHART_HEIGHT = 380
-
-
-# Top-aligned twins of shared styles, for rows that hold wrapped text (the shared set has
-# money_top and status_top but not these).
-EXTRA_STYLES = {
-    "ratio_top": {"num_format": RATIO, "valign": "top"},
-    "integer_top": {"num_format": "0", "valign": "top"},
-    "wrap_top": {"text_wrap": True, "valign": "top"},
-    "bold_top": {"bold": True, "valign": "top"},
-}
-
-
-def add_styles(book: Book) -> None:
-    """Register :data:`EXTRA_STYLES` with the book's styles (looked up by name like the rest)."""
-    cache = book.styles._cache  # Styles looks a name up here before its shared table
-    for name, props in EXTRA_STYLES.items():
-        if name not in cache:
-            cache[name] = book.wb.add_format(props)
-
-
-def board_path(out_dir: Path, plan_id: str, as_of: str) -> Path:
-    """``DIR/<plan-id>-board-<date>.xlsx``."""
-    return out_dir / f"{plan_id}-board-{as_of}.xlsx"
-
-
-@dataclass
-class Refs:
-    """Cells other sheets and the headline refer to."""
-
-    bands: dict[str, str] = field(default_factory=dict)  # absolute, on Board
-    rows: dict[str, int] = field(default_factory=dict)  # unit → row of the attainment table
-    ytd: dict[str, str] = field(default_factory=dict)  # headline key → cell
-
-
-class BoardWriter:
-    """Shared helpers of the board's sheets: money, bands, names."""
-
-    def __init__(self, book: Book, result: TrackResult, refs: Refs | None = None):
-        self.book, self.r = book, result
-        self.plan = result.plan
-        self.su: Decimal = self.plan.currency.smallest_unit
-        self.refs = refs if refs is not None else Refs()
-        self.names = result.names
-        self.units = result.units
-
-    def money(self, minor: int | float) -> float:
-        """Minor units as the double nearest the decimal amount (what a cell holds)."""
-        if isinstance(minor, float) and math.isnan(minor):
-            return math.nan
-        return float(Decimal(int(minor)) * self.su)
-
-    def unit_label(self, unit: str) -> str:
-        return "Company" if unit == self.r.targets.root else self.names[unit]
-
-    def status(self, cell: str) -> str:
-        return status_formula(cell, self.refs.bands)
-
-    def heat(self, s: Sheet, first_row: int, first_col: int, last_row: int, last_col: int,
-             ) -> None:
-        """Colour attainment cells by their light (the status heat map)."""
-        corner = ref(first_row, first_col)
-        short = f"ROUND(1-{corner},9)"
-        b = self.refs.bands
-        tests = {"G": f"{short}<={b['yellow']}",
-                 "Y": f"AND({short}>{b['yellow']},{short}<={b['orange']})",
-                 "O": f"AND({short}>{b['orange']},{short}<={b['red']})",
-                 "R": f"{short}>{b['red']}"}
-        for light, test in tests.items():
-            s.ws.conditional_format(first_row, first_col, last_row, last_col, {
-                "type": "formula", "criteria": f"=AND(ISNUMBER({corner}),{test})",
-                "format": self.book.wb.add_format({"bg_color": STATUS_COLOURS[light]})})
 
 
 class BoardSheet(BoardWriter):
@@ -380,32 +292,3 @@ class BoardSheet(BoardWriter):
         s.ws.fit_to_pages(1, 0)
         s.ws.print_area(0, 0, last_row, TO_DATE + 1)
         s.ws.activate()
-
-
-def write_board(result: TrackResult, out_dir: Path) -> tuple[Path, Book]:
-    """Write the board into ``out_dir`` (temporary file, then renamed); returns its path and
-    the record of its cells."""
-    from xlplan.tracking.board_sheets import write_other_sheets
-    from xlplan.tracking.review import write_review
-
-    out_dir.mkdir(parents=True, exist_ok=True)
-    final = board_path(out_dir, result.plan.id, result.as_of.isoformat())
-    tmp = final.with_name(f".{final.stem}.{os.getpid()}.tmp.xlsx")
-    book = Book(tmp)
-    try:
-        board = BoardSheet(book, result)
-        board.title()
-        board.bands()
-        _, _, _, last = board.tables()
-        extra = write_other_sheets(book, result, board.refs)
-        write_review(book, result, board.refs)
-        board.headline(extra.warnings, extra.headline)
-        board.charts()
-        board.finish(last)
-        book.close()
-        os.replace(tmp, final)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    return final, book
-

@@ -49,9 +49,9 @@ from xlplan.engine.variance import consecutive_under, status
 from xlplan.spec.models import Plan
 from xlplan.tracking.actuals import rows
 from xlplan.tracking.calendar import FiscalCalendar
+from xlplan.tracking.phased_targets import RevenueTargets
 from xlplan.tracking.scorecard import Scorecard
 from xlplan.tracking.spend import SpendResult
-from xlplan.tracking.targets import RevenueTargets
 
 Level = Literal["yellow", "orange", "red"]
 LEVEL_OF_LIGHT: dict[str, Level] = {"Y": "yellow", "O": "orange", "R": "red"}

@@ -1,0 +1,81 @@
+"""The ``xlplan`` Typer app and what every command module shares.
+
+Exit codes: 0 success, 1 invalid input (the errors go to stderr, each naming
+the file, line or cell), 2 usage errors (unknown option, missing argument).
+Each module of :mod:`xlplan.commands` registers its commands on :data:`app`.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from xlplan.spec import LoadedPlan, PlanError, load_plan
+from xlplan.spec.prior_year import DataFileError, PriorYear, read_prior_year
+
+app = typer.Typer(
+    help="Annual operating plans that live in Excel: plan spec, targets, workbooks.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+# never wrap a path mid-name; when the output is piped or captured (where rich assumes 80
+# columns and would cut numbers in tables short), render 160 wide
+console = Console(highlight=False, soft_wrap=True,
+                  width=None if sys.stdout.isatty() else 160)
+
+PlanArg = Annotated[Path, typer.Argument(help="The plan file (YAML).", metavar="PLAN",
+                                         show_default=False)]
+
+
+class Format(StrEnum):
+    table = "table"
+    csv = "csv"
+    json = "json"
+
+
+def print_table(view: Table) -> None:
+    """A table on standard output (one place for how tables are shown)."""
+    console.print(view)
+
+
+def fail(message: str) -> typer.Exit:
+    """Print an input error to stderr and return the exit for invalid input (1)."""
+    typer.echo(message, err=True)
+    return typer.Exit(1)
+
+
+def open_plan(path: Path) -> tuple[LoadedPlan, PriorYear | None]:
+    """Load and validate a plan and its prior-year file, or exit 1 with every problem."""
+    try:
+        loaded = load_plan(path)
+        return loaded, read_prior_year(loaded)
+    except (PlanError, DataFileError) as exc:
+        raise fail(str(exc)) from None
+
+
+def progress_bar(total: int, what: str) -> tuple[Callable[[str], None], Callable[[], None]]:
+    """A rich progress bar on a terminal (stderr), silence otherwise."""
+    if not sys.stderr.isatty():
+        return (lambda _name: None), (lambda: None)
+    bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                   TimeElapsedColumn(), console=Console(stderr=True), transient=True)
+    task = bar.add_task(what, total=total)
+    bar.start()
+
+    def step(name: str) -> None:
+        bar.update(task, advance=1, description=f"{what} {name}")
+
+    return step, bar.stop
+
+
+WorkersOption = Annotated[int | None, typer.Option(
+    help="Processes writing workbooks at once (default: one per core).", min=1)]

@@ -1,0 +1,66 @@
+"""The tracking board (看板): ``<plan-id>-board-<date>.xlsx``, written from a :class:`TrackResult`.
+
+Sheets, one module each: **Board** (:mod:`.summary`: headline, attainment by unit
+and month with the status heat map, target vs actual chart), **Warnings**,
+**Weeks** (the weekly view the consecutive-weeks rule reads), **BSC** (company
+scorecard, unit × KPI heat map, the daily report rolled up by month, score
+chart), **OKR**, **Budget** (spend vs budget by line and month, ROI) and
+**Review** (the quarterly review, 复盘). What they share is in :mod:`.base`.
+
+The file is written under a temporary name and renamed into place
+(:func:`xlplan.files.replaced`).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from xlplan.files import replaced
+from xlplan.tracking.board.base import BoardWriter, Extra, Refs
+from xlplan.tracking.board.bsc import write_bsc
+from xlplan.tracking.board.budget import write_budget
+from xlplan.tracking.board.okr import write_okr
+from xlplan.tracking.board.review import write_review
+from xlplan.tracking.board.summary import BoardSheet
+from xlplan.tracking.board.warnings import write_warnings
+from xlplan.tracking.board.weeks import write_weeks
+from xlplan.tracking.track import TrackResult
+from xlplan.workbook.book import Book
+
+
+def board_path(out_dir: Path, plan_id: str, as_of: str) -> Path:
+    """``DIR/<plan-id>-board-<date>.xlsx``."""
+    return out_dir / f"{plan_id}-board-{as_of}.xlsx"
+
+
+def write_board(result: TrackResult, out_dir: Path) -> tuple[Path, Book]:
+    """Write the board into ``out_dir`` (whole or not at all); returns its path and the
+    record of its cells."""
+    final = board_path(out_dir, result.plan.id, result.as_of.isoformat())
+    with replaced(final) as tmp:
+        book = Book(tmp)
+        board = BoardSheet(book, result)
+        board.title()
+        board.bands()
+        _, _, _, last = board.tables()
+        extra = _write_other_sheets(book, result, board.refs)
+        write_review(book, result, board.refs)
+        board.headline(extra.warnings, extra.headline)
+        board.charts()
+        board.finish(last)
+        book.close()
+    return final, book
+
+
+def _write_other_sheets(book: Book, result: TrackResult, refs: Refs) -> Extra:
+    """Warnings, Weeks, BSC, OKR and Budget; what the Board's headline needs from them."""
+    w = BoardWriter(book, result, refs)
+    extra = write_warnings(book, result)
+    write_weeks(w, result)
+    total, value = write_bsc(w, result)
+    write_okr(w, result)
+    budget = write_budget(w, result)
+    extra.headline.update(budget)
+    if total:
+        extra.headline["BSC score, company (0-10)"] = (total, value, "score")
+    return extra
