@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
-
 from xlplan.tracking.actuals import num, whole
 from xlplan.tracking.board.base import BoardWriter
 from xlplan.tracking.track import TrackResult
@@ -148,7 +146,7 @@ def _budget_chart(w: BoardWriter, s: Sheet, rows: list[tuple[int, int]], col: in
     chart.add_series({"name": "Spend to date", "categories": f"=({','.join(names)})",
                       "values": f"=({','.join(spends)})", "fill": {"color": "#ED7D31"},
                       "border": {"none": True}})
-    largest = max(float(np.max(ln.budget.sum())) for ln in w.r.spend.lines) * float(w.su)
+    largest = max(w.money(int(ln.budget.sum())) for ln in w.r.spend.lines)
     chart.set_title({"name": "Spend vs budget to date by line",
                      "name_font": {"size": 11, "bold": True}})
     chart.set_y_axis({"reverse": True, "num_font": {"size": 8}})

@@ -237,7 +237,7 @@ class BoardSheet(BoardWriter):
         root = r.targets.root
         tr = self.t_head + len(self.units)
         ar = self.a_head + len(self.units)
-        largest = float(max(r.targets.months[root].max(), 1)) * float(self.su)
+        largest = self.money(int(max(r.targets.months[root].max(), 1)))
         chart = wb.add_chart({"type": "column"})
         chart.add_series({"name": "Target", "categories": [SHEET, self.t_head, 1, self.t_head,
                                                             MONTHS],

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+from xlplan.engine.rounding import major_float
 from xlplan.tracking.board.base import Extra, add_styles
 from xlplan.tracking.track import TrackResult
 from xlplan.workbook.book import Book
@@ -46,7 +47,7 @@ def write_warnings(book: Book, result: TrackResult) -> Extra:
         s.label(r, 10, "open" if a.open else "closed", "top")
         style = "ratio_top" if a.rule != "roi-freeze" else "top"
         s.given(r, 11, None if math.isnan(a.value) else a.value, style)
-        s.given(r, 12, float(a.at_stake * su), "money_top")
+        s.given(r, 12, major_float(a.at_stake, su), "money_top")
         s.label(r, 13, a.decides, "top")
         s.label(r, 14, a.decider, "wrap_top")
         s.given(r, 15, a.periods, "integer_top")
