@@ -109,14 +109,8 @@ class _Layout:
     head: int
     rows: dict[str, int]
     total: int
-
-    @property
-    def first(self) -> int:
-        return min(self.rows.values())
-
-    @property
-    def last(self) -> int:
-        return max(self.rows.values())
+    first: int  # the first region's row
+    last: int  # the last region's row
 
 
 class _Dashboard:
@@ -227,7 +221,7 @@ class _Dashboard:
             self.s.label(r, 0, self.names[u])
         total = head + 1 + len(self.units)
         self.s.label(total, 0, "Company", "bold")
-        return _Layout(head, rows, total)
+        return _Layout(head, rows, total, min(rows.values()), max(rows.values()))
 
     def targets(self, top: int) -> _Layout:
         """Region × month targets (engine, locked), totals as SUMs, tied to the Targets sheet."""

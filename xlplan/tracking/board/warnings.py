@@ -15,6 +15,10 @@ LEVEL_COLOURS = {"red": "#FFC7CE", "orange": "#F8CBAD", "yellow": "#FFEB9C"}
 WARNING_HEADERS = ["#", "Level", "What", "Where", "Name", "Rule", "Rule that fired", "Since",
                    "Fired", "Until", "State", "Value", "At stake", "Decides", "Who decides",
                    "Periods"]
+READING = ("Each line is one episode of a rule at one place: since = start of its first period, "
+           "fired = the day the rule could first see it, until = end of its last period; open = "
+           "it still fires in the latest period. Who decides: a regional manager up to the "
+           "plan's share of the unit's reserve, above that HQ.")
 WIDTHS: dict[int, float] = {0: 4, 1: 8, 2: 52, 3: 12, 4: 18, 5: 17, 6: 30, 7: 11, 8: 11,
                             9: 11, 10: 7, 11: 8, 12: 12, 13: 8, 14: 24, 15: 7}
 
@@ -22,12 +26,7 @@ WIDTHS: dict[int, float] = {0: 4, 1: 8, 2: 52, 3: 12, 4: 18, 5: 17, 6: 30, 7: 11
 def write_warnings(book: Book, result: TrackResult) -> Extra:
     add_styles(book)
     s = book.sheet(WARNINGS)
-    s.label(0, 0, f"Warnings as of {result.as_of.isoformat()}", "title")
-    s.label(1, 0, "Each line is one episode of a rule at one place: since = start of its first "
-                  "period, fired = the day the rule could first see it, until = end of its "
-                  "last period; open = it still fires in the latest period. Who decides: a "
-                  "regional manager up to the plan's share of the unit's reserve, above that "
-                  "HQ.", "subtitle")
+    s.heading(f"Warnings as of {result.as_of.isoformat()}", READING)
     head = 3
     for c, text in enumerate(WARNING_HEADERS):
         s.label(head, c, text, "header")
