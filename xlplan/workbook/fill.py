@@ -105,7 +105,8 @@ def sample_inputs(ctx: BuildContext, manifest: Manifest, seed: int) -> dict[tupl
                                  ctx.su)
             value = float(round(target * (1 + drift + rng.gauss(0, 0.03))))
         elif kind == "split":
-            value = major_float(suggested.get(rest, 0), ctx.su)
+            # the manager pastes the Suggested cell's value (=Rounding!H*0.01), float for float
+            value = ctx.money(suggested.get(rest, 0))
         else:
             value = _generic(rule, rng, ctx.plan.fiscal_year)
         fill[(spec["sheet"], spec["cell"])] = value
