@@ -271,29 +271,6 @@ def consecutive_under(weekly_attainment: Sequence[float | None], weeks: int = 2,
     return UnderStreak(weeks, under, flags, streaks, fired)
 
 
-def consecutive_under_array(weekly_attainment: npt.ArrayLike, weeks: int = 2,
-                            under: float = 0.15,
-                            ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.bool_]]:
-    """Vectorised :func:`consecutive_under` over rows (e.g. units × weeks; weeks on the last axis).
-
-    Returns ``(streaks, fires)`` of the input's shape. Loops over the weeks
-    (52 at most) and vectorises over every other axis.
-    """
-    _check_streak_args(weeks, under)
-    att = np.asarray(weekly_attainment, dtype=float)
-    if att.ndim == 0:
-        raise ValueError("weekly_attainment must have at least one axis (the weeks)")
-    missing = np.isnan(att)
-    is_under = ~missing & (_compare_round_array(np.where(missing, 0.0, 1.0 - att)) > under)
-    streaks = np.zeros(att.shape, dtype=np.int64)
-    run = np.zeros(att.shape[:-1], dtype=np.int64)
-    for i in range(att.shape[-1]):
-        run = np.where(is_under[..., i], run + 1, 0)
-        streaks[..., i] = run
-    fires = (streaks > 0) & (streaks % weeks == 0)
-    return streaks, fires
-
-
 # --------------------------------------------------------------------------- budget check
 
 
