@@ -7,6 +7,7 @@ file and a crash leaves the previous report whole.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -252,13 +253,21 @@ def _dashboard(w: _Writer, ws: Any, outcome: Outcome, views: Views) -> None:
 
 
 INJECTION_START = ("=", "+", "-", "@", "\t", "\r")
+_LINE_BREAK = re.compile(r"(\r\n|\r|\n)")
 
 
 def neutralise(text: str) -> str:
-    """A text cell as CSV may carry it safely: a leading ``'`` stops a spreadsheet from
-    running ``=HYPERLINK(…)``, ``+cmd|…`` or ``@SUM(…)`` typed into a text input (OWASP's
-    advice for CSV injection). Numbers are never text here, so ``-5`` is not touched."""
-    return "'" + text if text.startswith(INJECTION_START) else text
+    """A text cell as CSV may carry it safely: a leading ``'`` on every line that a
+    spreadsheet would read as a formula (``=HYPERLINK(…)``, ``+cmd|…``, ``@SUM(…)``; OWASP's
+    advice for CSV injection). Every line, not just the first: a spreadsheet starts a new
+    row, or a new formula, after a bare carriage return as after a line feed. Numbers are
+    never text here, so ``-5`` is not touched."""
+    parts = _LINE_BREAK.split(text)
+    for i in range(0, len(parts), 2):  # the lines; the odd places hold the breaks
+        if parts[i].startswith(INJECTION_START) or (i == 0 and len(parts) > 1 and
+                                                     not parts[0]):
+            parts[i] = "'" + parts[i]
+    return "".join(parts)
 
 
 def write_facts_csv(facts: pd.DataFrame, path: Path) -> None:
@@ -274,4 +283,12 @@ def write_csv(frame: pd.DataFrame, path: Path) -> None:
     """``frame`` as CSV (UTF-8 with BOM, for Excel), through a temporary file renamed into
     place."""
     with replaced(path) as tmp:
-        frame.to_csv(tmp, index=False, encoding="utf-8-sig")
+        to_csv(frame, tmp)
+
+
+def to_csv(frame: pd.DataFrame, path: Path) -> None:
+    """``frame`` as CSV (UTF-8 with BOM, for Excel). Rows end in CR LF, as RFC 4180 and
+    Excel write them: the csv module quotes a field holding any character of the line
+    ending, so with pandas' default ``\\n`` a bare ``\\r`` went out unquoted and split the
+    row in two for a spreadsheet."""
+    frame.to_csv(path, index=False, encoding="utf-8-sig", lineterminator="\r\n")
