@@ -10,6 +10,7 @@ whole files only, and the output either old or new.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import os
 import tempfile
@@ -99,9 +100,13 @@ def consolidate(plan_path: Path, inbox: Path, out_dir: Path, db: Path | None = N
             started(len(todo))
         new_hashes: set[str] = set()
         by_path = {p: h for h, p in todo.items()}
+        received = arrival_order(todo)
+        first = store.next_arrival(con)
         for result in examine_all(todo.values(), loaded.path or plan_path, workers, limits):
             sha = by_path[result.path]
-            store.store(con, plan_id, spec, sha, result.path.stat().st_size, run_id, result)
+            place, when = received[sha]
+            store.store(con, plan_id, spec, sha, result.path.stat().st_size, run_id, result,
+                        first + place, when)
             new_hashes.add(sha)
             if progress:
                 progress(result.path.name)
@@ -114,6 +119,21 @@ def consolidate(plan_path: Path, inbox: Path, out_dir: Path, db: Path | None = N
         return outcome
     finally:
         con.close()
+
+
+def arrival_order(todo: dict[str, Path]) -> dict[str, tuple[int, dt.datetime | None]]:
+    """sha256 → (place, time on the filesystem) of the files new to this run: in the order
+    the filesystem received them, ties broken by hash. The files' own "last saved" property
+    plays no part (it is whatever the sender's program, or the sender, wrote)."""
+    times: dict[str, dt.datetime | None] = {}
+    for sha, path in todo.items():
+        try:
+            times[sha] = dt.datetime.fromtimestamp(path.stat().st_mtime, dt.UTC).replace(
+                tzinfo=None)
+        except (OSError, ValueError, OverflowError):
+            times[sha] = None  # gone, or a time outside the calendar: first, then by hash
+    order = sorted(todo, key=lambda sha: (times[sha] or dt.datetime.min, sha))
+    return {sha: (i, times[sha]) for i, sha in enumerate(order)}
 
 
 def _outcome(con: Any, ctx: BuildContext, paths: list[Path], hashes: dict[Path, str],
