@@ -121,6 +121,23 @@ def consolidate(plan_path: Path, inbox: Path, out_dir: Path, db: Path | None = N
         con.close()
 
 
+def copy_findings(path: Path, sha: str, unit: str, inbox_twins: list[Path], first: Path
+                  ) -> list[dict[str, str]]:
+    """A warning naming the other files with exactly these bytes: in this inbox, or the
+    file under which xlplan first received them (a unit's workbook saved again under
+    another unit's name is one submission, counted once, for the unit inside it)."""
+    others = [p.name for p in inbox_twins if p != path]
+    if first.name != path.name and first.name not in others:
+        others.append(f"{first.name} (received earlier)")
+    if not others:
+        return []
+    whose = f"{unit}'s workbook" if unit else "one file"
+    return [{"level": "warning", "sheet": "", "cell": "",
+             "message": f"the same bytes (SHA-256 {sha[:12]}…) as {', '.join(others[:5])}"
+                        f"{' and more' if len(others) > 5 else ''}: a copy, counted once, as "
+                        f"{whose}"}]
+
+
 def arrival_order(todo: dict[str, Path]) -> dict[str, tuple[int, dt.datetime | None]]:
     """sha256 → (place, time on the filesystem) of the files new to this run: in the order
     the filesystem received them, ties broken by hash. The files' own "last saved" property
@@ -142,14 +159,19 @@ def _outcome(con: Any, ctx: BuildContext, paths: list[Path], hashes: dict[Path, 
     subs = store.submissions(con, plan_id, ctx.loaded.spec_hash)
     notes = store.findings(con, plan_id, ctx.loaded.spec_hash)
     by_sha = {str(row["sha256"]): row for row in subs.to_dict("records")}
+    same: dict[str, list[Path]] = {}
+    for path in paths:
+        same.setdefault(hashes[path], []).append(path)
     files = []
     for path in paths:
         sha = hashes[path]
         found = by_sha.get(sha)
         if found is None:
             continue
-        files.append(FileOutcome(path, sha, str(found["unit"] or ""), file_status(found),
-                                 notes.get(sha, []), sha in new))
+        unit = str(found["unit"] or "")
+        copies = copy_findings(path, sha, unit, same[sha], Path(str(found["path"])))
+        files.append(FileOutcome(path, sha, unit, file_status(found),
+                                 notes.get(sha, []) + copies, sha in new))
     tracker = tracker_frame(ctx, subs, notes)
     units = {str(r["unit"]): {"warnings": "accepted"}.get(str(r["status"]), str(r["status"]))
              for r in tracker.to_dict("records")}
