@@ -14,8 +14,8 @@ import pytest
 from summary import SMALL, STATS
 from tamper import edit_part, rewrite, set_cell, sheet_part
 
-from xlplan.consolidate.report import neutralise
 from xlplan.consolidate.outcome import Outcome
+from xlplan.consolidate.report import neutralise
 from xlplan.consolidate.run import consolidate
 from xlplan.workbook.build import Built
 from xlplan.workbook.fill import fill_sample

@@ -17,6 +17,7 @@ from xlplan.commands.untrusted import text
 from xlplan.consolidate import store
 from xlplan.consolidate.examine import where
 from xlplan.consolidate.outcome import Outcome, tracker_frame
+from xlplan.consolidate.report import OutputFull
 from xlplan.consolidate.run import OutputError, consolidate
 from xlplan.spec import PlanError, load_plan
 from xlplan.spec.prior_year import DataFileError
@@ -58,7 +59,8 @@ def consolidate_cmd(
         outcome = consolidate(plan, inbox, out, db, workers, progress=step, started=started)
     except (PlanError, DataFileError) as exc:
         raise fail(str(exc)) from None
-    except (OutputError, store.DatabaseBusy, store.DatabaseError, FileNotFoundError) as exc:
+    except (OutputError, OutputFull, store.DatabaseBusy, store.DatabaseError,
+            FileNotFoundError) as exc:
         raise fail(str(exc)) from None
     except OSError as exc:
         raise fail(f"cannot write to {out}: {exc.strerror or exc}") from None

@@ -7,7 +7,10 @@ file and a crash leaves the previous report whole.
 
 from __future__ import annotations
 
+import errno
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +20,7 @@ import xlsxwriter
 from xlplan.consolidate.examine import where
 from xlplan.consolidate.outcome import Outcome
 from xlplan.consolidate.views import MONTHS, Views, build_views, with_gap
-from xlplan.files import replaced
+from xlplan.files import replaced, replaced_together
 from xlplan.workbook.book import close_workbook
 from xlplan.workbook.context import BuildContext
 
@@ -79,40 +82,75 @@ class _Writer:
 MONEY = "money"
 
 
+class OutputFull(RuntimeError):
+    """An output could not be written (disk full, …); the previous set is unchanged."""
+
+
+NO_ROOM = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG}
+
+
+@contextmanager
+def _writing(path: Path) -> Iterator[None]:
+    """Name the output in an error while its temporary is written (a write error carries
+    no file name, and the temporary's would mean nothing to a person)."""
+    try:
+        yield
+    except OSError as exc:
+        if exc.errno in NO_ROOM:
+            raise OutputFull(f"disk full writing {path} ({exc.strerror or exc}); the previous "
+                             "report and CSVs are unchanged") from None
+        raise OutputFull(f"cannot write {path} ({exc.strerror or exc}); the previous report "
+                         "and CSVs are unchanged") from None
+
+
 def write_report(outcome: Outcome, ctx: BuildContext, facts: pd.DataFrame, path: Path) -> Views:
-    """The consolidated workbook, through a temporary file renamed into place."""
+    """The consolidated workbook and its two CSVs (every input, the full gap), all three
+    written as temporaries and renamed into place only when all are written: a reader sees
+    the old set or the new set, never a mix (OutputFull when one cannot be written)."""
     accepted = [u for u, s in outcome.units.items() if s == "accepted"]
     views = build_views(ctx, facts, accepted)
-    with replaced(path) as tmp:
-        w = _Writer(tmp)
-        dashboard = w.wb.add_worksheet("Dashboard")
-        _tracker(w, outcome)
-        _files(w, outcome)
-        _gap(w, views, ctx, gap_csv_path(path).name)
-        org = views.org.copy()
-        w.table("Org roll-up", org, "OrgRollup", "Commitments rolled up through the org tree",
-                {**{m: MONEY for m in MONTHS}, "commitment": MONEY, "target": MONEY,
-                 "gap": MONEY, "attainment": "pct"}, {"name": 24}, "status",
-                "Each node sums the accepted input units below it; blank = nothing "
-                "submitted yet.")
-        for sheet, frame, name in (("By product", views.by_product, "ByProduct"),
-                                   ("By channel", views.by_channel, "ByChannel")):
-            w.table(sheet, with_gap(frame, ctx), name, f"Target vs commitment {sheet.lower()}",
-                    {"target": MONEY, "commitment": MONEY, "gap": MONEY, "attainment": "pct"},
-                    status="status")
-        w.table("OKR", views.okr, "OkrRollup", "Key results the units set, with progress",
-                {"progress": "pct", "objective_progress": "pct"},
-                {"title": 30, "key_result": 36})
-        w.table("BSC", views.bsc, "BscScores", "Balanced scorecard: unit KPIs scored (0–10)",
-                {"actual": MONEY, "target": MONEY}, {"name": 26})
-        w.table("Budget", views.budget, "BudgetRequests",
-                "Budget requests against allocations",
-                {"allocation": MONEY, "requested": MONEY, "reserve_draw": MONEY,
-                 "difference": MONEY})
-        _data(w, facts, facts_csv_path(path).name)
-        _dashboard(w, dashboard, outcome, views)
-        w.close()
+    outputs = [path, facts_csv_path(path), gap_csv_path(path)]
+    with _writing(path), replaced_together(outputs) as (book, facts_csv, gap_csv):
+        with _writing(path):
+            _workbook(outcome, ctx, facts, views, book, path)
+        with _writing(outputs[1]):
+            to_csv(_facts_frame(facts), facts_csv)
+        with _writing(outputs[2]):
+            to_csv(views.gap, gap_csv)
     return views
+
+
+def _workbook(outcome: Outcome, ctx: BuildContext, facts: pd.DataFrame, views: Views,
+              tmp: Path, path: Path) -> None:
+    """The consolidated workbook into ``tmp`` (``path``: where it will be)."""
+    w = _Writer(tmp)
+    dashboard = w.wb.add_worksheet("Dashboard")
+    _tracker(w, outcome)
+    _files(w, outcome)
+    _gap(w, views, ctx, gap_csv_path(path).name)
+    org = views.org.copy()
+    w.table("Org roll-up", org, "OrgRollup", "Commitments rolled up through the org tree",
+            {**{m: MONEY for m in MONTHS}, "commitment": MONEY, "target": MONEY,
+             "gap": MONEY, "attainment": "pct"}, {"name": 24}, "status",
+            "Each node sums the accepted input units below it; blank = nothing "
+            "submitted yet.")
+    for sheet, frame, name in (("By product", views.by_product, "ByProduct"),
+                               ("By channel", views.by_channel, "ByChannel")):
+        w.table(sheet, with_gap(frame, ctx), name, f"Target vs commitment {sheet.lower()}",
+                {"target": MONEY, "commitment": MONEY, "gap": MONEY, "attainment": "pct"},
+                status="status")
+    w.table("OKR", views.okr, "OkrRollup", "Key results the units set, with progress",
+            {"progress": "pct", "objective_progress": "pct"},
+            {"title": 30, "key_result": 36})
+    w.table("BSC", views.bsc, "BscScores", "Balanced scorecard: unit KPIs scored (0–10)",
+            {"actual": MONEY, "target": MONEY}, {"name": 26})
+    w.table("Budget", views.budget, "BudgetRequests",
+            "Budget requests against allocations",
+            {"allocation": MONEY, "requested": MONEY, "reserve_draw": MONEY,
+             "difference": MONEY})
+    _data(w, facts, facts_csv_path(path).name)
+    _dashboard(w, dashboard, outcome, views)
+    w.close()
 
 
 DATA_CELLS = 1_000_000  # above this, the inputs are in the CSV only (see _data)
@@ -272,11 +310,15 @@ def neutralise(text: str) -> str:
 
 def write_facts_csv(facts: pd.DataFrame, path: Path) -> None:
     """The consolidated inputs as CSV (UTF-8 with BOM, for Excel), text neutralised."""
+    write_csv(_facts_frame(facts), path)
+
+
+def _facts_frame(facts: pd.DataFrame) -> pd.DataFrame:
     out = facts.drop(columns=["plan_id"], errors="ignore").copy()
     if "value_text" in out:
         out["value_text"] = out["value_text"].map(
             lambda v: neutralise(v) if isinstance(v, str) else v)
-    write_csv(out, path)
+    return out
 
 
 def write_csv(frame: pd.DataFrame, path: Path) -> None:

@@ -21,13 +21,7 @@ from typing import Any
 from xlplan.consolidate import store
 from xlplan.consolidate.outcome import FileOutcome, Outcome, file_status, tracker_frame
 from xlplan.consolidate.package import Limits
-from xlplan.consolidate.report import (
-    facts_csv_path,
-    gap_csv_path,
-    write_csv,
-    write_facts_csv,
-    write_report,
-)
+from xlplan.consolidate.report import write_report
 from xlplan.consolidate.workers import examine_all
 from xlplan.spec.loader import load_plan
 from xlplan.spec.prior_year import read_prior_year
@@ -112,9 +106,7 @@ def consolidate(plan_path: Path, inbox: Path, out_dir: Path, db: Path | None = N
                 progress(result.path.name)
         outcome = _outcome(con, ctx, paths, hashes, new_hashes, out_dir, db)
         facts = store.current_facts(con, plan_id)
-        outcome.views = write_report(outcome, ctx, facts, outcome.output)
-        write_facts_csv(facts, facts_csv_path(outcome.output))
-        write_csv(outcome.views.gap, gap_csv_path(outcome.output))
+        outcome.views = write_report(outcome, ctx, facts, outcome.output)  # and its CSVs
         store.finish_run(con, run_id, outcome.output, len(paths), len(new_hashes))
         return outcome
     finally:
