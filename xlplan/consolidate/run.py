@@ -10,6 +10,7 @@ whole files only, and the output either old or new.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import os
 import tempfile
@@ -20,13 +21,7 @@ from typing import Any
 from xlplan.consolidate import store
 from xlplan.consolidate.outcome import FileOutcome, Outcome, file_status, tracker_frame
 from xlplan.consolidate.package import Limits
-from xlplan.consolidate.report import (
-    facts_csv_path,
-    gap_csv_path,
-    write_csv,
-    write_facts_csv,
-    write_report,
-)
+from xlplan.consolidate.report import write_report
 from xlplan.consolidate.workers import examine_all
 from xlplan.spec.loader import load_plan
 from xlplan.spec.prior_year import read_prior_year
@@ -99,21 +94,55 @@ def consolidate(plan_path: Path, inbox: Path, out_dir: Path, db: Path | None = N
             started(len(todo))
         new_hashes: set[str] = set()
         by_path = {p: h for h, p in todo.items()}
+        received = arrival_order(todo)
+        first = store.next_arrival(con)
         for result in examine_all(todo.values(), loaded.path or plan_path, workers, limits):
             sha = by_path[result.path]
-            store.store(con, plan_id, spec, sha, result.path.stat().st_size, run_id, result)
+            place, when = received[sha]
+            store.store(con, plan_id, spec, sha, result.path.stat().st_size, run_id, result,
+                        first + place, when)
             new_hashes.add(sha)
             if progress:
                 progress(result.path.name)
         outcome = _outcome(con, ctx, paths, hashes, new_hashes, out_dir, db)
         facts = store.current_facts(con, plan_id)
-        outcome.views = write_report(outcome, ctx, facts, outcome.output)
-        write_facts_csv(facts, facts_csv_path(outcome.output))
-        write_csv(outcome.views.gap, gap_csv_path(outcome.output))
+        outcome.views = write_report(outcome, ctx, facts, outcome.output)  # and its CSVs
         store.finish_run(con, run_id, outcome.output, len(paths), len(new_hashes))
         return outcome
     finally:
         con.close()
+
+
+def copy_findings(path: Path, sha: str, unit: str, inbox_twins: list[Path], first: Path
+                  ) -> list[dict[str, str]]:
+    """A warning naming the other files with exactly these bytes: in this inbox, or the
+    file under which xlplan first received them (a unit's workbook saved again under
+    another unit's name is one submission, counted once, for the unit inside it)."""
+    others = [p.name for p in inbox_twins if p != path]
+    if first.name != path.name and first.name not in others:
+        others.append(f"{first.name} (received earlier)")
+    if not others:
+        return []
+    whose = f"{unit}'s workbook" if unit else "one file"
+    return [{"level": "warning", "sheet": "", "cell": "",
+             "message": f"the same bytes (SHA-256 {sha[:12]}…) as {', '.join(others[:5])}"
+                        f"{' and more' if len(others) > 5 else ''}: a copy, counted once, as "
+                        f"{whose}"}]
+
+
+def arrival_order(todo: dict[str, Path]) -> dict[str, tuple[int, dt.datetime | None]]:
+    """sha256 → (place, time on the filesystem) of the files new to this run: in the order
+    the filesystem received them, ties broken by hash. The files' own "last saved" property
+    plays no part (it is whatever the sender's program, or the sender, wrote)."""
+    times: dict[str, dt.datetime | None] = {}
+    for sha, path in todo.items():
+        try:
+            times[sha] = dt.datetime.fromtimestamp(path.stat().st_mtime, dt.UTC).replace(
+                tzinfo=None)
+        except (OSError, ValueError, OverflowError):
+            times[sha] = None  # gone, or a time outside the calendar: first, then by hash
+    order = sorted(todo, key=lambda sha: (times[sha] or dt.datetime.min, sha))
+    return {sha: (i, times[sha]) for i, sha in enumerate(order)}
 
 
 def _outcome(con: Any, ctx: BuildContext, paths: list[Path], hashes: dict[Path, str],
@@ -122,14 +151,19 @@ def _outcome(con: Any, ctx: BuildContext, paths: list[Path], hashes: dict[Path, 
     subs = store.submissions(con, plan_id, ctx.loaded.spec_hash)
     notes = store.findings(con, plan_id, ctx.loaded.spec_hash)
     by_sha = {str(row["sha256"]): row for row in subs.to_dict("records")}
+    same: dict[str, list[Path]] = {}
+    for path in paths:
+        same.setdefault(hashes[path], []).append(path)
     files = []
     for path in paths:
         sha = hashes[path]
         found = by_sha.get(sha)
         if found is None:
             continue
-        files.append(FileOutcome(path, sha, str(found["unit"] or ""), file_status(found),
-                                 notes.get(sha, []), sha in new))
+        unit = str(found["unit"] or "")
+        copies = copy_findings(path, sha, unit, same[sha], Path(str(found["path"])))
+        files.append(FileOutcome(path, sha, unit, file_status(found),
+                                 notes.get(sha, []) + copies, sha in new))
     tracker = tracker_frame(ctx, subs, notes)
     units = {str(r["unit"]): {"warnings": "accepted"}.get(str(r["status"]), str(r["status"]))
              for r in tracker.to_dict("records")}
