@@ -9,59 +9,82 @@ editable link to the source tree) into a new venv, and the commands run there.
 
 Slow (a minute or two: pip builds the wheel and installs the dependencies, from
 its cache or the package index), so marked ``slow``; it never skips, CI
-included.
+included. A quick check beside it reads every import of the package (ast) and
+finds each third-party one among the dependencies or extras of pyproject.toml.
 """
 
 from __future__ import annotations
 
-import csv
-import datetime as dt
+import ast
 import json
 import os
+import re
 import subprocess
+import sys
+import tomllib
 import venv
+from importlib.metadata import packages_distributions
 from pathlib import Path
 
 import openpyxl
 import pytest
+from test_tracking_excel_export import csv_to_xlsx
 
 ROOT = Path(__file__).resolve().parent.parent
 SMALL = ROOT / "workbook_templates" / "small-plan.yaml"
 
-pytestmark = pytest.mark.slow
 
 
 def _bin(env_dir: Path, name: str) -> Path:
     return env_dir / ("Scripts" if os.name == "nt" else "bin") / name
 
 
-def _run(args: list[str | Path], cwd: Path, timeout: float = 600) -> subprocess.CompletedProcess[str]:
+def _run(args: list[str | Path], cwd: Path,
+         timeout: float = 600) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
     return subprocess.run([str(a) for a in args], cwd=cwd, env=env, capture_output=True,
                           text=True, timeout=timeout, check=False)
 
 
-def _csv_to_xlsx(source: Path, target: Path) -> int:
-    """The synthetic CSV as an Excel export (date cells, number cells); its row count."""
-    book = openpyxl.Workbook()
-    ws = book.active
-    assert ws is not None
-    ws.title = "Export"
-    with source.open(encoding="utf-8", newline="") as f:
-        reader = csv.reader(f)
-        header = next(reader)
-        ws.append(header)
-        count = 0
-        for row in reader:
-            cells: list[object] = [None if not v else v for v in row]
-            cells[0] = dt.date.fromisoformat(row[0]) if row[0] else None
-            cells[-1] = float(row[-1])
-            ws.append(cells)
-            count += 1
-    book.save(target)
-    return count
+def _top_level_imports(package: Path) -> dict[str, str]:
+    """Each top-level module the package imports (absolute imports, anywhere in a file,
+    also inside functions) -> one place that imports it."""
+    found: dict[str, str] = {}
+    for path in sorted(package.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                names = [node.module]
+            else:
+                continue
+            for name in names:
+                found.setdefault(name.split(".")[0], f"{path.relative_to(ROOT)}:{node.lineno}")
+    return found
 
 
+def _normal(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def test_every_third_party_import_is_declared() -> None:
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    requirements = [*project["dependencies"],
+                    *(r for extra in project["optional-dependencies"].values() for r in extra)]
+    declared = {_normal(re.split(r"[<>=!~;\[ ]", r, maxsplit=1)[0]) for r in requirements}
+    providers = packages_distributions()
+    missing = []
+    for module, where in _top_level_imports(ROOT / "xlplan").items():
+        if module in sys.stdlib_module_names or module == "xlplan":
+            continue
+        dists = {_normal(d) for d in providers.get(module, [])}
+        if not dists & declared:
+            source = ", ".join(sorted(dists)) or "no installed distribution"
+            missing.append(f"{module} ({where}; from {source})")
+    assert not missing, f"imported but not in pyproject.toml: {'; '.join(missing)}"
+
+
+@pytest.mark.slow
 def test_a_plain_install_of_the_checkout_runs_help_demo_and_an_excel_import(
         tmp_path: Path) -> None:
     env_dir = tmp_path / "venv"
@@ -86,7 +109,7 @@ def test_a_plain_install_of_the_checkout_runs_help_demo_and_an_excel_import(
     assert synthetic.returncode == 0, synthetic.stderr[-3000:]
     month = tmp_path / "actuals" / "small-2027-actuals-2027-01.csv"
     export = tmp_path / "export.xlsx"
-    rows = _csv_to_xlsx(month, export)
+    rows = csv_to_xlsx(month, export)
     assert rows > 100
     imported = _run([xlplan, "actuals", SMALL, export, "--db", tmp_path / "t.duckdb",
                      "--json"], tmp_path)
