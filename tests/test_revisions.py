@@ -10,19 +10,23 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
+import openpyxl
 import pytest
 from conftest import SMALL, TEMPLATES
 from tamper import rewrite
 
 from xlplan.consolidate import revisions, store
 from xlplan.consolidate.carry import InputKey, keyed
+from xlplan.consolidate.diff import diff_inputs
 from xlplan.consolidate.outcome import Outcome
+from xlplan.consolidate.reissue import Reissued
 from xlplan.consolidate.run import consolidate
 from xlplan.spec.loader import load_plan
 from xlplan.spec.prior_year import read_prior_year
 from xlplan.workbook.build import Built, build_all
 from xlplan.workbook.context import BuildContext
 from xlplan.workbook.fill import fill_sample
+from xlplan.workbook.manifest import read_manifest
 
 
 def edit_plan(text: str) -> str:
@@ -200,3 +204,91 @@ def test_input_keys_are_unique_and_survive_the_edit(season: Season) -> None:
         assert set(new_keys) <= set(old_keys)
         moved = [k for k in new_keys if new_keys[k]["cell"] != old_keys[k]["cell"]]
         assert moved  # the rows below the dropped product moved up: keys, not addresses
+
+
+@pytest.fixture(scope="module")
+def reissued(season: Season, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Reissued]:
+    from xlplan.consolidate.reissue import reissue
+
+    loaded = load_plan(season.plan)
+    ctx = BuildContext(loaded, read_prior_year(loaded))
+    con = store.connect(season.db, read_only=True)
+    try:
+        return {r.unit: r for r in reissue(ctx, con, tmp_path_factory.mktemp("reissued"))}
+    finally:
+        con.close()
+
+
+def test_reissue_changes_no_carried_input(season: Season, reissued: dict[str, Reissued]) -> None:
+    """xlplan diff OLD_SUBMISSION REISSUED: only the dropped product's inputs differ."""
+    assert reissued["NORTH"].carried == 0 and not reissued["NORTH"].from_file
+    for unit in ("EAST", "WEST"):
+        changes = diff_inputs(season.inbox / f"small-{unit}.xlsx", reissued[unit].built.path)
+        assert len(changes) == 24
+        assert {(c.item.rsplit(":", 1)[0], c.after) for c in changes} == {
+            ("commitment:P-B", None)}
+        assert all(c.before not in (None, "") for c in changes)
+        old = read_manifest(season.inbox / f"small-{unit}.xlsx")
+        carried_keys = len(keyed(unit, old.inputs)) - 24
+        assert reissued[unit].carried <= carried_keys
+        assert reissued[unit].carried == len(
+            [k for k in facts_of(season.db, season.new_spec) if k[0] == unit]) + sum(
+            1 for f in _text_facts(season.db, season.new_spec) if f == unit)
+
+
+def _text_facts(db: Path, spec: str) -> list[str]:
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        return [u for (u,) in con.execute(
+            "SELECT f.unit FROM facts f JOIN winners w USING (plan_id, spec_hash, sha256) "
+            "WHERE f.spec_hash=? AND f.value_num IS NULL", [spec]).fetchall()]
+    finally:
+        con.close()
+
+
+def test_a_reissued_workbook_comes_back_clean_and_says_what_changed(
+        season: Season, reissued: dict[str, Reissued], tmp_path: Path) -> None:
+    wb = openpyxl.load_workbook(reissued["EAST"].built.path, read_only=True)
+    lines = [str(r[0]) for r in wb["Changes"].iter_rows(values_only=True) if r[0]]
+    wb.close()
+    assert any(line.startswith("Your annual target: ") and " → " in line for line in lines)
+    assert any("workbooks.deadline: 2026-12-15 → 2027-01-10" in line for line in lines)
+    assert any(line.startswith("Rows no longer in the plan") and "commitment:P-B:ONLINE" in line
+               for line in lines)
+    db = tmp_path / "xlplan.duckdb"
+    shutil.copyfile(season.db, db)
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    shutil.copyfile(reissued["EAST"].built.path, inbox / "small-EAST.xlsx")
+    before = facts_of(db, season.new_spec)
+    outcome = consolidate(season.plan, inbox, tmp_path / "out", db=db, workers=1)
+    assert [(f.status, f.findings) for f in outcome.files] == [("accepted", [])]
+    assert facts_of(db, season.new_spec) == before  # the same numbers, now from the new file
+
+
+def test_a_unit_dropped_from_the_plan_keeps_its_history(season: Season, tmp_path: Path) -> None:
+    folder = tmp_path / "plan"
+    folder.mkdir()
+    rows = (season.folder / "edited-prior.csv").read_text(encoding="utf-8").splitlines()
+    (folder / "edited-prior.csv").write_text(  # last year's actuals have no WEST rows now
+        "\n".join(r for r in rows if not r.startswith("WEST")) + "\n", encoding="utf-8")
+    text = season.plan.read_text(encoding="utf-8")
+    west = text.index("  - code: WEST\n")
+    end = text.index("  - {code: EAST-1,")
+    text = text[:west] + text[end:]
+    text = "\n".join(line for line in text.splitlines() if "parent: WEST" not in line) + "\n"
+    plan = folder / "plan.yaml"
+    plan.write_text(text, encoding="utf-8")
+    db = tmp_path / "xlplan.duckdb"
+    shutil.copyfile(season.db, db)
+    outcome = consolidate(plan, season.inbox, tmp_path / "out", db=db, workers=1)
+    west_file = next(f for f in outcome.files if f.path.name == "small-WEST.xlsx")
+    assert west_file.status == "rejected"
+    assert "unit 'WEST' is no longer in the plan" in west_file.findings[0]["message"]
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        kept = con.execute("SELECT count(*) FROM submissions WHERE unit='WEST' AND status IN "
+                           "('accepted', 'warnings')").fetchone()
+    finally:
+        con.close()
+    assert kept == (2,)  # its accepted files under both earlier revisions are still there

@@ -82,3 +82,55 @@ def revisions_cmd(
     if not any(d["current"] for d in docs):
         console.print("the plan file as it is now is not recorded yet (build or consolidate "
                       "records it)")
+
+
+@app.command("reissue")
+def reissue_cmd(
+    plan: PlanArg,
+    out: Annotated[Path, typer.Option("-o", "--out", help="Output folder (workbooks go to "
+                                      "OUT/units).")],
+    db: Annotated[Path | None, typer.Option(
+        "--db", help="The history database (default: OUT/xlplan.duckdb).",
+        show_default=False)] = None,
+    units: Annotated[list[str] | None, typer.Option(
+        "--units", help="Only these units (repeat the option, or a comma list).")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print what was written as JSON.")
+                       ] = False,
+) -> None:
+    """Write the current plan's unit workbooks with each unit's last accepted inputs filled
+    in (carried by key), and a Changes sheet saying what changed for the unit since."""
+    from xlplan.consolidate import revisions, store
+    from xlplan.consolidate.reissue import reissue
+    from xlplan.workbook.context import BuildContext
+
+    loaded, prior = open_plan(plan)
+    ctx = BuildContext(loaded, prior)
+    path = db or out / "xlplan.duckdb"
+    if not path.is_file():
+        raise fail(f"{path}: no history database here; pass --db (the one xlplan consolidate "
+                   "wrote)")
+    chosen = [u.strip() for part in units for u in part.split(",") if u.strip()] \
+        if units else None
+    try:
+        con = store.connect(path)
+    except DatabaseError as exc:
+        raise fail(str(exc)) from None
+    try:
+        revisions.record_file(con, loaded, "reissue")
+        done = reissue(ctx, con, out, chosen)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--units") from None
+    except OSError as exc:
+        raise fail(f"cannot write to {exc.filename or out}: {exc.strerror or exc}") from None
+    finally:
+        con.close()
+    if as_json:
+        sys.stdout.write(json.dumps([d.to_json() for d in done], ensure_ascii=False,
+                                    indent=2) + "\n")
+        return
+    for d in done:
+        source = f"{d.carried} inputs from {d.from_file}" if d.from_file else "fresh (nothing " \
+            "accepted from this unit yet)"
+        console.print(text(f"  {d.unit}: {d.built.path} — {source}"))
+        for why in d.not_carried[:5]:
+            console.print(text(f"      not carried: {why}"))

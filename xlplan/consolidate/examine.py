@@ -42,6 +42,7 @@ from xlplan.workbook.manifest import SHEET as MANIFEST_SHEET
 from xlplan.workbook.manifest import Manifest, join_chunks, manifest_of
 
 Level = Literal["error", "warning"]
+NOTES_SHEET = "Changes"  # what xlplan reissue lists for the manager: no part of the template
 Status = Literal["accepted", "warnings", "rejected"]
 SHOWN = 5  # differing cells named per sheet and kind before "and N more"
 
@@ -534,7 +535,8 @@ def _compare_structure(book: RawBook, cells: list[Any], inputs: set[tuple[str, s
     for cell in cells:
         by_sheet.setdefault(cell.sheet, []).append(cell)
     expected_names = [n for n in by_sheet if n != MANIFEST_SHEET]
-    extra = [n for n in book.sheets if n not in by_sheet and n != MANIFEST_SHEET]
+    extra = [n for n in book.sheets if n not in by_sheet and n not in (MANIFEST_SHEET,
+                                                                        NOTES_SHEET)]
     for name in expected_names:
         if name not in book.sheets:
             hint = f" (renamed to {extra[0]!r}?)" if extra else ""
