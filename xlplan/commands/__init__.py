@@ -15,6 +15,7 @@ MODULES: tuple[str, ...] = (
     "consolidate",
     "tracking",
     "season",
+    "versions",
 )
 
 
