@@ -78,15 +78,20 @@ class Version:
 
 def budget(targets: RevenueTargets, spec_hash: str) -> Version:
     """The targets of a revision, per input unit × product × channel × month."""
+    return Version(BUDGET, "budget", spec_hash, None, _cells(targets, targets.cube))
+
+
+def _cells(targets: RevenueTargets, cube: dict[str, np.ndarray]
+           ) -> dict[tuple[str, str, str, str], int]:
+    """Each input unit's products × channels × months grid as keyed cells."""
     cal = targets.calendar
     cells = {}
     for unit in targets.input_units:
-        cube = targets.cube[unit]
         for p, product in enumerate(targets.products):
             for c, channel in enumerate(targets.channels):
                 for m in range(12):
-                    cells[(unit, product, channel, cal.month_key(m))] = int(cube[p, c, m])
-    return Version(BUDGET, "budget", spec_hash, None, cells)
+                    cells[(unit, product, channel, cal.month_key(m))] = int(cube[unit][p, c, m])
+    return cells
 
 
 def actual_cube(frame: pd.DataFrame, targets: RevenueTargets, measure: str,
@@ -133,7 +138,7 @@ def forecast(plan: Plan, targets: RevenueTargets, revenue: RevenueActuals,
         raise VersionError(f"as of {as_of} no fiscal month has ended with actuals to take "
                            f"({actuals_range(revenue, targets)}): choose an --as-of at or "
                            "after the end of a month those actuals cover")
-    cells: dict[tuple[str, str, str, str], int] = {}
+    grids: dict[str, np.ndarray] = {}
     notes = []
     for unit in targets.input_units:
         try:
@@ -142,13 +147,12 @@ def forecast(plan: Plan, targets: RevenueTargets, revenue: RevenueActuals,
             raise VersionError(f"{exc} ({actuals_range(revenue, targets)})") from None
         if rf.note:
             notes.append(f"{unit}: {rf.note}")
+        grid = np.zeros_like(targets.cube[unit])
         for m in range(12):
             weights = cube[unit][:, :, m] if m < rf.closed else targets.cube[unit][:, :, m]
-            split = _split(int(rf.months[m]), weights)
-            for p, product in enumerate(targets.products):
-                for c, channel in enumerate(targets.channels):
-                    cells[(unit, product, channel, cal.month_key(m))] = int(split[p, c])
-    return Version(name, "forecast", spec_hash, as_of, cells, "; ".join(notes))
+            grid[:, :, m] = _split(int(rf.months[m]), weights)
+        grids[unit] = grid
+    return Version(name, "forecast", spec_hash, as_of, _cells(targets, grids), "; ".join(notes))
 
 
 def _split(total: int, weights: np.ndarray) -> np.ndarray:
@@ -209,11 +213,5 @@ def actual_version(targets: RevenueTargets, cube: dict[str, np.ndarray],
                    revenue: RevenueActuals, spec_hash: str) -> Version:
     """The revenue actuals as they stand, per input unit × product × channel × month."""
     cal = targets.calendar
-    cells = {}
-    for unit in targets.input_units:
-        for p, product in enumerate(targets.products):
-            for c, channel in enumerate(targets.channels):
-                for m in range(12):
-                    cells[(unit, product, channel, cal.month_key(m))] = int(cube[unit][p, c, m])
     through = cal.days[revenue.last_day] if revenue.last_day >= 0 else None
-    return Version("actual", "actual", spec_hash, through, cells)
+    return Version("actual", "actual", spec_hash, through, _cells(targets, cube))
