@@ -91,7 +91,7 @@ def test_every_function_is_registered_once_and_has_its_core() -> None:
 
 
 def test_allocate_hundred_over_three() -> None:
-    # docs/METHOD.md / engine: 100 over 1:1:1 in whole units is 34/33/33, the extra unit to the first
+    # docs/METHOD.md: 100 over 1:1:1 in whole units is 34/33/33, the extra unit to the first
     assert XLPLAN_ALLOCATE(100, [[1, 1, 1]], 1) == [[34.0, 33.0, 33.0]]
     # the default step is the cent: 33.33 each, the cent left over to the first
     assert XLPLAN_ALLOCATE(100, [[1, 1, 1]]) == [[33.34, 33.33, 33.33]]
