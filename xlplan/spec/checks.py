@@ -20,11 +20,13 @@ SUM_TOLERANCE = 1e-9
 
 @dataclass(frozen=True)
 class Problem:
-    """One thing wrong in a plan file."""
+    """One thing wrong in a plan file: at a line of a YAML file, or at a cell
+    (``Units!C8``) of a setup workbook; the message is the same for both."""
 
     path: PathKey
     message: str
     line: int | None = None
+    cell: str | None = None
 
     def where(self) -> str:
         out = ""
@@ -33,6 +35,8 @@ class Problem:
         return out or "(plan)"
 
     def render(self, file: str) -> str:
+        if self.cell:
+            return f"{file}: {self.cell}: {self.message}"
         loc = f"{file}:{self.line}" if self.line else file
         return f"{loc}: {self.where()}: {self.message}"
 
