@@ -50,5 +50,5 @@ def _plain(value: Any) -> Any:
 def yaml_text(loaded: LoadedPlan, source: str) -> str:
     """The plan as YAML text, headed by where it came from."""
     body = yaml.safe_dump(_plain(written(loaded)), sort_keys=False, allow_unicode=True,
-                          default_flow_style=None, width=100)
+                          default_flow_style=None, width=4096)
     return f"# Written by `xlplan plan import` from {source}.\n{body}"

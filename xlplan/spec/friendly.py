@@ -140,7 +140,7 @@ def indentation_problem(text: str, line_no: int) -> tuple[int, str] | None:
         levels = _levels_above(lines, i)
         if any(ind == lvl for lvl, _ in levels):
             continue
-        lvl, where = min(levels, key=lambda item: (abs(item[0] - ind), -item[1]))
+        lvl, where = min(levels, key=lambda item: (abs(item[0] - ind), -item[0]))
         return candidate, (f"line {candidate} is indented {ind} spaces, but the keys it lines "
                            f"up with are indented {lvl} (line {where}): indent it {lvl} "
                            "spaces; keys of one block must start in the same column")

@@ -15,7 +15,7 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import yaml
 from pydantic import ValidationError
@@ -26,6 +26,7 @@ from xlplan.spec.models import Plan
 from xlplan.spec.presets import apply_presets
 
 PathKey = tuple[str | int, ...]
+T = TypeVar("T")
 
 
 class PlanError(Exception):
@@ -60,6 +61,12 @@ class LoadedPlan:
     @property
     def base_dir(self) -> Path:
         return self.path.parent if self.path else Path.cwd()
+
+    def problem(self, path: PathKey, message: str) -> Problem:
+        """A problem at ``path`` of this plan, placed at its line or cell."""
+        if self.cells:
+            return Problem(path, message, None, nearest(self.cells, path))
+        return Problem(path, message, line_of(self.lines, path))
 
 
 class _LineLoader(yaml.SafeLoader):
@@ -125,14 +132,19 @@ def _split_numbers(pairs: list[tuple[yaml.Node, yaml.Node]]) -> dict[int, str]:
     return out
 
 
-def line_of(lines: dict[PathKey, int], path: Iterable[str | int]) -> int | None:
-    """The line of ``path``, or of its nearest ancestor that has one."""
+def nearest(places: dict[PathKey, T], path: Iterable[str | int]) -> T | None:
+    """The place (line, cell) of ``path``, or of its nearest ancestor that has one."""
     key = tuple(path)
     while key:
-        if key in lines:
-            return lines[key]
+        if key in places:
+            return places[key]
         key = key[:-1]
-    return lines.get(())
+    return places.get(())
+
+
+def line_of(lines: dict[PathKey, int], path: Iterable[str | int]) -> int | None:
+    """The line of ``path``, or of its nearest ancestor that has one."""
+    return nearest(lines, path)
 
 
 def parse_yaml(text: str, file: str) -> tuple[Any, dict[PathKey, int]]:
