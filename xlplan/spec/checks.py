@@ -39,8 +39,11 @@ class Problem:
     def render(self, file: str) -> str:
         if self.cell:
             return f"{file}: {self.cell}: {self.message}"
-        loc = f"{file}:{self.line}" if self.line else file
-        return f"{loc}: {self.where()}: {self.message}"
+        if self.line:
+            return f"{file}:{self.line}: {self.where()}: {self.message}"
+        if not self.path:  # the file as a whole: nothing to point at
+            return f"{file}: {self.message}"
+        return f"{file}: {self.where()}: {self.message}"
 
 
 def _hashable(value: Any) -> bool:
