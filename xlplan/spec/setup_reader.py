@@ -268,7 +268,7 @@ class _Reader:
         items = []
         for i, values in enumerate(found_rows):
             item: dict[str, Any] = {}
-            path = (*table.path, i)
+            path: PathKey = (*table.path, i)
             for column in table.columns:
                 value, ref = values.get(column.header, (None, ""))
                 if not ref:

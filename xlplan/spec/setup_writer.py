@@ -51,6 +51,9 @@ class _Writer:
         self.date = book.add_format({"num_format": "yyyy-mm-dd"})
         self.key = book.add_format({"font_name": "Consolas"})
         self.help = book.add_format({"font_color": "#595959", "text_wrap": False})
+        # the tables' own style is not drawn by every program: a header that stands out anyway
+        self.header = book.add_format({"bold": True, "bg_color": "#DDEBF7",
+                                       "bottom": 1, "border_color": "#9BC2E6"})
 
     # values -------------------------------------------------------------------------------
     def value(self, ws: Worksheet, row: int, col: int, value: Any, ftype: FieldType) -> None:
@@ -94,7 +97,7 @@ class _Writer:
         rows = table.settings
         ws.add_table(HEADER_ROW, col, HEADER_ROW + len(rows), col + 3, {
             "name": table.name, "style": "Table Style Light 9",
-            "columns": [{"header": h} for h in table.headers]})
+            "columns": [{"header": h, "header_format": self.header} for h in table.headers]})
         for i, setting in enumerate(rows, start=HEADER_ROW + 1):
             ws.write_string(i, col, setting.key, self.key)
             self.value(ws, i, col + 1, _get(data, setting.path), setting.type)
@@ -108,9 +111,10 @@ class _Writer:
     def rows(self, ws: Worksheet, table: Table, items: list[Any]) -> None:
         col = table.first_col
         last_row = HEADER_ROW + max(len(items), 1)
-        columns: list[dict[str, Any]] = [{"header": c.header} for c in table.columns]
+        columns: list[dict[str, Any]] = [{"header": c.header, "header_format": self.header}
+                                         for c in table.columns]
         extra = EXTRA_COLUMNS.get(table.name, [])
-        columns += [{"header": h, "formula": f} for h, f in extra]
+        columns += [{"header": h, "formula": f, "header_format": self.header} for h, f in extra]
         ws.add_table(HEADER_ROW, col, last_row, col + len(columns) - 1, {
             "name": table.name, "style": "Table Style Light 9", "columns": columns})
         for r, item in enumerate(items, start=HEADER_ROW + 1):
