@@ -403,3 +403,27 @@ def test_export_and_import_commands_round_trip(tmp_path: Path) -> None:
     assert load_plan_text(back.read_text(encoding="utf-8")).plan == load_plan(SMALL).plan
     wrong = runner.invoke(app, ["plan", "export", str(SMALL), "-o", str(tmp_path / "p.yaml")])
     assert wrong.exit_code == 2
+
+
+@pytest.mark.slow
+def test_a_reforecast_of_a_setup_workbook_plan_equals_that_of_its_yaml(tmp_path: Path) -> None:
+    from test_tracking_year import as_actuals
+
+    from xlplan.spec.prior_year import read_prior_year
+    from xlplan.tracking.plan_file import write_plan
+    from xlplan.tracking.reforecast import reforecast
+    from xlplan.tracking.synthetic import generate
+    from xlplan.tracking.track import track
+
+    shutil.copy(TEMPLATES / "small-prior-year.csv", tmp_path)
+    from_yaml = load_plan(shutil.copy(SMALL, tmp_path / "plan.yaml"))  # same prior-year file
+    from_book = load_plan(export_setup(from_yaml, tmp_path / "plan.xlsx"))
+    prior = read_prior_year(from_yaml)
+    year = as_actuals(generate(from_yaml.plan, prior), from_yaml)
+    march = track(from_yaml.plan, year, dt.date(2027, 3, 31), prior)
+    rf = reforecast(from_yaml.plan, march.targets, march.revenue, dt.date(2027, 3, 31))
+    write_plan(from_yaml, rf, tmp_path / "a" / "plan2.yaml")
+    write_plan(from_book, rf, tmp_path / "b" / "plan2.yaml")
+    a, b = load_plan(tmp_path / "a" / "plan2.yaml"), load_plan(tmp_path / "b" / "plan2.yaml")
+    assert a.plan == b.plan
+    assert a.plan.calendar.month_weights is not None and a.plan.calendar.normalise
