@@ -38,7 +38,7 @@ from typing import Any, Literal
 from pydantic import BaseModel
 from pydantic_core import PydanticUndefined
 
-from xlplan.spec import models as m
+import xlplan.spec.models as m
 
 Kind = Literal["text", "number", "int", "date", "bool", "numbers", "ints", "texts", "dates"]
 MARKER = "xlplan plan setup"  # cell A1 of the About sheet
