@@ -590,6 +590,7 @@ def test_template_manifest_is_the_one_the_built_workbook_carries(
         assert len(ours.sheets) >= 8 and ours.inputs
 
 
+@pytest.mark.libreoffice
 def test_a_workbook_saved_by_another_spreadsheet_program_is_accepted(
         tmp_path: Path, filled: dict[str, Filled]) -> None:
     """A manager may open and save the workbook in LibreOffice: it rewrites every part of

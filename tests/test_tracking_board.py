@@ -189,6 +189,7 @@ def office() -> Iterator[LibreOffice]:
         yield lo
 
 
+@pytest.mark.libreoffice
 def test_every_formula_recalculates_to_the_engine(made: tuple[TrackResult, Path, Book],
                                                   office: LibreOffice, tmp_path: Path) -> None:
     _, path, book = made
@@ -263,6 +264,7 @@ def count(image: np.ndarray, colour: str, tolerance: int = 6) -> int:
     return int((np.abs(image - np.array(rgb(colour))) <= tolerance).all(axis=2).sum())
 
 
+@pytest.mark.libreoffice
 def test_the_charts_render(made: tuple[TrackResult, Path, Book], office: LibreOffice,
                            tmp_path: Path) -> None:
     require_tool("pdftoppm")
