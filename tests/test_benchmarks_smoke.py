@@ -12,6 +12,8 @@ import pytest
 
 from xlplan.udfs import FUNCTIONS
 
+pytestmark = pytest.mark.slow  # each benchmark's quick run
+
 REPO = Path(__file__).resolve().parent.parent
 
 

@@ -33,6 +33,8 @@ from xlplan.tracking.track import TrackResult, track
 from xlplan.workbook.book import Book
 from xlplan.workbook.styles import STATUS_COLOURS
 
+pytestmark = pytest.mark.slow  # one board of the example plan's year, shared
+
 AS_OF = dt.date(2027, 6, 15)
 SHEETS = ["Board", "Warnings", "Weeks", "BSC", "OKR", "Budget", "Review"]
 
