@@ -25,9 +25,9 @@ from xlplan.consolidate.outcome import FileOutcome, Outcome, file_status, tracke
 from xlplan.consolidate.package import Limits
 from xlplan.consolidate.report import write_report
 from xlplan.consolidate.workers import examine_all
-from xlplan.spec.loader import load_plan
+from xlplan.engine.numbers import PlanNumbers
+from xlplan.spec.loader import LoadedPlan, load_plan
 from xlplan.spec.prior_year import read_prior_year
-from xlplan.workbook.context import BuildContext
 
 
 class OutputError(RuntimeError):
@@ -78,8 +78,8 @@ def consolidate(plan_path: Path, inbox: Path, out_dir: Path, db: Path | None = N
     """Run a consolidation; see the module docstring. Raises PlanError, OutputError,
     store.DatabaseBusy / DatabaseError, FileNotFoundError when it cannot run at all."""
     loaded = load_plan(plan_path)
-    ctx = BuildContext(loaded, read_prior_year(loaded))
-    plan_id, spec = ctx.plan.id, loaded.spec_hash
+    numbers = PlanNumbers(loaded.plan, read_prior_year(loaded))
+    plan_id, spec = loaded.plan.id, loaded.spec_hash
     check_writable(out_dir)
     db = db or out_dir / "xlplan.duckdb"
     paths = inbox_files(inbox)
@@ -109,9 +109,9 @@ def consolidate(plan_path: Path, inbox: Path, out_dir: Path, db: Path | None = N
                 new_hashes.add(sha)
                 if progress:
                     progress(result.path.name)
-        outcome = _outcome(con, ctx, paths, hashes, new_hashes, out_dir, db)
+        outcome = _outcome(con, loaded, numbers, paths, hashes, new_hashes, out_dir, db)
         facts = store.current_facts(con, plan_id)
-        outcome.views = write_report(outcome, ctx, facts, outcome.output)  # and its CSVs
+        outcome.views = write_report(outcome, numbers, facts, outcome.output)  # and its CSVs
         store.finish_run(con, run_id, outcome.output, len(paths), len(new_hashes))
         return outcome
     finally:
@@ -164,11 +164,11 @@ def arrival_order(todo: dict[str, Path]) -> dict[str, tuple[int, dt.datetime | N
     return {sha: (i, times[sha]) for i, sha in enumerate(order)}
 
 
-def _outcome(con: Any, ctx: BuildContext, paths: list[Path], hashes: dict[Path, str],
-             new: set[str], out_dir: Path, db: Path) -> Outcome:
-    plan_id = ctx.plan.id
-    subs = store.submissions(con, plan_id, ctx.loaded.spec_hash)
-    notes = store.findings(con, plan_id, ctx.loaded.spec_hash)
+def _outcome(con: Any, loaded: LoadedPlan, numbers: PlanNumbers, paths: list[Path],
+             hashes: dict[Path, str], new: set[str], out_dir: Path, db: Path) -> Outcome:
+    plan_id = loaded.plan.id
+    subs = store.submissions(con, plan_id, loaded.spec_hash)
+    notes = store.findings(con, plan_id, loaded.spec_hash)
     by_sha = {str(row["sha256"]): row for row in subs.to_dict("records")}
     same: dict[str, list[Path]] = {}
     for path in paths:
@@ -183,7 +183,7 @@ def _outcome(con: Any, ctx: BuildContext, paths: list[Path], hashes: dict[Path, 
         copies = copy_findings(path, sha, unit, same[sha], Path(str(found["path"])))
         files.append(FileOutcome(path, sha, unit, file_status(found),
                                  notes.get(sha, []) + copies, sha in new))
-    tracker = tracker_frame(ctx, subs, notes)
+    tracker = tracker_frame(numbers, subs, notes)
     units = {str(r["unit"]): {"warnings": "accepted"}.get(str(r["status"]), str(r["status"]))
              for r in tracker.to_dict("records")}
     return Outcome(plan_id, files, units, output_path(out_dir, plan_id), db, tracker)

@@ -8,7 +8,8 @@ each answer with a deadline. A child that dies or overruns is killed and
 replaced; its file gets a rejection saying so, and the other files go on.
 
 One child per core reads in parallel; each keeps the plan's build context
-between files, so the plan is loaded once per child, not once per file.
+(and with it the plan's numbers) between files, so the plan is loaded and its
+numbers computed once per child, not once per file.
 
 The process machinery (``python -m`` children, length-prefixed pickles over
 stdin/stdout, the answer thread with a deadline, the memory cap) is
@@ -47,7 +48,7 @@ def _child(incoming: IO[bytes], outgoing: IO[bytes], plan_path: str, limits: Lim
 
     loaded = load_plan(Path(plan_path))
     ctx = BuildContext(loaded, read_prior_year(loaded))
-    ctx.targets, ctx.input_units  # noqa: B018 — compute once, before the first file
+    ctx.compute_all()  # the plan's numbers once, before the first file (and before the freeze)
     older = Revisions.from_file(Path(revisions_path), loaded.path) if revisions_path else None
     keep_out_of_gc()
     send(outgoing, "ready")
