@@ -8,7 +8,7 @@ Each module of :mod:`xlplan.commands` registers its commands on :data:`app`.
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -60,9 +60,17 @@ def open_plan(path: Path) -> tuple[LoadedPlan, PriorYear | None]:
     """Load and validate a plan and its prior-year file, or exit 1 with every problem."""
     try:
         loaded = load_plan(path)
-        return loaded, read_prior_year(loaded)
+        prior = read_prior_year(loaded)
     except (PlanError, DataFileError) as exc:
         raise fail(str(exc)) from None
+    warn(prior.left_out if prior is not None else ())
+    return loaded, prior
+
+
+def warn(lines: Iterable[str]) -> None:
+    """Warnings about the input (the work goes on) on stderr, one a line."""
+    for line in lines:
+        typer.echo(clean(f"warning: {line}"), err=True)
 
 
 def progress_bar(total: int, what: str) -> tuple[Callable[[str], None], Callable[[], None]]:

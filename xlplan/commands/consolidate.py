@@ -12,7 +12,7 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from xlplan.commands.app import PlanArg, app, console, fail, print_table, progress_bar
+from xlplan.commands.app import PlanArg, app, console, fail, print_table, progress_bar, warn
 from xlplan.commands.untrusted import text
 from xlplan.consolidate import store
 from xlplan.consolidate.examine import where
@@ -67,6 +67,7 @@ def consolidate_cmd(
     finally:
         if "stop" in bar:
             bar["stop"]()
+    warn(outcome.plan_warnings)
     if as_json:
         sys.stdout.write(json.dumps(outcome.to_json(), ensure_ascii=False, indent=2) + "\n")
         return

@@ -78,7 +78,8 @@ def consolidate(plan_path: Path, inbox: Path, out_dir: Path, db: Path | None = N
     """Run a consolidation; see the module docstring. Raises PlanError, OutputError,
     store.DatabaseBusy / DatabaseError, FileNotFoundError when it cannot run at all."""
     loaded = load_plan(plan_path)
-    numbers = PlanNumbers(loaded.plan, read_prior_year(loaded))
+    prior = read_prior_year(loaded)
+    numbers = PlanNumbers(loaded.plan, prior)
     plan_id, spec = loaded.plan.id, loaded.spec_hash
     check_writable(out_dir)
     db = db or out_dir / "xlplan.duckdb"
@@ -110,6 +111,7 @@ def consolidate(plan_path: Path, inbox: Path, out_dir: Path, db: Path | None = N
                 if progress:
                     progress(result.path.name)
         outcome = _outcome(con, loaded, numbers, paths, hashes, new_hashes, out_dir, db)
+        outcome.plan_warnings = prior.left_out if prior is not None else ()
         facts = store.current_facts(con, plan_id)
         outcome.views = write_report(outcome, numbers, facts, outcome.output)  # and its CSVs
         store.finish_run(con, run_id, outcome.output, len(paths), len(new_hashes))
