@@ -24,9 +24,11 @@ from xlplan.consolidate import revisions, store
 from xlplan.consolidate.outcome import FileOutcome, Outcome, file_status, tracker_frame
 from xlplan.consolidate.package import Limits
 from xlplan.consolidate.report import write_report
+from xlplan.consolidate.views import Forecast, forecast_of
 from xlplan.consolidate.workers import examine_all
 from xlplan.engine.numbers import PlanNumbers
 from xlplan.spec.loader import LoadedPlan, load_plan
+from xlplan.spec.models import Plan
 from xlplan.spec.prior_year import read_prior_year
 
 
@@ -113,11 +115,28 @@ def consolidate(plan_path: Path, inbox: Path, out_dir: Path, db: Path | None = N
         outcome = _outcome(con, loaded, numbers, paths, hashes, new_hashes, out_dir, db)
         outcome.plan_warnings = prior.left_out if prior is not None else ()
         facts = store.current_facts(con, plan_id)
-        outcome.views = write_report(outcome, numbers, facts, outcome.output)  # and its CSVs
+        forecast = latest_forecast(con, loaded.plan)
+        outcome.views = write_report(outcome, numbers, facts, outcome.output,  # and its CSVs
+                                     forecast)
         store.finish_run(con, run_id, outcome.output, len(paths), len(new_hashes))
         return outcome
     finally:
         con.close()
+
+
+def latest_forecast(con: Any, plan: Plan) -> Forecast | None:
+    """The re-forecast with the latest as-of date kept in the history database, if any, in
+    the gap's layout (the report shows the gap against it beside the budget's)."""
+    from xlplan.tracking import versions
+    from xlplan.tracking.calendar import FiscalCalendar
+
+    version = versions.latest_forecast(con, plan.id)
+    if version is None:
+        return None
+    cal = FiscalCalendar.of(plan)
+    return forecast_of(version.name, version.as_of.isoformat() if version.as_of else "",
+                       version.cells, [cal.month_key(m) for m in range(12)],
+                       float(plan.currency.smallest_unit))
 
 
 @contextlib.contextmanager
