@@ -11,15 +11,17 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from conftest import SMALL, TEMPLATES
+from conftest import EXAMPLE, SMALL, TEMPLATES
 from typer.testing import CliRunner
 
 from xlplan.cli import app
 from xlplan.consolidate.run import consolidate
+from xlplan.engine.numbers import PlanNumbers
 from xlplan.libreoffice import read_values
 from xlplan.spec.loader import load_plan
 from xlplan.spec.prior_year import read_prior_year
 from xlplan.tracking.synthetic import generate, write_files
+from xlplan.tracking.synthetic import main as synthetic_main
 from xlplan.workbook.build import Built
 from xlplan.workbook.fill import fill_sample
 
@@ -176,3 +178,70 @@ def test_consolidated_report_shows_the_gap_against_the_latest_forecast(
     assert "forecast: version forecast-h1 (re-forecast as of 2027-06-30" in note
     headers = [v for c, v in sheets["Org roll-up"].items() if c.endswith("4")]
     assert headers[-2:] == ["forecast", "forecast_gap"]
+
+
+@pytest.mark.slow
+def test_two_reforecasts_of_the_example_plans_synthetic_year(tmp_path: Path) -> None:
+    """The issue's check, as a person runs it: the example plan's synthetic year (seed 7),
+    imported; the budget approved; re-forecasts as of 2027-03-31 and 2027-06-30."""
+    plan = tmp_path / "plan.yaml"
+    shutil.copyfile(EXAMPLE, plan)
+    shutil.copyfile(TEMPLATES / "example-prior-year.csv", tmp_path / "example-prior-year.csv")
+    before = sha(plan)
+    assert synthetic_main([str(plan), "-o", str(tmp_path / "year"), "--seed", "7"]) == 0
+    files = sorted((tmp_path / "year").glob("*.csv"))
+    assert len(files) == 12
+    db = tmp_path / "xlplan.duckdb"
+    for args in (["actuals", str(plan), *map(str, files), "--db", str(db)],
+                 ["version", "approve", str(plan), "--db", str(db)],
+                 ["reforecast", str(plan), "--as-of", "2027-03-31", "--db", str(db),
+                  "--name", "q1"],
+                 ["reforecast", str(plan), "--as-of", "2027-06-30", "--db", str(db),
+                  "--name", "h1"]):
+        result = runner.invoke(app, args)
+        assert result.exit_code == 0, result.output
+    listed = runner.invoke(app, ["versions", str(plan), "--db", str(db), "--json"])
+    assert listed.exit_code == 0, listed.output
+    docs = {d["name"]: d for d in json.loads(listed.output)}
+    kinds = {name: d["kind"] for name, d in docs.items()}
+    assert {k: kinds[k] for k in ("budget", "forecast-q1", "forecast-h1")} == {
+        "budget": "budget", "forecast-q1": "forecast", "forecast-h1": "forecast"}
+    loaded = load_plan(plan)
+    parent = {u.code: u.parent for u in loaded.plan.units}
+    inputs = set(PlanNumbers(loaded.plan, read_prior_year(loaded)).input_units)
+
+    def input_unit(code: str) -> str:
+        """The workbook-level unit a row counts for (its own, or the one above it)."""
+        while code not in inputs:
+            up = parent[code]
+            assert up is not None, code
+            code = up
+        return code
+
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        actual: dict[tuple[str, str], int] = {}
+        for unit, month, value in con.execute(
+                "SELECT unit, month, sum(value) FROM actuals WHERE measure='revenue' "
+                "GROUP BY ALL").fetchall():
+            key = (input_unit(unit), month)
+            actual[key] = actual.get(key, 0) + round(value * 100)
+        for name, ended in (("forecast-q1", 3), ("forecast-h1", 6)):
+            cells = dict(((u, m), v) for u, m, v in con.execute(
+                "SELECT unit, month, sum(value_minor) FROM plan_version_values WHERE name=? "
+                "GROUP BY ALL", [name]).fetchall())
+            assert {u for u, _ in cells} == inputs
+            months = sorted({m for _, m in cells})
+            assert months == [f"2027-{m:02d}" for m in range(1, 13)]
+            for unit in inputs:
+                for m in months[:ended]:  # the months that ended are the unit's actuals
+                    assert cells[(unit, m)] == actual[(unit, m)], (name, unit, m)
+            (total, summed) = con.execute(
+                "SELECT v.total_minor, sum(x.value_minor) FROM plan_versions v JOIN "
+                "plan_version_values x USING (plan_id, name) WHERE name=? GROUP BY ALL",
+                [name]).fetchone() or (None, None)
+            assert total == summed == sum(cells.values())  # to the cent (minor units)
+            assert round(docs[name]["total"] * 100) == total  # as xlplan versions lists it
+    finally:
+        con.close()
+    assert sha(plan) == before
