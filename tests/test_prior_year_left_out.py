@@ -14,7 +14,7 @@ from conftest import SMALL, TEMPLATES
 from typer.testing import CliRunner
 
 from xlplan.cli import app
-from xlplan.spec import PlanError, load_plan
+from xlplan.spec.loader import PlanError, load_plan
 from xlplan.spec.prior_year import read_prior_year
 
 TEXT = SMALL.read_text(encoding="utf-8")
