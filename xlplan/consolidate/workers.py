@@ -38,13 +38,12 @@ _Answers = Answers  # its name here before the machinery moved to xlplan.capped
 
 
 def _child(incoming: IO[bytes], outgoing: IO[bytes], plan_path: str, limits: Limits) -> None:
-    """Child main loop: load the plan once, then examine each path sent until None."""
-    from xlplan.spec.loader import load_plan
-    from xlplan.spec.prior_year import read_prior_year
+    """Child main loop: load the plan once, then examine each path sent until None.
+    ``plan_path``: the plan file, or a plan shipped to a cluster worker (xlplan.spec.shipped)."""
+    from xlplan.spec.shipped import open_plan_source
     from xlplan.workbook.context import BuildContext
 
-    loaded = load_plan(Path(plan_path))
-    ctx = BuildContext(loaded, read_prior_year(loaded))
+    ctx = BuildContext(*open_plan_source(Path(plan_path)))  # a plan file, or one shipped
     ctx.compute_all()  # the plan's numbers once, before the first file (and before the freeze)
     keep_out_of_gc()
     send(outgoing, "ready")
