@@ -292,3 +292,30 @@ def test_command_line_cluster_and_a_killed_client(inbox: Path, tmp_path: Path) -
                 except subprocess.TimeoutExpired:
                     proc.kill()
                     proc.wait()
+
+
+@pytest.mark.parametrize("kind", ["yaml", "setup workbook"])
+def test_a_shipped_plan_loads_elsewhere_as_it_loads_here(kind: str, tmp_path: Path) -> None:
+    """A worker has no plan folder: the plan file's bytes and its prior-year file's travel,
+    and load under the plan's own path with the same hash and the same numbers."""
+    from xlplan.engine.numbers import PlanNumbers
+    from xlplan.spec.convert import export_setup
+    from xlplan.spec.prior_year import read_prior_year
+    from xlplan.spec.shipped import ShippedPlan
+
+    folder = tmp_path / "plans"
+    folder.mkdir()
+    shutil.copy(SMALL.with_name("small-prior-year.csv"), folder)
+    if kind == "yaml":
+        plan = shutil.copy(SMALL, folder / "small-plan.yaml")
+    else:
+        plan = export_setup(load_plan(SMALL), folder / "small-plan.xlsx")
+    here = load_plan(plan)
+    shipped = ShippedPlan.of(here)
+    shutil.rmtree(folder)  # the worker's view: neither file exists
+    there, prior = shipped.load()
+    assert there.path == here.path and there.spec_hash == here.spec_hash
+    assert prior is not None and len(prior.frame) > 0
+    again = load_plan(SMALL)
+    assert PlanNumbers(there.plan, prior).targets == PlanNumbers(
+        again.plan, read_prior_year(again)).targets

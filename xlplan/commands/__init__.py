@@ -10,6 +10,7 @@ import importlib
 
 MODULES: tuple[str, ...] = (
     "plan",
+    "plan_file",
     "build",
     "addin",
     "consolidate",

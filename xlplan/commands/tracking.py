@@ -1,5 +1,5 @@
 """``xlplan actuals``, ``xlplan track`` and ``xlplan reforecast``: following the plan through
-the year (DOMAIN.md step 4).
+the year (docs/METHOD.md step 4).
 
 Databases: ``actuals`` and ``reforecast`` use ``xlplan.duckdb`` in the current
 folder unless ``--db`` says otherwise; ``track -o DIR`` uses
@@ -30,7 +30,8 @@ DbOption = Annotated[Path | None, typer.Option(
     "--db", help="The actuals database (DuckDB). actuals and reforecast: default "
                  f"./{DB_NAME}; track: default DIR/{DB_NAME}.", show_default=False)]
 AsOfOption = Annotated[str | None, typer.Option(
-    "--as-of", help="Date to report as of (YYYY-MM-DD; default: today).", show_default=False)]
+    "--as-of", help="Date to report as of (YYYY-MM-DD; default: the last day the revenue "
+              "actuals cover).", show_default=False)]
 
 
 def _date(text: str | None, option: str) -> dt.date:
@@ -150,6 +151,26 @@ def _load_for_tracking(plan: Path, db: Path, forecast: Path | None = None
     return loaded, prior, frame, fc
 
 
+def _last_revenue_day(plan: Any, frame: Any, prior: Any, database: Path) -> dt.date:
+    """``track``'s default as-of date: the last day any revenue actual covers (a month row
+    covers its month). Not today: a board of a year not yet started, or long over, says
+    nothing, and the last actuals are what there is to report on. Actuals lie within the
+    fiscal year (the import refuses others), so this is never past its end."""
+    from xlplan.tracking.compare import revenue_actuals
+    from xlplan.tracking.targets import revenue_targets
+
+    try:
+        targets = revenue_targets(plan, prior)
+    except AllocationError as exc:
+        raise fail(f"{plan.id}: {exc}") from None
+    revenue = revenue_actuals(frame, targets, plan.north_star.metric,
+                              float(plan.currency.smallest_unit))
+    if revenue.last_day < 0:
+        raise fail(f"{database}: no {plan.north_star.metric} actuals for plan {plan.id}, so "
+                   "no date to report as of: import some (xlplan actuals) or pass --as-of")
+    return targets.calendar.days[revenue.last_day]
+
+
 @app.command()
 def track(
     plan: PlanArg,
@@ -163,12 +184,15 @@ def track(
                                                          "headline figures as JSON.")] = False,
 ) -> None:
     """Write the tracking board DIR/<plan-id>-board-<date>.xlsx: attainment, warnings, BSC,
-    OKR, budget use and the quarterly review."""
+    OKR, budget use and the quarterly review.
+
+    Without --as-of the board is as of the last day the revenue actuals in the database
+    cover (within the fiscal year)."""
     from xlplan.tracking.board import write_board
     from xlplan.tracking.track import TrackError
     from xlplan.tracking.track import track as run_track
 
-    day = _date(as_of, "--as-of")
+    day = _date(as_of, "--as-of") if as_of is not None else None
     database = db or out / DB_NAME
     loaded, prior, frame, fc = _load_for_tracking(plan, database, forecast)
     if frame.empty:
@@ -176,6 +200,8 @@ def track(
         if db is None and Path(DB_NAME).is_file():
             hint = f" (./{DB_NAME} exists: pass --db {DB_NAME} to use it)"
         raise fail(f"{database}: no actuals for plan {loaded.plan.id}{hint}")
+    if day is None:
+        day = _last_revenue_day(loaded.plan, frame, prior, database)
     step, stop = progress_bar(2, "tracking")
     try:
         try:
