@@ -54,9 +54,9 @@ def run(plan: Path, inbox: Path, work: Path, examiner: Examiner | None = None
     out = Path(tempfile.mkdtemp(dir=work))
     spent: list[float] = []
 
-    def counted(paths: list[Path], loaded: Any, limits: Any) -> Iterator[Any]:
+    def counted(paths: list[Path], loaded: Any, limits: Any, older: Any) -> Iterator[Any]:
         start = time.process_time()
-        yield from (examiner or local_examiner(2))(paths, loaded, limits)
+        yield from (examiner or local_examiner(2))(paths, loaded, limits, older)
         spent.append(time.process_time() - start)
 
     wall = time.perf_counter()

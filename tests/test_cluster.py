@@ -147,7 +147,7 @@ def consolidate_examinations(inbox: Path, loaded: Any) -> dict[str, Any]:
 
     paths = [p for p in sorted(inbox.iterdir()) if p.name != "small-WEST-copy.xlsx"]
     return {r.path.name: (r.status, [f.message for f in r.findings], r.facts)
-            for r in local_examiner(1)(paths, loaded, None)}
+            for r in local_examiner(1)(paths, loaded, None, None)}
 
 
 def test_a_worker_killed_mid_run_loses_no_file(client: Any, inbox: Path, local: Outcome,

@@ -138,16 +138,32 @@ _PLANS_LOCK = threading.Lock()
 _FOLDER: list[tempfile.TemporaryDirectory[str]] = []
 
 
+def _worker_folder() -> Path:
+    """A folder of this worker process's own, removed when it exits."""
+    if not _FOLDER:
+        _FOLDER.append(tempfile.TemporaryDirectory(prefix="xlplan-worker-"))
+    return Path(_FOLDER[0].name)
+
+
 def worker_plan_file(shipped: ShippedPlan) -> Path:
     """On a worker: the shipped plan saved as a file a reader process can open, once per
-    plan (in a folder of this process's own, removed when it exits)."""
+    plan."""
     with _PLANS_LOCK:
         if shipped.key not in _PLANS:
-            if not _FOLDER:
-                _FOLDER.append(tempfile.TemporaryDirectory(prefix="xlplan-worker-"))
-            path = Path(_FOLDER[0].name) / f"{shipped.key[:16]}{SUFFIX}"
+            path = _worker_folder() / f"{shipped.key[:16]}{SUFFIX}"
             _PLANS[shipped.key] = shipped.save(path)
         return _PLANS[shipped.key]
+
+
+def worker_file(data: bytes, suffix: str) -> Path:
+    """On a worker: ``data`` saved as a file (once per content) a reader process can open."""
+    key = hashlib.sha256(data).hexdigest()
+    with _PLANS_LOCK:
+        if key not in _PLANS:
+            path = _worker_folder() / f"{key[:16]}{suffix}"
+            path.write_bytes(data)
+            _PLANS[key] = path
+        return _PLANS[key]
 
 
 def worker_address() -> str:

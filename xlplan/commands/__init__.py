@@ -15,6 +15,8 @@ MODULES: tuple[str, ...] = (
     "addin",
     "consolidate",
     "tracking",
+    "season",
+    "versions",
 )
 
 

@@ -27,6 +27,7 @@ from xlplan.commands.app import (
     print_table,
     progress_bar,
 )
+from xlplan.commands.season import record_revision
 from xlplan.commands.untrusted import text
 from xlplan.consolidate.run import consolidate
 from xlplan.engine.allocate import AllocationError
@@ -89,13 +90,18 @@ def build(
         "--with-functions", help="Add a Live sheet to the master that uses the XLPLAN_* "
                                  "functions (for users of the xlplan add-in).")] = False,
     workers: WorkersOption = None,
+    db: Annotated[Path | None, typer.Option(
+        "--db", help="History database that records this plan revision (default: "
+                     "OUT/xlplan.duckdb, where consolidate -o OUT keeps its history).",
+        show_default=False)] = None,
     scheduler: SchedulerOption = None,
 ) -> None:
     """Write the master workbook and one input workbook per unit.
 
     With --scheduler the workbooks are written by Dask workers into OUT, which
     must be a folder every worker sees at the same path."""
-    _, built = _build(plan, out, units, with_functions, workers, scheduler)
+    ctx, built = _build(plan, out, units, with_functions, workers, scheduler)
+    record_revision(ctx.loaded, db or out / "xlplan.duckdb", "build")
     master = next(b for b in built if b.unit is None)
     unit_paths = {b.unit: str(b.path) for b in built if b.unit is not None}
     if as_json:

@@ -247,15 +247,24 @@ def reforecast(
     plan: PlanArg,
     as_of: Annotated[str, typer.Option("--as-of", help="Months ended by this date take their "
                                                        "actuals (YYYY-MM-DD).")],
-    out: Annotated[Path, typer.Option("-o", "--out", help="The re-forecast plan file to write.")],
+    out: Annotated[Path | None, typer.Option(
+        "-o", "--out", help="Also export the re-forecast as a plan file.",
+        show_default=False)] = None,
     db: DbOption = None,
+    name: Annotated[str | None, typer.Option(
+        "--name", help="Keep it in the database as version forecast-NAME, per unit × product "
+                       "× channel × month (xlplan versions lists them).",
+        show_default=False)] = None,
+    replace: Annotated[bool, typer.Option(
+        "--replace", help="Replace a version of that name (otherwise an error).")] = False,
     keep_annual: Annotated[bool, typer.Option(
         "--keep-annual/--update-annual",
         help="Keep the annual target (the rest of the year absorbs the variance) or carry "
              "the variance and the raise into a new annual target.")] = True,
     as_json: Annotated[bool, typer.Option("--json", help="Report as JSON.")] = False,
 ) -> None:
-    """Write a re-forecast plan: the rest of the year re-spread after the actuals."""
+    """Re-forecast the rest of the year after the actuals: kept as a version in the database
+    (--name) and/or exported as a plan file (-o); the plan file itself is never changed."""
     from xlplan.tracking.compare import revenue_actuals
     from xlplan.tracking.phased_targets import revenue_targets
     from xlplan.tracking.plan_file import write_plan
@@ -263,7 +272,10 @@ def reforecast(
     from xlplan.tracking.reforecast import reforecast as run_reforecast
 
     day = _date(as_of, "--as-of")
-    if out.resolve() == plan.resolve():
+    if out is None and name is None:
+        raise typer.BadParameter("say where the re-forecast goes: --name NAME (a version in "
+                                 "the database) and/or -o FILE (a plan file)", param_hint="--name")
+    if out is not None and out.resolve() == plan.resolve():
         raise typer.BadParameter("would overwrite the plan itself", param_hint="--out")
     loaded, prior, frame, _ = _load_for_tracking(plan, db or Path(DB_NAME))
     p = loaded.plan
@@ -274,8 +286,14 @@ def reforecast(
         rf = run_reforecast(p, targets, revenue, day, keep_annual)
     except (ReforecastError, AllocationError) as exc:
         raise fail(f"{plan}: {exc}") from None
+    if name is not None:
+        from xlplan.commands.versions import save_forecast
+
+        save_forecast(loaded, targets, revenue, frame, day, name, keep_annual, replace,
+                      db or Path(DB_NAME))
     try:
-        write_plan(loaded, rf, out)
+        if out is not None:
+            write_plan(loaded, rf, out)
     except OSError as exc:
         raise fail(f"cannot write {out}: {exc.strerror or exc}") from None
     su = p.currency.smallest_unit
@@ -284,7 +302,8 @@ def reforecast(
                "actual": float(rf.actual[m] * su) if m < rf.closed else None,
                "forecast": float(rf.months[m] * su)} for m in range(12)]
     if as_json:
-        doc = {"plan": p.id, "as_of": rf.as_of.isoformat(), "out": str(out),
+        doc = {"plan": p.id, "as_of": rf.as_of.isoformat(), "out": str(out) if out else None,
+               "version": f"forecast-{name}" if name else None,
                "closed_months": rf.closed, "beat": rf.beat, "raise": rf.raise_,
                "raised_months": [cal.month_key(m) for m in rf.raised],
                "keep_annual": rf.keep_annual, "annual_before": float(rf.annual_before * su),
@@ -301,5 +320,7 @@ def reforecast(
     print_table(view)
     if rf.note:
         console.print(rf.note)
+    wrote = f"; wrote {out} (xlplan validate {out})" if out else ""
+    kept = f"; kept as version forecast-{name}" if name else ""
     console.print(f"annual {rf.annual_before * su:,} → {rf.annual_after * su:,} "
-                  f"{p.currency.code}; wrote {out} (xlplan validate {out})")
+                  f"{p.currency.code}{kept}{wrote}")

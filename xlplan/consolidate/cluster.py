@@ -37,6 +37,7 @@ from xlplan.cluster import (
     dask_distributed,
     identity,
     worker_address,
+    worker_file,
     worker_plan_file,
 )
 from xlplan.consolidate.examine import Examination
@@ -64,24 +65,27 @@ class Batch:
 
 # ------------------------------------------------------------------- on the worker
 
-_SLOTS: dict[tuple[int, Path, Limits], _Slot] = {}
+_SLOTS: dict[tuple[int, Path, Limits, Path | None], _Slot] = {}
 _SLOTS_LOCK = threading.Lock()
 
 
-def _slot(plan_file: Path, limits: Limits) -> _Slot:
+def _slot(plan_file: Path, limits: Limits, revisions: Path | None) -> _Slot:
     """This worker thread's reader process for this plan (another plan's is stopped)."""
-    key = (threading.get_ident(), plan_file, limits)
+    key = (threading.get_ident(), plan_file, limits, revisions)
     with _SLOTS_LOCK:
         for old in [k for k in _SLOTS if k[0] == key[0] and k != key]:
             _SLOTS.pop(old).stop()
         if key not in _SLOTS:
-            _SLOTS[key] = _Slot(plan_file, limits)
+            _SLOTS[key] = _Slot(plan_file, limits, revisions)
         return _SLOTS[key]
 
 
-def examine_batch(plan: ShippedPlan, limits: Limits, items: list[Item]) -> Batch:
-    """The task: examine each file in this worker's capped reader process."""
-    slot = _slot(worker_plan_file(plan), limits)
+def examine_batch(plan: ShippedPlan, limits: Limits, items: list[Item],
+                  revisions: bytes | None = None) -> Batch:
+    """The task: examine each file in this worker's capped reader process.
+    ``revisions``: the JSON of the plan's earlier revisions (see run.earlier_revisions)."""
+    older = worker_file(revisions, ".json") if revisions is not None else None
+    slot = _slot(worker_plan_file(plan), limits, older)
     results = []
     for client_path, data in items:
         if data is None:
@@ -117,13 +121,15 @@ class ClusterExaminer:
     batch_size: int | None = None
     readers: dict[Path, str] = field(default_factory=dict)
 
-    def __call__(self, paths: list[Path], plan: LoadedPlan, limits: Limits | None
-                 ) -> Iterator[Examination]:
+    def __call__(self, paths: list[Path], plan: LoadedPlan, limits: Limits | None,
+                 older: Path | None = None) -> Iterator[Examination]:
         if not paths:
             return
         limits = limits or Limits()
         distributed = dask_distributed()
         shipped = self.client.scatter(ShippedPlan.of(plan), broadcast=True)
+        revisions = (self.client.scatter(older.read_bytes(), broadcast=True)
+                     if older is not None else None)
         threads = max(1, sum(self.client.nthreads().values()))
         size = self.batch_size or max(1, min(16, math.ceil(len(paths) / (threads * 4))))
         batches = [paths[i:i + size] for i in range(0, len(paths), size)]
@@ -133,7 +139,8 @@ class ClusterExaminer:
 
         def submit(files: list[Path], attempt: int) -> None:
             items = [(str(p), p.read_bytes() if self.ship_files else None) for p in files]
-            future = self.client.submit(examine_batch, shipped, limits, items, pure=False)
+            future = self.client.submit(examine_batch, shipped, limits, items, revisions,
+                                        pure=False)
             pending[future] = (files, attempt)
             running.add(future)
 

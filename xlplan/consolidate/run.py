@@ -10,15 +10,17 @@ whole files only, and the output either old or new.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
+import json
 import os
 import tempfile
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
-from xlplan.consolidate import store
+from xlplan.consolidate import revisions, store
 from xlplan.consolidate.examine import Examination
 from xlplan.consolidate.outcome import FileOutcome, Outcome, file_status, tracker_frame
 from xlplan.consolidate.package import Limits
@@ -28,18 +30,20 @@ from xlplan.engine.numbers import PlanNumbers
 from xlplan.spec.loader import LoadedPlan, load_plan
 from xlplan.spec.prior_year import read_prior_year
 
-# Who examines the files: given the new files, the plan and the limits, it yields one
-# Examination per file, in any order. Reader processes on this machine by default
-# (workers.examine_all); xlplan.consolidate.cluster.ClusterExaminer on Dask workers.
-Examiner = Callable[[list[Path], LoadedPlan, Limits | None], Iterable[Examination]]
+# Who examines the files: given the new files, the plan, the limits and the plan's earlier
+# revisions (a JSON file, or None), it yields one Examination per file, in any order.
+# Reader processes on this machine by default (workers.examine_all);
+# xlplan.consolidate.cluster.ClusterExaminer on Dask workers.
+Examiner = Callable[[list[Path], LoadedPlan, Limits | None, Path | None],
+                    Iterable[Examination]]
 
 
 def local_examiner(workers: int | None) -> Examiner:
     """Reader processes on this machine, ``workers`` of them (default one per core)."""
-    def examine(paths: list[Path], plan: LoadedPlan, limits: Limits | None
-                ) -> Iterable[Examination]:
+    def examine(paths: list[Path], plan: LoadedPlan, limits: Limits | None,
+                older: Path | None) -> Iterable[Examination]:
         assert plan.path is not None  # loaded from its file
-        return examine_all(paths, plan.path, workers, limits)
+        return examine_all(paths, plan.path, workers, limits, revisions=older)
     return examine
 
 
@@ -103,6 +107,7 @@ def consolidate(plan_path: Path, inbox: Path, out_dir: Path, db: Path | None = N
     hashes = {p: sha256_of(p) for p in paths}
     con = store.connect(db)
     try:
+        revisions.record_file(con, loaded, "consolidate")
         run_id = store.start_run(con, plan_id, spec, inbox)
         seen = store.already_seen(con, plan_id, spec)
         todo: dict[str, Path] = {}
@@ -115,15 +120,16 @@ def consolidate(plan_path: Path, inbox: Path, out_dir: Path, db: Path | None = N
         by_path = {p: h for h, p in todo.items()}
         received = arrival_order(todo)
         first = store.next_arrival(con)
-        examine = examiner or local_examiner(workers)
-        for result in examine(list(todo.values()), loaded, limits):
-            sha = by_path[result.path]
-            place, when = received[sha]
-            store.store(con, plan_id, spec, sha, result.path.stat().st_size, run_id, result,
-                        first + place, when)
-            new_hashes.add(sha)
-            if progress:
-                progress(result.path.name)
+        with earlier_revisions(con, plan_id, spec) as older:
+            examine = examiner or local_examiner(workers)
+            for result in examine(list(todo.values()), loaded, limits, older):
+                sha = by_path[result.path]
+                place, when = received[sha]
+                store.store(con, plan_id, spec, sha, result.path.stat().st_size, run_id,
+                            result, first + place, when)
+                new_hashes.add(sha)
+                if progress:
+                    progress(result.path.name)
         outcome = _outcome(con, loaded, numbers, paths, hashes, new_hashes, out_dir, db)
         facts = store.current_facts(con, plan_id)
         outcome.views = write_report(outcome, numbers, facts, outcome.output)  # and its CSVs
@@ -131,6 +137,20 @@ def consolidate(plan_path: Path, inbox: Path, out_dir: Path, db: Path | None = N
         return outcome
     finally:
         con.close()
+
+
+@contextlib.contextmanager
+def earlier_revisions(con: Any, plan_id: str, spec: str) -> Iterator[Path | None]:
+    """The plan's earlier revisions (spec hash → text and path) in a private temporary JSON file for
+    the reader processes (they cannot open the database this run holds); None if none."""
+    older = {h: r for h, r in revisions.stored(con, plan_id).items() if h != spec}
+    if not older:
+        yield None
+        return
+    with tempfile.TemporaryDirectory(prefix="xlplan-revisions-") as folder:
+        path = Path(folder) / "revisions.json"
+        path.write_text(json.dumps(older, ensure_ascii=False), encoding="utf-8")
+        yield path
 
 
 def copy_findings(path: Path, sha: str, unit: str, inbox_twins: list[Path], first: Path
