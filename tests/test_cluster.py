@@ -31,7 +31,7 @@ from xlplan.consolidate.cluster import ClusterExaminer
 from xlplan.consolidate.examine import Examination
 from xlplan.consolidate.outcome import Outcome
 from xlplan.consolidate.run import consolidate
-from xlplan.spec import load_plan
+from xlplan.spec.loader import load_plan
 from xlplan.workbook.build import Built
 from xlplan.workbook.cluster import build_on_cluster
 from xlplan.workbook.context import BuildContext

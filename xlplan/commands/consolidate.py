@@ -28,7 +28,7 @@ from xlplan.consolidate.examine import where
 from xlplan.consolidate.outcome import Outcome, tracker_frame
 from xlplan.consolidate.report import OutputFull
 from xlplan.consolidate.run import OutputError, consolidate
-from xlplan.spec import PlanError, load_plan
+from xlplan.spec.loader import PlanError, load_plan
 from xlplan.spec.prior_year import DataFileError
 
 DbOption = Annotated[Path | None, typer.Option(
