@@ -36,6 +36,10 @@ console = Console(highlight=False, soft_wrap=True,
 PlanArg = Annotated[Path, typer.Argument(
     help="The plan: a YAML file or a setup workbook (.xlsx).", metavar="PLAN",
     show_default=False)]
+SchedulerOption = Annotated[str | None, typer.Option(
+    "--scheduler", metavar="ADDRESS",
+    help="Run on a Dask distributed cluster: tcp://HOST:PORT of a running scheduler, or "
+         "local:N for N worker processes here (needs xlplan[cluster]).", show_default=False)]
 
 
 class Format(StrEnum):

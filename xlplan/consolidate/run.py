@@ -16,11 +16,12 @@ import hashlib
 import json
 import os
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
 from xlplan.consolidate import revisions, store
+from xlplan.consolidate.examine import Examination
 from xlplan.consolidate.outcome import FileOutcome, Outcome, file_status, tracker_frame
 from xlplan.consolidate.package import Limits
 from xlplan.consolidate.report import write_report
@@ -30,6 +31,22 @@ from xlplan.engine.numbers import PlanNumbers
 from xlplan.spec.loader import LoadedPlan, load_plan
 from xlplan.spec.models import Plan
 from xlplan.spec.prior_year import read_prior_year
+
+# Who examines the files: given the new files, the plan, the limits and the plan's earlier
+# revisions (a JSON file, or None), it yields one Examination per file, in any order.
+# Reader processes on this machine by default (workers.examine_all);
+# xlplan.consolidate.cluster.ClusterExaminer on Dask workers.
+Examiner = Callable[[list[Path], LoadedPlan, Limits | None, Path | None],
+                    Iterable[Examination]]
+
+
+def local_examiner(workers: int | None) -> Examiner:
+    """Reader processes on this machine, ``workers`` of them (default one per core)."""
+    def examine(paths: list[Path], plan: LoadedPlan, limits: Limits | None,
+                older: Path | None) -> Iterable[Examination]:
+        assert plan.path is not None  # loaded from its file
+        return examine_all(paths, plan.path, workers, limits, revisions=older)
+    return examine
 
 
 class OutputError(RuntimeError):
@@ -76,9 +93,13 @@ def check_writable(folder: Path) -> None:
 def consolidate(plan_path: Path, inbox: Path, out_dir: Path, db: Path | None = None,
                 workers: int | None = None, limits: Limits | None = None,
                 progress: Callable[[str], None] | None = None,
-                started: Callable[[int], None] | None = None) -> Outcome:
+                started: Callable[[int], None] | None = None,
+                examiner: Examiner | None = None) -> Outcome:
     """Run a consolidation; see the module docstring. Raises PlanError, OutputError,
-    store.DatabaseBusy / DatabaseError, FileNotFoundError when it cannot run at all."""
+    store.DatabaseBusy / DatabaseError, FileNotFoundError when it cannot run at all.
+
+    ``examiner``: who reads the files (default: ``workers`` reader processes here). Only
+    the reading moves; this process alone writes the history, one file at a time."""
     loaded = load_plan(plan_path)
     prior = read_prior_year(loaded)
     numbers = PlanNumbers(loaded.plan, prior)
@@ -103,8 +124,8 @@ def consolidate(plan_path: Path, inbox: Path, out_dir: Path, db: Path | None = N
         received = arrival_order(todo)
         first = store.next_arrival(con)
         with earlier_revisions(con, plan_id, spec) as older:
-            for result in examine_all(todo.values(), loaded.path or plan_path, workers, limits,
-                                      revisions=older):
+            examine = examiner or local_examiner(workers)
+            for result in examine(list(todo.values()), loaded, limits, older):
                 sha = by_path[result.path]
                 place, when = received[sha]
                 store.store(con, plan_id, spec, sha, result.path.stat().st_size, run_id,

@@ -13,6 +13,7 @@ prior year still refuses a unit left with no rows (:func:`_check_history`).
 
 from __future__ import annotations
 
+import io
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
@@ -43,23 +44,33 @@ class DataFileError(Exception):
         super().__init__("\n".join(lines))
 
 
-def _read_table(path: Path, sheet: str | None) -> pd.DataFrame:
+def _read_table(path: Path, sheet: str | None, data: bytes | None = None) -> pd.DataFrame:
+    source = path if data is None else io.BytesIO(data)
     if path.suffix.lower() in (".xlsx", ".xlsm"):
-        return pd.read_excel(path, sheet_name=sheet or 0, dtype=str, engine="openpyxl")
-    return pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+        return pd.read_excel(source, sheet_name=sheet or 0, dtype=str, engine="openpyxl")
+    return pd.read_csv(source, dtype=str, keep_default_na=False, encoding="utf-8-sig")
 
 
-def read_prior_year(loaded: LoadedPlan) -> PriorYear | None:
-    """The plan's prior-year actuals, validated against its codes; None if it has none."""
+def prior_year_path(loaded: LoadedPlan) -> Path | None:
+    """Where the plan's prior-year file is (beside the plan file unless absolute)."""
     spec = loaded.plan.prior_year
-    if spec is None:
+    return None if spec is None else (loaded.base_dir / spec.file).resolve()
+
+
+def read_prior_year(loaded: LoadedPlan, data: bytes | None = None) -> PriorYear | None:
+    """The plan's prior-year actuals, validated against its codes; None if it has none.
+
+    ``data``: the file's bytes, read elsewhere (a cluster worker gets them shipped with
+    the plan, having no plan folder); errors still name the file by its path."""
+    spec = loaded.plan.prior_year
+    path = prior_year_path(loaded)
+    if spec is None or path is None:
         return None
-    path = (loaded.base_dir / spec.file).resolve()
     name = str(path)
-    if not path.is_file():
+    if data is None and not path.is_file():
         raise DataFileError(name, ["1: file not found (plan key prior_year.file)"])
     try:
-        raw = _read_table(path, spec.sheet)
+        raw = _read_table(path, spec.sheet, data)
     except (ValueError, OSError, UnicodeDecodeError) as exc:
         raise DataFileError(name, [f"1: cannot read: {exc}"]) from exc
     raw.columns = [str(c).strip().lower() for c in raw.columns]
