@@ -14,6 +14,7 @@ MODULES: tuple[str, ...] = (
     "addin",
     "consolidate",
     "tracking",
+    "review",
 )
 
 
