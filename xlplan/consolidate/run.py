@@ -10,15 +10,17 @@ whole files only, and the output either old or new.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
+import json
 import os
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from xlplan.consolidate import store
+from xlplan.consolidate import revisions, store
 from xlplan.consolidate.outcome import FileOutcome, Outcome, file_status, tracker_frame
 from xlplan.consolidate.package import Limits
 from xlplan.consolidate.report import write_report
@@ -85,6 +87,7 @@ def consolidate(plan_path: Path, inbox: Path, out_dir: Path, db: Path | None = N
     hashes = {p: sha256_of(p) for p in paths}
     con = store.connect(db)
     try:
+        revisions.record_file(con, loaded, "consolidate")
         run_id = store.start_run(con, plan_id, spec, inbox)
         seen = store.already_seen(con, plan_id, spec)
         todo: dict[str, Path] = {}
@@ -97,14 +100,16 @@ def consolidate(plan_path: Path, inbox: Path, out_dir: Path, db: Path | None = N
         by_path = {p: h for h, p in todo.items()}
         received = arrival_order(todo)
         first = store.next_arrival(con)
-        for result in examine_all(todo.values(), loaded.path or plan_path, workers, limits):
-            sha = by_path[result.path]
-            place, when = received[sha]
-            store.store(con, plan_id, spec, sha, result.path.stat().st_size, run_id, result,
-                        first + place, when)
-            new_hashes.add(sha)
-            if progress:
-                progress(result.path.name)
+        with earlier_revisions(con, plan_id, spec) as older:
+            for result in examine_all(todo.values(), loaded.path or plan_path, workers, limits,
+                                      revisions=older):
+                sha = by_path[result.path]
+                place, when = received[sha]
+                store.store(con, plan_id, spec, sha, result.path.stat().st_size, run_id,
+                            result, first + place, when)
+                new_hashes.add(sha)
+                if progress:
+                    progress(result.path.name)
         outcome = _outcome(con, loaded, numbers, paths, hashes, new_hashes, out_dir, db)
         facts = store.current_facts(con, plan_id)
         outcome.views = write_report(outcome, numbers, facts, outcome.output)  # and its CSVs
@@ -112,6 +117,20 @@ def consolidate(plan_path: Path, inbox: Path, out_dir: Path, db: Path | None = N
         return outcome
     finally:
         con.close()
+
+
+@contextlib.contextmanager
+def earlier_revisions(con: Any, plan_id: str, spec: str) -> Iterator[Path | None]:
+    """The plan's earlier revisions (spec hash → text and path) in a private temporary JSON file for
+    the reader processes (they cannot open the database this run holds); None if none."""
+    older = {h: r for h, r in revisions.stored(con, plan_id).items() if h != spec}
+    if not older:
+        yield None
+        return
+    with tempfile.TemporaryDirectory(prefix="xlplan-revisions-") as folder:
+        path = Path(folder) / "revisions.json"
+        path.write_text(json.dumps(older, ensure_ascii=False), encoding="utf-8")
+        yield path
 
 
 def copy_findings(path: Path, sha: str, unit: str, inbox_twins: list[Path], first: Path
