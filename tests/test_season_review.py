@@ -242,3 +242,35 @@ def test_a_review_killed_mid_transaction_leaves_no_half_event(
     trail = events(db)
     assert [e["event"] for e in trail] == ["received", "decided", "reviewed"]
     assert trail[-1]["notes"] == ["Commitments!D5: a"]
+
+
+def test_a_reissued_returned_workbook_carries_the_comment_and_notes(
+        tmp_path: Path, versions: dict[str, list[Path]], monkeypatch: pytest.MonkeyPatch
+        ) -> None:
+    import openpyxl
+
+    monkeypatch.setenv("XLPLAN_TODAY", TODAY)
+    inbox, out = tmp_path / "inbox", tmp_path / "out"
+    db = out / "xlplan.duckdb"
+    deliver(inbox, versions["EAST"][0], "2026-12-10")
+    consolidate(SMALL, inbox, out, workers=1)
+    cli("review", SMALL, "EAST", "return", "--db", db, "--by", "Li Na", "--comment",
+        "Q1 too low", "--note", "Commitments!D5: why below target?",
+        "--note", "Commitments!E5: check the channel")
+    cli("reissue", SMALL, "-o", tmp_path / "again", "--db", db, "--units", "EAST")
+    (book_path,) = (tmp_path / "again").rglob("*EAST*.xlsx")
+    wb = openpyxl.load_workbook(book_path)
+    guide = wb["Guide"]["A1"].comment
+    assert guide is not None and "Q1 too low" in guide.text and "Li Na" in guide.text
+    ws = wb["Commitments"]
+    assert ws["D5"].comment.text == "why below target?"
+    assert ws["E5"].comment.text == "check the channel"
+    assert ws["F5"].comment is None
+    marked = {str(c) for cf in ws.conditional_formatting for c in cf.sqref.ranges}
+    assert {"D5", "E5"} <= marked
+    # the manager sends it back as it is: it is still the template, accepted, resubmitted
+    deliver(inbox, book_path, "2026-12-14")
+    consolidate(SMALL, inbox, out, workers=1)
+    s = statuses(db)["EAST"]
+    assert s["season"] == "resubmitted" and s["status"] in ("accepted", "warnings")
+    assert counted(db, "EAST") == sha256_of(inbox / book_path.name)
