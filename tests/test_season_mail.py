@@ -29,7 +29,7 @@ from typer.testing import CliRunner
 
 from xlplan.cli import app
 from xlplan.consolidate.run import consolidate
-from xlplan.spec import load_plan
+from xlplan.spec.loader import load_plan
 from xlplan.spec.prior_year import read_prior_year
 from xlplan.workbook.build import build_all
 from xlplan.workbook.context import BuildContext

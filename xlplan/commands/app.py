@@ -19,7 +19,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from xlplan.commands.untrusted import clean
-from xlplan.spec import LoadedPlan, PlanError, load_plan
+from xlplan.spec.loader import LoadedPlan, PlanError, load_plan
 from xlplan.spec.prior_year import DataFileError, PriorYear, read_prior_year
 
 app = typer.Typer(

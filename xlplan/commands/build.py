@@ -20,7 +20,7 @@ from xlplan.commands.season import record_revision
 from xlplan.commands.untrusted import text
 from xlplan.consolidate.run import consolidate
 from xlplan.engine.allocate import AllocationError
-from xlplan.spec import PlanError
+from xlplan.spec.loader import PlanError
 from xlplan.spec.prior_year import DataFileError
 from xlplan.workbook.build import Built, build_all
 from xlplan.workbook.context import BuildContext

@@ -20,7 +20,7 @@ from xlplan.consolidate.outcome import Outcome, tracker_frame
 from xlplan.consolidate.report import OutputFull
 from xlplan.consolidate.run import OutputError, consolidate
 from xlplan.season import status as season
-from xlplan.spec import PlanError, load_plan
+from xlplan.spec.loader import PlanError, load_plan
 from xlplan.spec.prior_year import DataFileError
 
 DbOption = Annotated[Path | None, typer.Option(

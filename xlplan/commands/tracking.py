@@ -21,7 +21,7 @@ from rich.table import Table
 
 from xlplan.commands.app import PlanArg, app, console, fail, open_plan, print_table, progress_bar
 from xlplan.engine.allocate import AllocationError
-from xlplan.spec import PlanError, load_plan
+from xlplan.spec.loader import PlanError, load_plan
 from xlplan.tracking import store
 from xlplan.tracking.reader import ActualsError, columns_with, read_actuals
 

@@ -7,18 +7,20 @@ nothing is half-read.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 import pandas as pd
 
+from xlplan.spec.history import PriorYear
 from xlplan.spec.loader import LoadedPlan, PlanError
 from xlplan.spec.models import AllocationMethod
 
 REQUIRED = ["unit", "product", "channel", "month", "revenue", "cost", "cash"]
 AMOUNTS = ["revenue", "cost", "cash"]
 MAX_REPORTED = 50
+
+__all__ = ["DataFileError", "PriorYear", "read_prior_year"]
 
 
 class DataFileError(Exception):
@@ -33,17 +35,6 @@ class DataFileError(Exception):
         if more:
             lines.append(f"  … and {more} more")
         super().__init__("\n".join(lines))
-
-
-@dataclass(frozen=True)
-class PriorYear:
-    """Prior-year actuals, amounts in minor units (int64), month = fiscal month 1..12."""
-
-    frame: pd.DataFrame
-    file: str
-
-    def revenue_by(self, *columns: str) -> pd.Series:
-        return self.frame.groupby(list(columns))["revenue"].sum()
 
 
 def _read_table(path: Path, sheet: str | None) -> pd.DataFrame:
