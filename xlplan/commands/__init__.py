@@ -18,6 +18,7 @@ MODULES: tuple[str, ...] = (
     "season",
     "versions",
     "review",
+    "letters",
 )
 
 
