@@ -137,6 +137,12 @@ def test_sign_off_and_a_revision_that_changes_the_target(season: Path, tmp_path:
     rec = record_of(letter)
     assert bad.exit_code == 1 and f"cell {rec['name_cell']}: expected the signer's name" \
         in bad.output
+    tampered = sign(letter, tmp_path / "tampered.xlsx", "Chen Jie", dt.date(2027, 1, 5))
+    book = openpyxl.load_workbook(tampered)
+    book["Letter"]["B11"] = book["Letter"]["B11"].value - 1000  # January lowered, then signed
+    book.save(tampered)
+    bad = letters(SMALL, season, "--signed", tampered, ok=False)
+    assert bad.exit_code == 1 and "numbers changed" in bad.output and "B11" in bad.output
     before = len(events(season))
 
     signed = sign(letter, tmp_path / "signed.xlsx", "Chen Jie", dt.date(2027, 1, 5))

@@ -124,6 +124,7 @@ def _print_pdfs(written: list[dict[str, str]], out: Path, quiet: bool) -> None:
 
 def _record(loaded: Any, numbers: Any, db: Path | None, files: list[Path], quiet: bool
             ) -> list[dict[str, str]]:
+    from xlplan.season.letter_sheet import changed_numbers
     from xlplan.season.letters import LetterError, figures_of, read_signed, record_signature
 
     done = []
@@ -134,6 +135,12 @@ def _record(loaded: Any, numbers: Any, db: Path | None, files: list[Path], quiet
             sig = read_signed(path)
             unit = sig.record["unit"]
             current = figures_of(numbers, unit) if unit in numbers.input_units else None
+            if current is not None and sig.record["figures"] == current.fingerprint():
+                wrong = changed_numbers(sig, current)
+                if wrong:
+                    raise LetterError(f"{path}: sheet Letter: numbers changed after the "
+                                      f"letter was written: {'; '.join(wrong[:5])}; not "
+                                      "recorded (sign the letter as issued)")
             outcome = record_signature(con, sig, loaded.plan.id, current)
             done.append({"file": str(path), "unit": unit, "signed_by": sig.name,
                          "signed_on": sig.signed_on.isoformat(), "outcome": outcome})

@@ -16,9 +16,17 @@ import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
 
-from xlplan.season.letters import KIND, LETTER_SHEET, RECORD_KEYS, RECORD_SHEET, Figures
+from xlplan.season.letters import (
+    KIND,
+    LETTER_SHEET,
+    RECORD_KEYS,
+    RECORD_SHEET,
+    Figures,
+    Signature,
+    excel_date,
+)
 from xlplan.season.words import say
-from xlplan.workbook.book import Book, ref
+from xlplan.workbook.book import Book, normalise, ref
 from xlplan.workbook.input_rules import InputRule
 
 
@@ -152,3 +160,27 @@ def write_letter(figures: Figures, spec_hash: str, language: str, path: Path | N
         book.close()
     return Written(path or Path(), book, name_cell, date_cell)
 
+
+
+def changed_numbers(sig: Signature, figures: Figures) -> list[str]:
+    """The cells of a signed letter whose number or formula is not what the letter of
+    ``figures`` has (empty: the signer signed these figures). The sign-off inputs aside,
+    a letter's numbers are locked; one changed anyway must not pass as signed."""
+    dry = write_letter(figures, sig.record["spec_hash"], "en", None).book
+    written = {c.ref: c for c in dry.cells if c.sheet == LETTER_SHEET and c.kind != "input"}
+    wrong = []
+    for at, cell in written.items():
+        value, formula = sig.numbers.get(at, (None, None))
+        if cell.kind == "formula":
+            if (formula or "").replace("$", "") != str(cell.content):
+                wrong.append(f"{at} (expected {cell.content}, found {formula or value!r})")
+        elif isinstance(cell.content, dt.date):
+            if excel_date(value, sig.date1904) != cell.content:
+                wrong.append(f"{at} (expected {cell.content}, found {value!r})")
+        elif cell.kind == "given" and cell.content is not None \
+                and normalise(value) != normalise(cell.content):
+            wrong.append(f"{at} (expected {cell.content}, found {value!r})")
+    extra = sorted(set(sig.numbers) - set(written) - {sig.record["name_cell"],
+                                                      sig.record["date_cell"]})
+    wrong += [f"{at} (a number where the letter has none)" for at in extra]
+    return wrong

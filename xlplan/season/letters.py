@@ -145,9 +145,11 @@ class Signature:
     record: dict[str, str]
     name: str
     signed_on: dt.date
+    numbers: dict[str, tuple[Any, str | None]]  # Letter cell → (value, formula) as read
+    date1904: bool = False
 
 
-def _excel_date(value: Any, date1904: bool) -> dt.date | None:
+def excel_date(value: Any, date1904: bool) -> dt.date | None:
     if isinstance(value, bool) or value is None:
         return None
     if isinstance(value, int | float):
@@ -198,11 +200,13 @@ def read_signed(path: Path) -> Signature:
         raise LetterError(f"{path}: sheet {LETTER_SHEET}, cell {name_cell}: expected the "
                           "signer's name, found nothing")
     date_raw = letter.cells.get(date_cell)
-    day = _excel_date(None if date_raw is None else date_raw.value, book.date1904)
+    day = excel_date(None if date_raw is None else date_raw.value, book.date1904)
     if day is None:
         raise LetterError(f"{path}: sheet {LETTER_SHEET}, cell {date_cell}: expected the date "
                           f"signed, found {None if date_raw is None else date_raw.value!r}")
-    return Signature(path, sha256_of(path), record_, name, day)
+    numbers = {ref: (cell.value, cell.formula) for ref, cell in letter.cells.items()
+               if cell.formula or isinstance(cell.value, float)}
+    return Signature(path, sha256_of(path), record_, name, day, numbers, book.date1904)
 
 
 def record_signature(con: duckdb.DuckDBPyConnection, sig: Signature, plan_id: str,
