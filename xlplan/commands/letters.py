@@ -24,7 +24,8 @@ def letters_cmd(
         "-o", "--out", help="Write the approved units' letters into this folder.",
         show_default=False)] = None,
     signed: Annotated[list[Path] | None, typer.Option(
-        "--signed", help="A signed letter sent back (repeatable): record who signed and when.",
+        "--signed", help="A signed letter sent back, or a folder of them (repeatable): "
+                         "record who signed and when.",
         show_default=False)] = None,
     status: Annotated[bool, typer.Option(
         "--status", help="Show each unit's letter: awaiting signature, signed, needs "
@@ -122,28 +123,48 @@ def _print_pdfs(written: list[dict[str, str]], out: Path, quiet: bool) -> None:
                 typer.echo(f"warning: no PDF of {row['xlsx']}: {exc}", err=True)
 
 
-def _record(loaded: Any, numbers: Any, db: Path | None, files: list[Path], quiet: bool
+def _record(loaded: Any, numbers: Any, db: Path | None, given: list[Path], quiet: bool
             ) -> list[dict[str, str]]:
+    """Record each signed letter (a folder: every .xlsx in it, the letters inbox). A letter
+    that cannot be recorded is reported and the others still are; exit 1 if any failed."""
+    from xlplan.season.letters import LetterError
+
+    files: list[Path] = []
+    for path in given:
+        files += sorted(path.glob("*.xlsx")) if path.is_dir() else [path]
+    done, failed = [], []
+    with history(db) as con:
+        for path in files:
+            try:
+                done.append(_record_one(con, loaded, numbers, path))
+            except LetterError as exc:
+                failed.append(str(exc))
+                typer.echo(f"error: {exc}", err=True)
+                continue
+            if not quiet:
+                d = done[-1]
+                console.print(text(f"{d['unit']}: {d['outcome']} by {d['signed_by']} on "
+                                   f"{d['signed_on']}"))
+    if failed:
+        raise fail(f"{len(failed)} of {len(files)} letters not recorded (see above)")
+    return done
+
+
+def _record_one(con: Any, loaded: Any, numbers: Any, path: Path) -> dict[str, str]:
     from xlplan.season.letter_sheet import changed_numbers
     from xlplan.season.letters import LetterError, figures_of, read_signed, record_signature
 
-    done = []
-    with history(db) as con:
-        for path in files:
-            if not path.is_file():
-                raise LetterError(f"{path}: no such file")
-            sig = read_signed(path)
-            unit = sig.record["unit"]
-            current = figures_of(numbers, unit) if unit in numbers.input_units else None
-            if current is not None and sig.record["figures"] == current.fingerprint():
-                wrong = changed_numbers(sig, current)
-                if wrong:
-                    raise LetterError(f"{path}: sheet Letter: numbers changed after the "
-                                      f"letter was written: {'; '.join(wrong[:5])}; not "
-                                      "recorded (sign the letter as issued)")
-            outcome = record_signature(con, sig, loaded.plan.id, current)
-            done.append({"file": str(path), "unit": unit, "signed_by": sig.name,
-                         "signed_on": sig.signed_on.isoformat(), "outcome": outcome})
-            if not quiet:
-                console.print(text(f"{unit}: {outcome} by {sig.name} on {sig.signed_on}"))
-    return done
+    if not path.is_file():
+        raise LetterError(f"{path}: no such file")
+    sig = read_signed(path)
+    unit = sig.record["unit"]
+    current = figures_of(numbers, unit) if unit in numbers.input_units else None
+    if current is not None and sig.record["figures"] == current.fingerprint():
+        wrong = changed_numbers(sig, current)
+        if wrong:
+            raise LetterError(f"{path}: sheet Letter: numbers changed after the letter was "
+                              f"written: {'; '.join(wrong[:5])}; not recorded (sign the "
+                              "letter as issued)")
+    outcome = record_signature(con, sig, loaded.plan.id, current)
+    return {"file": str(path), "unit": unit, "signed_by": sig.name,
+            "signed_on": sig.signed_on.isoformat(), "outcome": outcome}
