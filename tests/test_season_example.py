@@ -66,7 +66,7 @@ def test_a_season_on_the_example_plan(tmp_path: Path, smtp: tuple[Inbox, int],  
     shutil.copy(EXAMPLE.with_name(data["prior_year"]["file"]), tmp_path)
     loaded = load_plan(EXAMPLE)
     regions = list(PlanNumbers(loaded.plan, read_prior_year(loaded)).input_units)
-    assert len(regions) == 9
+    assert len(regions) >= 6  # nine today: half of those who submit on time, two never
     for unit in data["units"]:
         if unit["code"] in regions:
             unit["email"] = address(unit["code"])
@@ -93,8 +93,9 @@ def test_a_season_on_the_example_plan(tmp_path: Path, smtp: tuple[Inbox, int],  
         assert part.get_payload(decode=True) == unit_path(build, ctx, unit).read_bytes()
     expected += [("sent", None, u) for u in regions]
 
-    # four on time, three late, two never
-    on_time, late, missing = regions[:4], regions[4:7], regions[7:]
+    # four on time, three late, two never (of the nine regions)
+    k = len(regions) - 2
+    on_time, late, missing = regions[:(k + 1) // 2], regions[(k + 1) // 2:k], regions[k:]
     filled = {u: fill_sample(unit_path(build, ctx, u), tmp_path / "filled" / f"{u}.xlsx",
                              seed=i, plan_path=plan).workbook
               for i, u in enumerate(on_time + late)}
