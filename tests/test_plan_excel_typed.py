@@ -284,6 +284,38 @@ def test_sorted_spaced_and_annotated_units_read_the_same(typed: Path, tmp_path: 
     assert [_by_key(t) for t in every_target(path)] == [_by_key(t) for t in every_target(typed)]
 
 
+@pytest.mark.parametrize(("sheet", "at"), [("Units", 1), ("Units", 3), ("Calendar", 1),
+                                         ("Risks", 7)],
+                         ids=["units-left", "units-inside", "calendar-left", "risks-between"])
+def test_a_column_inserted_before_or_inside_a_table_reads_the_same(
+        typed: Path, tmp_path: Path, sheet: str, at: int) -> None:
+    """A person inserts a column of notes (Insert ▸ Column): the tables right of it move
+    one column right, a table it cuts through gains the column."""
+    path = tmp_path / "plan.xlsx"
+    shutil.copy(typed, path)
+    book = openpyxl.load_workbook(path)
+    ws = book[sheet]
+    ws.insert_cols(at)  # moves the cells; Excel moves the tables too, done here by hand
+    ws.cell(5, at).value = "My notes"
+    ws.cell(6, at).value = "ask Tom"
+    for table in ws.tables.values():
+        min_col, top, max_col, bottom = range_boundaries(table.ref)
+        if at <= min_col:
+            min_col += 1
+        elif at > max_col:
+            continue
+        else:
+            names = [c.name for c in table.tableColumns]
+            names.insert(at - min_col, "My notes")
+            table.tableColumns = [TableColumn(id=i, name=n) for i, n in enumerate(names, 1)]
+        ref = f"{get_column_letter(min_col)}{top}:{get_column_letter(max_col + 1)}{bottom}"
+        table.ref = ref
+        if table.autoFilter is not None:
+            table.autoFilter.ref = ref
+    book.save(path)
+    assert load_plan(path).plan == load_plan(typed).plan
+
+
 def _by_key(got: dict[str, Any]) -> dict[str, Any]:
     rows = {tuple(row[k] for k in got["by"]): row["amount"] for row in got["rows"]}
     return {**got, "rows": rows}
