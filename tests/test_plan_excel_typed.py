@@ -113,6 +113,7 @@ def type_harbour_tea(path: Path) -> None:
         ["APP", "Phone app", "WEB", 0.25], ["SITE", "Web site", "WEB", 0.75]])
     calendar = book["Calendar"]
     type_settings(calendar, "CalendarSettings", {"calendar.method": "quarters",
+                                                 "calendar.normalise": True,
                                                  "calendar.selling_weekdays": "0; 1; 2; 3; 4"})
     type_column(calendar, "QuarterWeights", "Quarter weight", [0.1, 0.2, 0.3, 0.4])
     type_column(calendar, "MonthWeights", "Month weight", [None] * 12)
@@ -202,7 +203,7 @@ def test_the_typed_plan_reads_as_typed(typed: Path) -> None:
         ("STORES", None, 0.6), ("WEB", None, 0.4), ("APP", "WEB", 0.25), ("SITE", "WEB", 0.75)]
     assert plan.calendar.quarter_weights == [0.1, 0.2, 0.3, 0.4]
     assert plan.calendar.month_weights is None
-    assert plan.calendar.selling_weekdays == [0, 1, 2, 3, 4]
+    assert plan.calendar.selling_weekdays == [0, 1, 2, 3, 4] and plan.calendar.normalise
     assert plan.calendar.holidays == [dt.date(2029, 1, 1), dt.date(2029, 12, 25)]
     assert plan.budget is not None and plan.budget.total == 400000
     assert [(k.id, k.weight, k.due) for k in plan.okrs[0].krs] == [
@@ -337,6 +338,13 @@ def test_the_typed_plan_saved_by_libreoffice_builds_to_the_same_targets(
     result = runner.invoke(app, ["build", str(saved), "-o", str(out), "--workers", "1"])
     assert result.exit_code == 0, result.output
     assert len(list(out.rglob("*.xlsx"))) == 3
+    # LibreOffice writes a typed TRUE as the formula TRUE() (with its result): a later
+    # edit by a program that keeps no results (openpyxl) leaves the bare formula
+    calendar = openpyxl.load_workbook(saved)["Calendar"]
+    assert (calendar["A7"].value, calendar["B7"].value) == ("calendar.normalise", "=TRUE()")
+    edited = tmp_path / "edited.xlsx"
+    openpyxl.load_workbook(saved).save(edited)
+    assert load_plan(edited).plan == load_plan(typed).plan
 
 
 # -- mistakes typed into the workbook: the YAML's words, at Sheet!Cell ---------------------
@@ -401,3 +409,18 @@ def test_a_mistake_typed_into_the_workbook_is_named_at_its_cell(
         value: Any, expected: list[str]) -> None:
     path, cell = typed_with(typed, tmp_path, sheet, table, column, row, value)
     assert problems(path) == [f"  {path}: {line.format(cell=cell)}" for line in expected]
+
+
+@pytest.mark.parametrize(("formula", "normalise"), [("=TRUE()", True), ("=FALSE()", False),
+                                                   ("=true", True)])
+def test_a_boolean_left_as_libreoffice_writes_it_reads_as_that_boolean(
+        typed: Path, tmp_path: Path, formula: str, normalise: bool) -> None:
+    path, cell = typed_with(typed, tmp_path, "Calendar", "CalendarSettings",
+                            "setting:calendar.normalise", 0, formula)
+    assert cell == "Calendar!B7"
+    assert load_plan(path).plan.calendar.normalise is normalise
+    # any other formula without its result is still refused: its value is unknown
+    path, cell = typed_with(typed, tmp_path, "Calendar", "CalendarSettings",
+                            "setting:calendar.normalise", 0, "=1=1")
+    assert problems(path) == [f"  {path}: {cell}: holds a formula with no saved result: type "
+                              "the value (or open and save the file in Excel)"]

@@ -43,6 +43,11 @@ PARENT_NOUN = {"KeyResults": "objective", "RiskPlans": "risk", "Milestones": "ac
 REQUIRED_SHEETS = ("Plan", "Units")
 
 
+# LibreOffice saves a typed TRUE as the formula TRUE(): a program that keeps no formula
+# results (openpyxl) may save it again as the bare formula, which still says TRUE
+BOOLEAN_FORMULAS = {"TRUE()": True, "FALSE()": False, "TRUE": True, "FALSE": False}
+
+
 class SetupError(Exception):
     """The file is not a plan setup workbook at all (one problem, no cell)."""
 
@@ -203,6 +208,9 @@ class _Reader:
             self.problem(ref, f"holds the error {cell.value}: type a value")
             return None, ref
         if cell.formula is not None and cell.value is None:
+            constant = BOOLEAN_FORMULAS.get(cell.formula.lstrip("=").upper())
+            if constant is not None:
+                return convert(constant, ftype, self.book.date1904), ref
             self.problem(ref, "holds a formula with no saved result: type the value "
                               "(or open and save the file in Excel)")
             return None, ref
