@@ -190,6 +190,28 @@ def test_the_starter_is_the_small_plan_before_typing(tmp_path: Path) -> None:
     assert load_plan(tmp_path / "plan.xlsx").plan.id == "small-2027"
 
 
+def test_the_typed_file_kept_the_starters_tables_and_drop_downs(typed: Path) -> None:
+    book = openpyxl.load_workbook(typed)
+    # grown where rows were added, shrunk where example rows were deleted
+    assert book["Channels"].tables["Channels"].ref == "A5:D9"
+    assert book["BSC"].tables["Kpis"].ref == "F5:N7"
+    assert book["Levers"].tables["Levers"].ref == "A5:F7"
+    kinds = [v for v in book["Units"].data_validations.dataValidation if v.type == "list"]
+    assert {str(v.sqref) for v in kinds} >= {"C6:C505", "E6:E505", "H6:H505"}
+
+
+def test_rows_typed_below_a_table_not_grown_to_them_still_read(typed: Path,
+                                                               tmp_path: Path) -> None:
+    """LibreOffice does not grow a table when a person types below it: the rows count."""
+    path = tmp_path / "plan.xlsx"
+    shutil.copy(typed, path)
+    book = openpyxl.load_workbook(path)
+    _resize(book["Channels"], "Channels", 7)  # the starter's two rows; APP, SITE below
+    _resize(book["BSC"], "Kpis", 6)
+    book.save(path)
+    assert load_plan(path).plan == load_plan(typed).plan
+
+
 def test_the_typed_plan_reads_as_typed(typed: Path) -> None:
     plan = load_plan(typed).plan
     assert (plan.id, plan.name, plan.fiscal_year, plan.currency.code) == (
