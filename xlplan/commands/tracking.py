@@ -157,7 +157,7 @@ def _last_revenue_day(plan: Any, frame: Any, prior: Any, database: Path) -> dt.d
     nothing, and the last actuals are what there is to report on. Actuals lie within the
     fiscal year (the import refuses others), so this is never past its end."""
     from xlplan.tracking.compare import revenue_actuals
-    from xlplan.tracking.targets import revenue_targets
+    from xlplan.tracking.phased_targets import revenue_targets
 
     try:
         targets = revenue_targets(plan, prior)

@@ -28,6 +28,7 @@ from xlplan.consolidate.report import write_report
 from xlplan.consolidate.views import Forecast, forecast_of
 from xlplan.consolidate.workers import examine_all
 from xlplan.engine.numbers import PlanNumbers
+from xlplan.season import status as season
 from xlplan.spec.loader import LoadedPlan, load_plan
 from xlplan.spec.models import Plan
 from xlplan.spec.prior_year import read_prior_year
@@ -225,7 +226,8 @@ def _outcome(con: Any, loaded: LoadedPlan, numbers: PlanNumbers, paths: list[Pat
         copies = copy_findings(path, sha, unit, same[sha], Path(str(found["path"])))
         files.append(FileOutcome(path, sha, unit, file_status(found),
                                  notes.get(sha, []) + copies, sha in new))
-    tracker = tracker_frame(numbers, subs, notes)
+    tracker = season.annotate(con, tracker_frame(numbers, subs, notes), subs, plan_id,
+                              loaded.plan.workbooks.deadline)
     units = {str(r["unit"]): {"warnings": "accepted"}.get(str(r["status"]), str(r["status"]))
              for r in tracker.to_dict("records")}
     return Outcome(plan_id, files, units, output_path(out_dir, plan_id), db, tracker)
