@@ -55,12 +55,17 @@ def _resize(ws: Worksheet, name: str, last_row: int, last_col: int | None = None
         table.autoFilter.ref = ref
 
 
-def type_rows(ws: Worksheet, name: str, rows: list[list[Any]]) -> None:
-    """Replace the example rows of table ``name`` by ``rows``: type over them, delete the
-    example rows left over, and fit the table to the rows typed."""
+def type_rows(ws: Worksheet, name: str, rows: list[list[Any]] | list[dict[str, Any]]) -> None:
+    """Replace the example rows of table ``name`` by ``rows`` (values left to right, or by
+    column header): type over them, delete the example rows left over, and fit the table
+    to the rows typed."""
     min_col, header, max_col, max_row = range_boundaries(ws.tables[name].ref)
+    headers = [ws.cell(header, c).value for c in range(min_col, max_col + 1)]
     for r in range(header + 1, max(max_row, header + len(rows)) + 1):
         row = rows[r - header - 1] if r - header - 1 < len(rows) else []
+        if isinstance(row, dict):
+            assert set(row) <= set(headers), set(row) - set(headers)
+            row = [row.get(h) for h in headers]
         for c in range(min_col, max_col + 1):
             value = row[c - min_col] if c - min_col < len(row) else None
             ws.cell(r, c).value = value
@@ -97,14 +102,18 @@ def type_harbour_tea(path: Path) -> None:
     type_rows(book["Levers"], "Levers", [
         ["L1", "market_expansion", "Open the south coast", 600000, "Ines"],
         ["L2", "product_extension", "Cups and gift sets", 400000, "Tom", "with the tea rooms"]])
+    unit = ("Code", "Name", "Parent", "Manager", "Kind", "Base")
     type_rows(book["Units"], "Units", [
-        ["HT", "Harbour Tea", None, "Maya", "company"],
-        ["RETAIL", "Retail", "HT", "Ines", "department", 3],
-        ["WHOLESALE", "Wholesale", "HT", "Tom", "department", 2.5, None, "incubating"],
-        ["NORTH", "North coast", "RETAIL", "Aled", "region", 2, 1.5, "mature"],
-        ["SOUTH", "South coast", "RETAIL", "Bea", "region", 2, None, None, 0.5,
-         "0.9; 0.95; 0.97"],
-        ["EXPORT", "Export", "WHOLESALE", "Tom", "region"]])
+        dict(zip(unit, ["HT", "Harbour Tea", None, "Maya", "company"], strict=False),
+             Email="maya@harbour.example"),
+        dict(zip(unit, ["RETAIL", "Retail", "HT", "Ines", "department", 3], strict=True)),
+        dict(zip(unit, ["WHOLESALE", "Wholesale", "HT", "Tom", "department", 2.5],
+                 strict=True), Maturity="incubating"),
+        dict(zip(unit, ["NORTH", "North coast", "RETAIL", "Aled", "region", 2], strict=True),
+             Priority=1.5, Maturity="mature"),
+        dict(zip(unit, ["SOUTH", "South coast", "RETAIL", "Bea", "region", 2], strict=True),
+             **{"New hire share": 0.5, "Attainment history": "0.9; 0.95; 0.97"}),
+        dict(zip(unit, ["EXPORT", "Export", "WHOLESALE", "Tom", "region"], strict=False))])
     type_rows(book["Products"], "Products", [
         ["TEA", "Loose tea", "core", "cash_cow", 12, 0.75],
         ["CUPS", "Cups and sets", "emerging", "question_mark", 25, 0.25]])
@@ -196,8 +205,10 @@ def test_the_typed_file_kept_the_starters_tables_and_drop_downs(typed: Path) -> 
     assert book["Channels"].tables["Channels"].ref == "A5:D9"
     assert book["BSC"].tables["Kpis"].ref == "F5:N7"
     assert book["Levers"].tables["Levers"].ref == "A5:F7"
-    kinds = [v for v in book["Units"].data_validations.dataValidation if v.type == "list"]
-    assert {str(v.sqref) for v in kinds} >= {"C6:C505", "E6:E505", "H6:H505"}
+    units = book["Units"]
+    lists = {str(v.sqref) for v in units.data_validations.dataValidation if v.type == "list"}
+    columns = {units.cell(5, c).value: get_column_letter(c) for c in range(1, 20)}
+    assert lists >= {f"{columns[h]}6:{columns[h]}505" for h in ("Parent", "Kind", "Maturity")}
 
 
 def test_rows_typed_below_a_table_not_grown_to_them_still_read(typed: Path,
@@ -219,6 +230,7 @@ def test_the_typed_plan_reads_as_typed(typed: Path) -> None:
     assert plan.prior_year is None and plan.bsc.preset is None
     assert [u.code for u in plan.units] == ["HT", "RETAIL", "WHOLESALE", "NORTH", "SOUTH",
                                             "EXPORT"]
+    assert plan.units[0].email == "maya@harbour.example"
     south = plan.units[4].factors
     assert (south.new_hire_share, south.attainment_history) == (0.5, [0.9, 0.95, 0.97])
     assert [(c.code, c.parent, c.share) for c in plan.channels] == [
@@ -295,8 +307,9 @@ def test_sorted_spaced_and_annotated_units_read_the_same(typed: Path, tmp_path: 
     book.save(path)
 
     again = openpyxl.load_workbook(path)["Units"]
-    assert again.tables["Units"].ref == "A5:M17" and again["A6"].value == "WHOLESALE"
-    assert again["A7"].value is None and again["M6"].value == "checked with Tom"
+    assert again.tables["Units"].ref == f"A5:{get_column_letter(notes)}17"
+    assert again["A6"].value == "WHOLESALE" and again["A7"].value is None
+    assert again.cell(6, notes).value == "checked with Tom"
     before, after = load_plan(typed).plan, load_plan(path).plan
     assert [u.code for u in after.units] == ["WHOLESALE", "SOUTH", "RETAIL", "NORTH", "HT",
                                              "EXPORT"]
