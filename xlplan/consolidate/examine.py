@@ -21,7 +21,7 @@ import datetime as dt
 import math
 import re
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -97,10 +97,18 @@ class Examination:
         self.findings.append(Finding("warning", sheet, cell, message))
 
 
-def examine(path: Path, ctx: BuildContext, limits: Limits | None = None) -> Examination:
-    """Everything consolidation needs to decide on one file. Never raises for bad files."""
+Stage = Callable[[str, "Examination"], None]  # told what is being done, and by whom
+
+
+def examine(path: Path, ctx: BuildContext, limits: Limits | None = None,
+            stage: Stage | None = None) -> Examination:
+    """Everything consolidation needs to decide on one file. Never raises for bad files.
+    ``stage`` is told each step (and the unit, once the manifest says it), so that a
+    reader process stopped for its time or memory can say where it was."""
     started = time.perf_counter()
     result = Examination(path)
+    stage = stage or (lambda _what, _result: None)
+    stage("reading the zip", result)
     try:
         package = open_package(path, limits)
     except Refused as exc:
@@ -108,7 +116,7 @@ def examine(path: Path, ctx: BuildContext, limits: Limits | None = None) -> Exam
         result.seconds = time.perf_counter() - started
         return result
     try:
-        _examine_package(package, ctx, result)
+        _examine_package(package, ctx, result, stage)
     except Refused as exc:
         result.error(str(exc))
     finally:
@@ -117,7 +125,8 @@ def examine(path: Path, ctx: BuildContext, limits: Limits | None = None) -> Exam
     return result
 
 
-def _examine_package(package: Package, ctx: BuildContext, result: Examination) -> None:
+def _examine_package(package: Package, ctx: BuildContext, result: Examination,
+                     stage: Stage) -> None:
     from xlplan.consolidate.xlsx import read_book
 
     for flag in package.flags:
@@ -126,7 +135,7 @@ def _examine_package(package: Package, ctx: BuildContext, result: Examination) -
             f"the workbook {flag}" + ("; send the macro-free .xlsx (the Submit macro saves one)"
                                       if macro else ""))
     result.modified = _modified(package)
-    book = read_book(package)
+    book = read_book(package, lambda what: stage(what, result))
     for sheet, cell, message in book.problems:
         result.error(message, sheet, cell)
     for raw in book.sheets.values():
@@ -135,6 +144,7 @@ def _examine_package(package: Package, ctx: BuildContext, result: Examination) -
     manifest = _manifest(book, result)
     if manifest is None or not _identity(manifest, ctx, package.path, result):
         return
+    stage("comparing with the template", result)
     _check_against_plan(book, manifest, ctx, result)
 
 

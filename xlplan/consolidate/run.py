@@ -11,13 +11,18 @@ whole files only, and the output either old or new.
 from __future__ import annotations
 
 import hashlib
+import math
 import os
+import stat
 import tempfile
 from collections.abc import Callable
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from xlplan.consolidate import store
+from xlplan.consolidate.examine import Examination, units_named
+from xlplan.consolidate.names import shown
 from xlplan.consolidate.outcome import FileOutcome, Outcome, file_status, tracker_frame
 from xlplan.consolidate.package import Limits
 from xlplan.consolidate.report import (
@@ -37,26 +42,146 @@ class OutputError(RuntimeError):
     """The output folder or database cannot be written: the run could not happen."""
 
 
-def inbox_files(inbox: Path) -> list[Path]:
-    """Every file a person put in the inbox (recursively), whatever its extension; not
-    hidden files and not Excel's ``~$`` lock files, which are never submissions."""
+@dataclass(frozen=True)
+class Entry:
+    """One thing found in the inbox, as listed (never followed, never opened).
+
+    ``refusal`` is set when it is decided without reading it: not a regular file, a link,
+    larger than the limit. ``transient`` marks decisions about this run only (the file
+    vanished or changed while the run was going): they are reported, never stored, so the
+    file is examined when it is there again."""
+
+    path: Path
+    size: int = 0
+    stamp: tuple[int, int, int] = (0, 0, 0)  # inode, size, modification time (ns)
+    refusal: str = ""
+    transient: bool = False
+
+    def refused(self, why: str, transient: bool = False) -> Entry:
+        return replace(self, refusal=why, transient=transient)
+
+
+GONE = "was removed or renamed while the run was going: not decided (run again to read it)"
+CHANGED = "changed while the run was going: not decided (run again to read it)"
+_KINDS = ((stat.S_ISFIFO, "a named pipe (FIFO)"), (stat.S_ISSOCK, "a socket"),
+          (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"))
+
+
+def inbox_entries(inbox: Path, limits: Limits) -> list[Entry]:
+    """Every entry a person put in the inbox (recursively), whatever it is, each decided
+    from its ``lstat`` alone when it cannot be a workbook to read: a FIFO is never opened
+    (that blocks), a link is never followed, a file over the size limit is never read. Not
+    hidden entries and not Excel's ``~$`` lock files, which are never submissions."""
     if not inbox.is_dir():
-        raise FileNotFoundError(f"{inbox}: the inbox folder does not exist")
-    out = []
-    for path in sorted(inbox.rglob("*")):
-        rel = path.relative_to(inbox)
-        if any(part.startswith((".", "~$")) for part in rel.parts) or not path.is_file():
-            continue
-        out.append(path)
-    return out
+        raise FileNotFoundError(f"{shown(inbox)}: the inbox folder does not exist")
+    root = inbox.resolve()
+    out: list[Entry] = []
+    folders = [inbox]
+    while folders:
+        folder = folders.pop()
+        try:
+            with os.scandir(folder) as listing:
+                names = sorted(e.name for e in listing)
+        except OSError as exc:
+            if folder != inbox:
+                out.append(Entry(folder).refused(f"this folder cannot be listed "
+                                                 f"({exc.strerror or exc})", transient=True))
+                continue
+            raise FileNotFoundError(f"{shown(inbox)}: the inbox cannot be listed "
+                                    f"({exc.strerror or exc})") from None
+        for name in names:
+            if name.startswith((".", "~$")):
+                continue
+            path = folder / name
+            try:
+                st = os.lstat(path)
+            except FileNotFoundError:
+                out.append(Entry(path).refused(GONE, transient=True))
+                continue
+            except OSError as exc:
+                out.append(Entry(path).refused(f"cannot be read ({exc.strerror or exc})",
+                                               transient=True))
+                continue
+            if stat.S_ISDIR(st.st_mode):
+                folders.append(path)
+                continue
+            entry = Entry(path, st.st_size, (st.st_ino, st.st_size, st.st_mtime_ns))
+            if stat.S_ISLNK(st.st_mode):
+                out.append(entry.refused(_link(path, root)))
+            elif not stat.S_ISREG(st.st_mode):
+                kind = next((what for test, what in _KINDS if test(st.st_mode)),
+                            "not a regular file")
+                out.append(entry.refused(f"this is {kind}, not a file: not read"))
+            elif st.st_size > limits.max_file_bytes:
+                out.append(entry.refused(f"the file is {st.st_size:,} bytes (limit "
+                                         f"{limits.max_file_bytes:,}): refused without "
+                                         "reading it"))
+            else:
+                out.append(entry)
+    return sorted(out, key=lambda e: os.fsencode(e.path))
 
 
-def sha256_of(path: Path) -> str:
+def _link(path: Path, root: Path) -> str:
+    """Why a symbolic link is not read: links are never followed (a link could point
+    anywhere the person running xlplan may read)."""
+    try:
+        target = path.resolve(strict=True)
+    except FileNotFoundError:
+        return f"a link to {shown(os.readlink(path))}, which does not exist: not read"
+    except (RuntimeError, OSError) as exc:  # a loop: RuntimeError before 3.13
+        return f"a link that cannot be followed ({getattr(exc, 'strerror', None) or exc}): " \
+               "not read"
+    if target.is_relative_to(root):
+        return (f"a link to {shown(target.relative_to(root))} in the inbox (which is examined "
+                "itself): the link is not read")
+    return f"a link to {shown(target)}, outside the inbox: not followed"
+
+
+def sha256_of(entry: Entry, limits: Limits) -> tuple[str, Entry]:
+    """The file's SHA-256, read through a descriptor that is checked to be the regular file
+    listed (never a FIFO or link swapped in since: those are refused, not opened for
+    reading, and never read past the size limit). An empty hash and the entry, refused,
+    when it cannot be."""
+    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0) | \
+        getattr(os, "O_BINARY", 0)
+    try:
+        fd = os.open(entry.path, flags)
+    except FileNotFoundError:
+        return "", entry.refused(GONE, transient=True)
+    except OSError as exc:
+        return "", entry.refused(f"cannot be read ({exc.strerror or exc})", transient=True)
     digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode) or st.st_ino != entry.stamp[0]:
+            return "", entry.refused(CHANGED, transient=True)
+        left = limits.max_file_bytes + 1
+        while chunk := os.read(fd, min(1 << 20, left)):
             digest.update(chunk)
-    return digest.hexdigest()
+            left -= len(chunk)
+            if left <= 0:
+                return "", entry.refused(CHANGED, transient=True)
+    except OSError as exc:
+        return "", entry.refused(f"cannot be read ({exc.strerror or exc})", transient=True)
+    finally:
+        os.close(fd)
+    return digest.hexdigest(), entry
+
+
+def unchanged(entry: Entry) -> bool:
+    """The file is still the one listed (same inode, size and time)."""
+    try:
+        st = os.lstat(entry.path)
+    except OSError:
+        return False
+    return stat.S_ISREG(st.st_mode) and (st.st_ino, st.st_size, st.st_mtime_ns) == entry.stamp
+
+
+def unread_key(entry: Entry) -> str:
+    """The history key of an entry decided without reading it (it has no content hash):
+    its place and what was seen there, so the same entry is not stored again."""
+    seen = os.fsencode(entry.path) + b"\0" + entry.refusal.encode()
+    return "unread-" + hashlib.sha256(seen).hexdigest()
 
 
 def output_path(out_dir: Path, plan_id: str) -> Path:
@@ -79,60 +204,102 @@ def consolidate(plan_path: Path, inbox: Path, out_dir: Path, db: Path | None = N
                 progress: Callable[[str], None] | None = None,
                 started: Callable[[int], None] | None = None) -> Outcome:
     """Run a consolidation; see the module docstring. Raises PlanError, OutputError,
-    store.DatabaseBusy / DatabaseError, FileNotFoundError when it cannot run at all."""
+    store.DatabaseBusy / DatabaseError, FileNotFoundError when it cannot run at all.
+    Whatever the inbox holds, every entry gets a decision and the run completes."""
     loaded = load_plan(plan_path)
     ctx = BuildContext(loaded, read_prior_year(loaded))
     plan_id, spec = ctx.plan.id, loaded.spec_hash
+    limits = limits or Limits()
     check_writable(out_dir)
     db = db or out_dir / "xlplan.duckdb"
-    paths = inbox_files(inbox)
-    hashes = {p: sha256_of(p) for p in paths}
+    entries = []
+    hashes: dict[Path, str] = {}
+    for entry in inbox_entries(inbox, limits):
+        if not entry.refusal:
+            hashes[entry.path], entry = sha256_of(entry, limits)
+        if entry.refusal and not entry.transient:
+            hashes[entry.path] = unread_key(entry)
+        entries.append(entry)
     con = store.connect(db)
     try:
         run_id = store.start_run(con, plan_id, spec, inbox)
         seen = store.already_seen(con, plan_id, spec)
-        todo: dict[str, Path] = {}
-        for path in paths:
-            if hashes[path] not in seen and hashes[path] not in todo:
-                todo[hashes[path]] = path
+        todo: dict[str, Entry] = {}
+        new_hashes: set[str] = set()
+        for entry in entries:
+            sha = hashes.get(entry.path, "")
+            if not sha or sha in seen or sha in todo or sha in new_hashes:
+                continue
+            if entry.refusal:  # decided without reading: stored as such
+                unread = Examination(entry.path)
+                unread.error(entry.refusal)
+                _name_unit(unread, ctx)
+                store.store(con, plan_id, spec, sha, entry.size, run_id, unread)
+                new_hashes.add(sha)
+            else:
+                todo[sha] = entry
         if started:
             started(len(todo))
-        new_hashes: set[str] = set()
-        by_path = {p: h for h, p in todo.items()}
-        for result in examine_all(todo.values(), loaded.path or plan_path, workers, limits):
-            sha = by_path[result.path]
-            store.store(con, plan_id, spec, sha, result.path.stat().st_size, run_id, result)
+        by_path = {e.path: (h, e) for h, e in todo.items()}
+        for result in examine_all([e.path for e in todo.values()], loaded.path or plan_path,
+                                  workers, limits):
+            sha, entry = by_path[result.path]
+            if not unchanged(entry):  # what was read may not be what was hashed
+                entries[entries.index(entry)] = entry.refused(
+                    GONE if not os.path.lexists(entry.path) else CHANGED, transient=True)
+                continue
+            _name_unit(result, ctx)
+            store.store(con, plan_id, spec, sha, entry.size, run_id, result)
             new_hashes.add(sha)
             if progress:
-                progress(result.path.name)
-        outcome = _outcome(con, ctx, paths, hashes, new_hashes, out_dir, db)
+                progress(shown(result.path.name))
+        outcome = _outcome(con, ctx, entries, hashes, new_hashes, out_dir, db)
         facts = store.current_facts(con, plan_id)
         outcome.views = write_report(outcome, ctx, facts, outcome.output)
         write_facts_csv(facts, facts_csv_path(outcome.output))
         write_csv(outcome.views.gap, gap_csv_path(outcome.output))
-        store.finish_run(con, run_id, outcome.output, len(paths), len(new_hashes))
+        store.finish_run(con, run_id, outcome.output, len(entries), len(new_hashes))
         return outcome
     finally:
         con.close()
 
 
-def _outcome(con: Any, ctx: BuildContext, paths: list[Path], hashes: dict[Path, str],
+def _name_unit(result: Examination, ctx: BuildContext) -> None:
+    """A rejected file whose manifest was never read (refused, unreadable, the reader
+    stopped) is filed under the unit its name names, when it names exactly one: the tracker
+    then says that unit's file was rejected and why, not that nothing came."""
+    if not result.unit and result.status == "rejected":
+        named = units_named(result.path.name, ctx.input_units)
+        if len(named) == 1:
+            result.unit = named[0]
+
+
+def _outcome(con: Any, ctx: BuildContext, entries: list[Entry], hashes: dict[Path, str],
              new: set[str], out_dir: Path, db: Path) -> Outcome:
     plan_id = ctx.plan.id
     subs = store.submissions(con, plan_id, ctx.loaded.spec_hash)
     notes = store.findings(con, plan_id, ctx.loaded.spec_hash)
     by_sha = {str(row["sha256"]): row for row in subs.to_dict("records")}
     files = []
-    for path in paths:
-        sha = hashes[path]
-        found = by_sha.get(sha)
-        if found is None:
-            continue
-        files.append(FileOutcome(path, sha, str(found["unit"] or ""), file_status(found),
-                                 notes.get(sha, []), sha in new))
+    for entry in entries:
+        sha = hashes.get(entry.path, "")
+        found = by_sha.get(sha) if sha and not entry.transient else None
+        if found is not None:
+            files.append(FileOutcome(Path(shown(entry.path)), sha, _text(found["unit"]),
+                                     file_status(found), notes.get(sha, []), sha in new))
+        else:  # vanished or changed (this entry, or its identical twin) during the run
+            named = units_named(entry.path.name, ctx.input_units)
+            files.append(FileOutcome(Path(shown(entry.path)), "",
+                                     named[0] if len(named) == 1 else "", "rejected",
+                                     [{"level": "error", "sheet": "", "cell": "",
+                                       "message": entry.refusal or CHANGED}], True))
     tracker = tracker_frame(ctx, subs, notes)
     units = {str(r["unit"]): {"warnings": "accepted"}.get(str(r["status"]), str(r["status"]))
              for r in tracker.to_dict("records")}
     return Outcome(plan_id, files, units, output_path(out_dir, plan_id), db, tracker)
 
 
+def _text(value: object) -> str:
+    """A text column's value, blank for NULL (which pandas may hand over as NaN)."""
+    return "" if value is None or (isinstance(value, float) and math.isnan(value)) else \
+        str(value)

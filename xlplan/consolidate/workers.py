@@ -10,7 +10,8 @@ replaced; its file gets a rejection saying so, and the other files go on.
 One child per core reads in parallel; each keeps the plan's build context
 between files, so the plan is loaded once per child, not once per file.
 
-Children are started as ``python -m xlplan.consolidate.workers`` (not with
+Children are started as an isolated Python calling :func:`main` (see
+:mod:`xlplan.children`: nothing from the current folder is importable; not with
 multiprocessing's spawn, which re-imports the caller's main script and fails
 in a script without a ``__main__`` guard). They talk to the parent over their
 own stdin and stdout, in length-prefixed pickles: that works on Windows too,
@@ -33,36 +34,51 @@ import struct
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict
 from pathlib import Path
 from typing import IO, Any
 
-from xlplan.consolidate.examine import Examination, examine, templates_made
+from xlplan.children import python_command
+from xlplan.consolidate.examine import Examination, Finding, Level, examine, templates_made
+from xlplan.consolidate.names import shown
 from xlplan.consolidate.package import Limits
 
 
 def _child(incoming: IO[bytes], outgoing: IO[bytes], plan_path: str, limits: Limits) -> None:
-    """Child main loop: load the plan once, then examine each path sent until None."""
+    """Child main loop: load the plan once (if given), then answer each request until None:
+    a path to examine (told as ``("stage", what, unit)`` messages, then the Examination),
+    or ``("book", path)`` for :mod:`xlplan.consolidate.diff` (its book and manifest)."""
     from xlplan.spec.loader import load_plan
     from xlplan.spec.prior_year import read_prior_year
     from xlplan.workbook.context import BuildContext
 
-    loaded = load_plan(Path(plan_path))
-    ctx = BuildContext(loaded, read_prior_year(loaded))
-    ctx.targets, ctx.input_units  # noqa: B018 — compute once, before the first file
+    ctx = None
+    if plan_path:
+        loaded = load_plan(Path(plan_path))
+        ctx = BuildContext(loaded, read_prior_year(loaded))
+        ctx.targets, ctx.input_units  # noqa: B018 — compute once, before the first file
     keep_out_of_gc()
     send(outgoing, "ready")
     made = templates_made()
     while True:
         try:
-            path = receive(incoming)
+            request = receive(incoming)
         except EOFError:
             return
-        if path is None:
+        if request is None:
             return
+        if isinstance(request, tuple):
+            send(outgoing, _read_book(request[1], limits))
+            continue
+        assert ctx is not None
+        path = request
+
+        def stage(what: str, result: Examination) -> None:
+            send(outgoing, ("stage", what, result.unit))
         try:
-            result = examine(Path(path), ctx, limits)
+            result = examine(Path(path), ctx, limits, stage)
         except MemoryError:
             result = Examination(Path(path))
             result.error(f"reading needs more than {limits.memory_bytes // 2**20:,} MB of "
@@ -70,10 +86,50 @@ def _child(incoming: IO[bytes], outgoing: IO[bytes], plan_path: str, limits: Lim
         except Exception as exc:  # one file's failure is that file's finding
             result = Examination(Path(path))
             result.error(f"the reader failed on this file ({type(exc).__name__}: {exc})")
-        send(outgoing, result)
+        send(outgoing, bounded(result, limits))
         if templates_made() != made:  # a unit's template was just made: it is kept
             made = templates_made()
             keep_out_of_gc()
+
+
+def _read_book(path: str, limits: Limits) -> tuple[Any, ...]:
+    """``("book", RawBook, Manifest)`` or ``("refused", why)``, for ``xlplan diff``."""
+    from xlplan.consolidate.diff import DiffError, read_unit_book
+
+    try:
+        return ("book", *read_unit_book(Path(path), limits))
+    except DiffError as exc:
+        return ("refused", cap(str(exc), limits))
+    except MemoryError:
+        return ("refused", f"{shown(path)}: reading needs more than "
+                           f"{limits.memory_bytes // 2**20:,} MB of memory: refused")
+    except Exception as exc:
+        return ("refused", cap(f"{shown(path)}: the reader failed on this file "
+                               f"({type(exc).__name__}: {exc})", limits))
+
+
+def cap(text: str, limits: Limits) -> str:
+    """A message no longer than the limit (a file can make any message arbitrarily long:
+    a sheet name, an entry name, a library's error text)."""
+    most = limits.max_message_chars
+    return text if len(text) <= most else text[:most - 30] + f"… ({len(text):,} characters)"
+
+
+def bounded(result: Examination, limits: Limits) -> Examination:
+    """The examination with at most ``max_findings`` findings (the rest counted in one
+    more, at the level of the worst it stands for) and every text capped: what a file can
+    make the run store and print is bounded, whatever the file holds."""
+    findings = result.findings
+    if len(findings) > limits.max_findings:
+        rest = findings[limits.max_findings:]
+        level: Level = "error" if any(f.level == "error" for f in rest) else "warning"
+        findings = [*findings[:limits.max_findings],
+                    Finding(level, "", "", f"… and {len(rest):,} more findings (only the first "
+                                           f"{limits.max_findings:,} are kept)")]
+    result.findings = [Finding(f.level, cap(f.sheet, limits), cap(f.cell, limits),
+                               cap(f.message, limits)) for f in findings]
+    result.unit, result.plan_id = cap(result.unit, limits), cap(result.plan_id, limits)
+    return result
 
 
 def keep_out_of_gc() -> None:
@@ -139,7 +195,8 @@ class _Answers:
 
 
 def main(argv: list[str]) -> None:
-    """Entry point of a reader process: ``PLAN LIMITS_JSON``; messages on stdin/stdout."""
+    """Entry point of a reader process: ``PLAN LIMITS_JSON`` (PLAN empty: no plan, books
+    only); messages on stdin/stdout."""
     plan_path, limits_json = argv
     limits = Limits(**json.loads(limits_json))
     try:
@@ -156,7 +213,7 @@ def main(argv: list[str]) -> None:
 class _Slot:
     """One child process and the pipe to it; restarted after a crash or a timeout."""
 
-    def __init__(self, plan: Path, limits: Limits):
+    def __init__(self, plan: Path | None, limits: Limits):
         self.plan, self.limits = plan, limits
         self.proc: subprocess.Popen[bytes] | None = None
         self.answers: _Answers | None = None
@@ -164,8 +221,8 @@ class _Slot:
     def start(self) -> None:
         env = dict(os.environ, OPENBLAS_NUM_THREADS="1")  # BLAS buffers would eat the cap
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "xlplan.consolidate.workers", str(self.plan),
-             json.dumps(asdict(self.limits))],
+            python_command("xlplan.consolidate.workers:main",
+                           str(self.plan) if self.plan else "", json.dumps(asdict(self.limits))),
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env)
         assert self.proc.stdout is not None
         self.answers = _Answers(self.proc.stdout)
@@ -198,18 +255,26 @@ class _Slot:
                     stream.close()
         self.proc, self.answers = None, None
 
-    def examine(self, path: Path) -> Examination:
+    def ask(self, request: Any) -> tuple[Any, str, str]:
+        """Send one request; (the answer, "", unit) or (None, why there is none, the unit
+        the child had read by then). The stages the child reports name where it stopped;
+        the time limit holds for the whole request."""
         if self.proc is None:
             self.start()
         proc = self.proc
         assert self.answers is not None and proc is not None and proc.stdin is not None
+        deadline = time.monotonic() + self.limits.timeout_s
+        stage, unit = "starting to read", ""
         try:
-            send(proc.stdin, str(path))
-            result: Examination = self.answers.next(self.limits.timeout_s)
-            return result
+            send(proc.stdin, request)
+            while True:
+                got = self.answers.next(max(0.0, deadline - time.monotonic()))
+                if not (isinstance(got, tuple) and got and got[0] == "stage"):
+                    return got, "", unit
+                stage, unit = got[1], got[2] or unit
         except TimeoutError:
-            reason = (f"reading took longer than {self.limits.timeout_s:g} s and was stopped: "
-                      "refused")
+            reason = (f"reading took longer than {self.limits.timeout_s:g} s and was stopped "
+                      f"while {stage}: refused")
         except (EOFError, OSError, ValueError):
             try:
                 proc.wait(5)
@@ -217,12 +282,31 @@ class _Slot:
                 proc.kill()
             code = proc.returncode
             how = f"signal {-code}" if code is not None and code < 0 else f"exit code {code}"
-            reason = (f"the reader process died on this file ({how}): a malformed or "
-                      "hostile workbook; refused")
+            reason = (f"the reader process died on this file ({how}) while {stage}: a "
+                      "malformed or hostile workbook; refused")
         self.stop(kill=True)
-        failed = Examination(path)
-        failed.error(reason)
-        return failed
+        return None, cap(reason, self.limits), unit
+
+    def examine(self, path: Path) -> Examination:
+        answer, reason, unit = self.ask(str(path))
+        if reason:
+            failed = Examination(path, unit=unit)
+            failed.error(reason)
+            return failed
+        result: Examination = answer
+        return result
+
+
+def read_books(paths: Iterable[Path], limits: Limits | None = None) -> Iterator[Any]:
+    """``xlplan diff``'s reading: each file in one reader process under the same limits as
+    consolidation's; yields ``("book", RawBook, Manifest)`` or ``("refused", why)``."""
+    slot = _Slot(None, limits or Limits())
+    try:
+        for path in paths:
+            answer, reason, _ = slot.ask(("book", str(path)))
+            yield answer if not reason else ("refused", f"{shown(path)}: {reason}")
+    finally:
+        slot.stop()
 
 
 def examine_all(paths: Iterable[Path], plan: Path, workers: int | None = None,
