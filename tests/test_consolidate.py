@@ -19,8 +19,8 @@ from tamper import copy, formula_to_number, rewrite, set_cached, sheet_part
 from typer.testing import CliRunner
 
 from xlplan.cli import app
-from xlplan.consolidate.package import Limits
 from xlplan.consolidate.outcome import Outcome
+from xlplan.consolidate.package import Limits
 from xlplan.consolidate.run import consolidate
 from xlplan.workbook.build import Built, build_unit
 from xlplan.workbook.context import BuildContext

@@ -284,7 +284,7 @@ def _read_sheet(package: Package, part: str, sheet: RawSheet, strings: list[str]
     """Every cell of one sheet, streamed a row at a time (memory stays bounded whatever a
     file claims; a whole-tree parse measured no faster)."""
     reader = _Rows(sheet, strings, package.limits.max_cell_chars,
-                   package.limits.max_findings)
+                   package.limits.max_findings // 4)  # room left for the other sheets
     try:
         _read_rows(package, part, sheet, reader, budget)
     finally:
