@@ -1,4 +1,4 @@
-"""Phasing and the full decomposition: DOMAIN.md's onion, and ties at every level."""
+"""Phasing and the full decomposition: docs/METHOD.md's onion, and ties at every level."""
 
 from __future__ import annotations
 
@@ -10,9 +10,11 @@ from hypothesis import strategies as st
 
 from xlplan.engine.decompose import decompose
 from xlplan.engine.increment import bridge
-from xlplan.engine.phasing import Profile, phase_month_days, phase_year, quarters_of, week_totals
+from xlplan.engine.phasing import Profile, phase_year, quarters_of, selling_day_weights
 from xlplan.spec import LoadedPlan
 from xlplan.spec.models import Plan
+from xlplan.tracking.calendar import FiscalCalendar
+from xlplan.tracking.phased_targets import split_days
 
 ONION = {
     "id": "onion", "name": "Onion", "fiscal_year": 2027,
@@ -61,12 +63,21 @@ def test_quarter_profile_then_months_within(small: LoadedPlan) -> None:
 
 
 def test_days_and_weeks_tie_to_the_month() -> None:
-    days = phase_month_days(800_000, 2027, 1, [0, 1, 2, 3, 4, 5], [dt.date(2027, 1, 1)])
-    assert sum(a for _, a in days) == 800_000
-    assert dict(days)[dt.date(2027, 1, 1)] == 0  # holiday
-    assert dict(days)[dt.date(2027, 1, 3)] == 0  # Sunday, not a selling day
-    assert sum(week_totals(days).values()) == 800_000
-    assert len({a for _, a in days if a}) <= 2  # even over selling days, ±1 unit
+    cal = FiscalCalendar(2027, 1)
+    weights = [np.asarray(selling_day_weights(y, m, [0, 1, 2, 3, 4, 5], [dt.date(2027, 1, 1)])[1])
+               for y, m in cal.months]
+    months = np.array([[800_000, *[0] * 11]], dtype=np.int64)
+    days = dict(zip(cal.days, split_days(months, weights, cal)[0].tolist(), strict=True))
+    january = {d: a for d, a in days.items() if d.month == 1}
+    assert sum(january.values()) == 800_000
+    assert days[dt.date(2027, 1, 1)] == 0  # holiday
+    assert days[dt.date(2027, 1, 3)] == 0  # Sunday, not a selling day
+    # 25 selling days: 800,000 / 25 = 32,000 each, exactly
+    assert {a for a in january.values() if a} == {32_000}
+    weeks = [sum(days[d] for d in cal.days[w.first:w.last + 1]) for w in cal.weeks]
+    assert sum(weeks) == 800_000
+    # the first week is cut at the year's start (Fri 1 holiday, Sat 2 sells, Sun 3 closed)
+    assert weeks[:6] == [32_000, 6 * 32_000, 6 * 32_000, 6 * 32_000, 6 * 32_000, 0]
 
 
 def test_every_margin_ties(small: LoadedPlan) -> None:
@@ -115,7 +126,7 @@ def test_phasing_is_exact_at_every_level(total: int, quarters: list[float],
 
 
 def test_efficiency_levers_cover_a_profit_increment(small: LoadedPlan) -> None:
-    """DOMAIN.md: operating efficiency counts toward a profit increment."""
+    """docs/METHOD.md: operating efficiency counts toward a profit increment."""
     profit = small.plan.model_copy(update={"north_star": small.plan.north_star.model_copy(
         update={"metric": "gross_profit"})})
     b = bridge(profit)

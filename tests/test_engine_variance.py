@@ -16,7 +16,6 @@ from xlplan.engine.variance import (
     budget_check,
     budget_check_array,
     consecutive_under,
-    consecutive_under_array,
     shortfall,
     status,
     status_array,
@@ -226,18 +225,6 @@ def test_streak_rule_parameters() -> None:
         consecutive_under([0.8], weeks=0)
     with pytest.raises(ValueError):
         consecutive_under([0.8], under=-0.1)
-
-
-@given(st.lists(st.lists(st.one_of(st.sampled_from([0.5, 0.84, 0.85, 0.86, 1.0, NAN]),
-                                   st.floats(0, 1.5)), min_size=6, max_size=6),
-                min_size=1, max_size=5),
-       st.integers(1, 3))
-def test_consecutive_under_array_equals_scalar(rows: list[list[float]], weeks: int) -> None:
-    streaks, fires = consecutive_under_array(np.array(rows), weeks=weeks)
-    for i, row in enumerate(rows):
-        ref = consecutive_under(row, weeks=weeks)
-        assert streaks[i].tolist() == ref.streaks
-        assert np.flatnonzero(fires[i]).tolist() == ref.fired
 
 
 # --------------------------------------------------------------------------- budget check

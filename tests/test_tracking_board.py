@@ -25,8 +25,8 @@ from xlplan.libreoffice import LibreOffice, read_values, render_png
 from xlplan.spec import load_plan
 from xlplan.spec.prior_year import read_prior_year
 from xlplan.tracking.board import write_board
-from xlplan.tracking.board.summary import ACTUAL_COLOUR, FORECAST_COLOUR, TARGET_COLOUR
 from xlplan.tracking.board.bsc import SCORE_COLOURS
+from xlplan.tracking.board.summary import ACTUAL_COLOUR, FORECAST_COLOUR, TARGET_COLOUR
 from xlplan.tracking.plan_file import write_plan
 from xlplan.tracking.reforecast import reforecast
 from xlplan.tracking.synthetic import generate

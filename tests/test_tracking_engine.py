@@ -25,8 +25,8 @@ from xlplan.spec import LoadedPlan, PlanError, load_plan_text
 from xlplan.tracking.actuals import COLUMNS
 from xlplan.tracking.reader import read_actuals
 from xlplan.tracking.reforecast import raise_for, reforecast
-from xlplan.tracking.warning_rules import Alert
 from xlplan.tracking.track import TrackError, TrackResult, track
+from xlplan.tracking.warning_rules import Alert
 
 TINY = """\
 id: tiny-2027

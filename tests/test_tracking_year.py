@@ -22,10 +22,10 @@ from xlplan.spec import LoadedPlan, load_plan
 from xlplan.spec.prior_year import PriorYear, read_prior_year
 from xlplan.tracking import store
 from xlplan.tracking.actuals import COLUMNS
+from xlplan.tracking.phased_targets import revenue_targets
 from xlplan.tracking.reader import check
 from xlplan.tracking.reforecast import raise_for, reforecast
 from xlplan.tracking.synthetic import Scenario, generate, write_files
-from xlplan.tracking.phased_targets import revenue_targets
 from xlplan.tracking.track import TrackResult, track
 
 runner = CliRunner()

@@ -18,11 +18,11 @@ from pathlib import Path
 
 import xlplan
 
-# sys.argv of the child: ['-c', root, 'module:function', *args]
-_BOOT = ("import importlib, sys; root, entry = sys.argv[1:3]; "
+# sys.argv of the child: ['-c', root, module, *args]; the module runs as ``python -m``
+# would run it (as __main__, with sys.argv[1:] the arguments)
+_BOOT = ("import runpy, sys; root, module = sys.argv[1:3]; del sys.argv[1:3]; "
          "sys.path.append(root) if root not in sys.path else None; "
-         "module, _, name = entry.partition(':'); "
-         "getattr(importlib.import_module(module), name)(sys.argv[3:])")
+         "runpy.run_module(module, run_name='__main__', alter_sys=True)")
 
 
 def package_root() -> str:
@@ -30,10 +30,10 @@ def package_root() -> str:
     return str(Path(xlplan.__file__).resolve().parent.parent)
 
 
-def python_command(entry: str, *args: str) -> list[str]:
-    """The command that runs ``entry`` (``"package.module:function"``, called with the
-    argument list) in an isolated Python: this interpreter, ``-I``."""
-    return [sys.executable, "-I", "-c", _BOOT, package_root(), entry, *args]
+def python_command(module: str, *args: str) -> list[str]:
+    """The command that runs ``module`` as ``python -m module *args`` would, in an
+    isolated Python (this interpreter, ``-I``)."""
+    return [sys.executable, "-I", "-c", _BOOT, package_root(), module, *args]
 
 
 @contextlib.contextmanager

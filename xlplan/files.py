@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import os
 import tempfile
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Iterator, Sequence
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 
@@ -29,6 +29,17 @@ def replaced(path: Path) -> Iterator[Path]:
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
+
+
+@contextmanager
+def replaced_together(paths: Sequence[Path]) -> Iterator[list[Path]]:
+    """:func:`replaced` for files that belong together (a report and its CSVs): the block
+    writes every temporary, and only when it has written them all is each renamed into
+    place. An error or a full disk part-way leaves every previous file as it was, never a
+    new workbook beside old CSVs. (Renames within a folder need no space: they do not fail
+    for a full disk.)"""
+    with ExitStack() as stack:
+        yield [stack.enter_context(replaced(path)) for path in paths]
 
 
 def _umask() -> int:

@@ -18,6 +18,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from xlplan.commands.untrusted import clean
 from xlplan.spec import LoadedPlan, PlanError, load_plan
 from xlplan.spec.prior_year import DataFileError, PriorYear, read_prior_year
 
@@ -48,8 +49,9 @@ def print_table(view: Table) -> None:
 
 
 def fail(message: str) -> typer.Exit:
-    """Print an input error to stderr and return the exit for invalid input (1)."""
-    typer.echo(message, err=True)
+    """Print an input error to stderr and return the exit for invalid input (1). Control
+    characters (from a file name or a file's text) are shown escaped, never sent raw."""
+    typer.echo(clean(message), err=True)
     return typer.Exit(1)
 
 

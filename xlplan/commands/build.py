@@ -16,6 +16,7 @@ from rich.table import Table
 from rich.text import Text
 
 from xlplan.commands.app import PlanArg, app, console, fail, open_plan, print_table, progress_bar
+from xlplan.commands.untrusted import text
 from xlplan.consolidate.run import consolidate
 from xlplan.engine.allocate import AllocationError
 from xlplan.spec import PlanError
@@ -70,9 +71,9 @@ def build(
         doc = {"master": str(master.path), "units": unit_paths}
         sys.stdout.write(json.dumps(doc, ensure_ascii=False, indent=2) + "\n")
         return
-    console.print(f"master: {master.path}")
+    console.print(text(f"master: {master.path}"))
     for unit, path in unit_paths.items():
-        console.print(f"  {unit}: {path}")
+        console.print(text(f"  {unit}: {path}"))
 
 
 @app.command("fill-sample")
@@ -98,7 +99,8 @@ def fill_sample_cmd(
         sys.stdout.write(json.dumps(filled.to_json(), ensure_ascii=False, indent=2) + "\n")
     else:
         totals = ", ".join(f"{k} {v:,.2f}" for k, v in filled.totals.items())
-        console.print(f"{filled.unit}: filled {filled.cells} input cells → {out} ({totals})")
+        console.print(text(f"{filled.unit}: filled {filled.cells} input cells → {out} "
+                           f"({totals})"))
 
 
 @app.command()
@@ -141,9 +143,9 @@ def demo(
     print_outcome(outcome)
     if outcome.views is not None:
         _print_gap(outcome.views.org, ctx)
-    console.print(f"master: {built[0].path}\nunit workbooks: {out / 'build' / 'units'}\n"
-                  f"sample submissions: {inbox} (stale: {stale or 'none'}, missing: "
-                  f"{units[-1].unit if len(units) > 1 else 'none'})")
+    console.print(text(f"master: {built[0].path}\nunit workbooks: {out / 'build' / 'units'}\n"
+                       f"sample submissions: {inbox} (stale: {stale or 'none'}, missing: "
+                       f"{units[-1].unit if len(units) > 1 else 'none'})"))
 
 
 def _print_gap(org: pd.DataFrame, ctx: BuildContext) -> None:
@@ -155,7 +157,7 @@ def _print_gap(org: pd.DataFrame, ctx: BuildContext) -> None:
     for row in org.to_dict("records"):
         committed = row["commitment"]
         has = committed == committed  # NaN: nothing submitted below this node
-        view.add_row("  " * int(row["level"]) + str(row["code"]),
+        view.add_row(text("  " * int(row["level"]) + str(row["code"])),
                      f"{row['submitted']}/{row['units']}", f"{row['target']:,.2f}",
                      f"{committed:,.2f}" if has else "—", f"{row['gap']:,.2f}" if has else "—",
                      f"{row['attainment']:.1%}" if has else "—",

@@ -13,9 +13,11 @@ from rich.table import Table
 from rich.text import Text
 
 from xlplan.commands.app import PlanArg, app, console, fail, print_table, progress_bar
+from xlplan.commands.untrusted import text
 from xlplan.consolidate import store
 from xlplan.consolidate.examine import where
 from xlplan.consolidate.outcome import Outcome, tracker_frame
+from xlplan.consolidate.report import OutputFull
 from xlplan.consolidate.run import OutputError, consolidate
 from xlplan.spec import PlanError, load_plan
 from xlplan.spec.prior_year import DataFileError
@@ -57,7 +59,8 @@ def consolidate_cmd(
         outcome = consolidate(plan, inbox, out, db, workers, progress=step, started=started)
     except (PlanError, DataFileError) as exc:
         raise fail(str(exc)) from None
-    except (OutputError, store.DatabaseBusy, store.DatabaseError, FileNotFoundError) as exc:
+    except (OutputError, OutputFull, store.DatabaseBusy, store.DatabaseError,
+            FileNotFoundError) as exc:
         raise fail(str(exc)) from None
     except OSError as exc:
         raise fail(f"cannot write to {out}: {exc.strerror or exc}") from None
@@ -76,26 +79,27 @@ def print_outcome(outcome: Outcome) -> None:
     new = sum(f.new for f in outcome.files)
     console.print(f"{len(outcome.files)} files in the inbox ({new} new, "
                   f"{len(outcome.files) - new} seen before)")
-    for f in outcome.files:
+    for f in outcome.files:  # every string from a file or a file name printed as text
         if f.findings and f.new:
             style = STATUS_STYLE.get(f.status, "")
-            console.print(Text(f.status, style=style), f"{f.path}", sep=": ")
+            console.print(Text(f.status, style=style), text(f.path), sep=": ")
             for n in f.findings[:6]:
                 place = where(n["sheet"], n["cell"])
-                console.print(f"  {n['level']}: {place + ': ' if place else ''}{n['message']}")
+                console.print(text(f"  {n['level']}: {place + ': ' if place else ''}"
+                                   f"{n['message']}"))
             if len(f.findings) > 6:
                 console.print(f"  … {len(f.findings) - 6} more (see the Files sheet)")
-    console.print(f"report: {outcome.output}\ndatabase: {outcome.database}")
+    console.print(text(f"report: {outcome.output}\ndatabase: {outcome.database}"))
 
 
 def _print_tracker(tracker: Any, title: str) -> None:
-    view = Table(title=title, title_justify="left")
+    view = Table(title=text(title), title_justify="left")
     for col in ("unit", "name", "status", "file", "modified", "reasons"):
         view.add_column(col, overflow="fold", max_width=60 if col == "reasons" else None)
     for row in tracker.itertuples():
         style = STATUS_STYLE.get(row.status, "")
-        view.add_row(row.unit, row.name, Text(row.status, style=style), row.file,
-                     str(row.modified)[:19], row.reasons)
+        view.add_row(text(row.unit), text(row.name), Text(row.status, style=style),
+                     text(row.file), text(str(row.modified)[:19]), text(row.reasons))
     print_table(view)
 
 
@@ -122,28 +126,28 @@ def status_cmd(
     if not path.is_file():
         raise fail(f"{path}: no history database here; pass --db DIR/xlplan.duckdb "
                    "(xlplan consolidate writes one into its output folder)")
+    from xlplan.engine.numbers import PlanNumbers
     from xlplan.spec.prior_year import read_prior_year
-    from xlplan.workbook.context import BuildContext
 
-    ctx = BuildContext(loaded, read_prior_year(loaded))
+    numbers = PlanNumbers(loaded.plan, read_prior_year(loaded))
     try:
         con = store.connect(path, read_only=True)
     except (store.DatabaseBusy, store.DatabaseError) as exc:
         raise fail(str(exc)) from None
     try:
-        subs = store.submissions(con, ctx.plan.id, loaded.spec_hash)
-        notes = store.findings(con, ctx.plan.id, loaded.spec_hash)
+        subs = store.submissions(con, loaded.plan.id, loaded.spec_hash)
+        notes = store.findings(con, loaded.plan.id, loaded.spec_hash)
     finally:
         con.close()
-    tracker = tracker_frame(ctx, subs, notes)
+    tracker = tracker_frame(numbers, subs, notes)
     if as_json:
-        doc = {"plan": ctx.plan.id, "units": tracker.to_dict(orient="records")}
+        doc = {"plan": loaded.plan.id, "units": tracker.to_dict(orient="records")}
         sys.stdout.write(json.dumps(doc, ensure_ascii=False, indent=2, default=str) + "\n")
         return
     if subs.empty:
-        console.print(f"nothing consolidated yet for {ctx.plan.id} (this plan version) in "
-                      f"{path}")
-    _print_tracker(tracker, f"Submissions for {ctx.plan.id} ({path})")
+        console.print(text(f"nothing consolidated yet for {loaded.plan.id} (this plan version) "
+                           f"in {path}"))
+    _print_tracker(tracker, f"Submissions for {loaded.plan.id} ({path})")
 
 
 @app.command("diff")
@@ -172,6 +176,6 @@ def diff_cmd(
     for col in ("cell", "item", "period", "before", "after"):
         view.add_column(col, overflow="fold")
     for c in changes:
-        view.add_row(f"{c.sheet}!{c.cell}", c.item, c.period, c.show(c.before),
-                     c.show(c.after))
+        view.add_row(text(f"{c.sheet}!{c.cell}"), text(c.item), text(c.period),
+                     text(c.show(c.before)), text(c.show(c.after)))
     print_table(view)

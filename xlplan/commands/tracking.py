@@ -1,5 +1,5 @@
 """``xlplan actuals``, ``xlplan track`` and ``xlplan reforecast``: following the plan through
-the year (DOMAIN.md step 4).
+the year (docs/METHOD.md step 4).
 
 Databases: ``actuals`` and ``reforecast`` use ``xlplan.duckdb`` in the current
 folder unless ``--db`` says otherwise; ``track -o DIR`` uses

@@ -8,7 +8,9 @@ manifest claims, so an edited manifest cannot vouch for an edited sheet:
 - every locked cell (label, given number, formula) must be what the template
   has, at the same address (a changed label, a number over a formula, an
   inserted row, a renamed sheet all show here, each with its sheet and cell);
-- every input must pass its rule (the one the workbook's validation used);
+- every input must pass its rule (the one the workbook's validation used, from the
+  template: the manifest's copy is only compared with it); an input holding a formula
+  counts at the result xlplan computes, never at the value the file saved for it;
 - every formula's cached value must be what the engine computes from the
   inputs (a difference means manual calculation or a stale file).
 
@@ -27,6 +29,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from xlplan import TEMPLATE_VERSION
+from xlplan.consolidate.input_formula import RefusedFormula, evaluate
 from xlplan.consolidate.package import Limits, Package, Refused, open_package
 from xlplan.consolidate.xlsx import RawBook, RawCell, RawSheet, cell_position, events
 from xlplan.lru import Recent
@@ -239,40 +242,41 @@ def units_named(file_name: str, units: Sequence[str]) -> list[str]:
 
 def _check_against_plan(book: RawBook, manifest: Manifest, ctx: BuildContext,
                         result: Examination) -> None:
+    """Read every input by the template's rules, recompute, compare. The input cells and
+    their rules come from the dry run of the unit's template, never from the file's own
+    manifest: a manifest that lists other cells or wider rules is reported as edited."""
+    try:
+        expected_manifest = template_manifest(ctx, manifest.unit)
+    except Exception as exc:  # a rebuild failure is a finding, not a crash
+        result.error(f"could not rebuild the unit's template ({exc})")
+        return
     values: dict[tuple[str, str], Value] = {}
-    rules: dict[tuple[str, str], dict[str, Any]] = {}
     merged = {name: _merged_cells(sheet) for name, sheet in book.sheets.items()}
-    for spec in manifest.inputs:
+    for spec in expected_manifest.inputs:
         key = (spec["sheet"], spec["cell"])
-        rules[key] = spec
         raw = book.sheets.get(spec["sheet"])
         cell = raw.cells.get(spec["cell"]) if raw else None
         if spec["cell"] in merged.get(spec["sheet"], set()):
             result.error("input cell is covered by merged cells (its value is hidden); "
                          "unmerge it", spec["sheet"], spec["cell"])
         rule = InputRule.from_json(spec["rule"])
-        value, problem = _typed(cell, rule, book.date1904)
+        value, problem, note = _typed(cell, rule, book.date1904)
         problem = problem or rule.check(value)
+        label = f"{spec['item']} {spec['period']}".strip()
         if problem:
-            result.error(f"{spec['item']} {spec['period']}: {problem}".replace("  ", " "),
-                         spec["sheet"], spec["cell"])
+            result.error(f"{label}: {problem}", spec["sheet"], spec["cell"])
             continue
+        if note:
+            result.warn(f"{label}: {note}", spec["sheet"], spec["cell"])
         values[key] = value
     try:
-        expected_manifest = template_manifest(ctx, manifest.unit)
         predicted, _ = predict_unit(ctx, manifest.unit, values, manifest=False)
     except Exception as exc:  # a recompute failure is a finding, not a crash
         result.error(f"could not recompute the workbook from its inputs ({exc})")
         return
-    if expected_manifest.sheets != manifest.sheets or expected_manifest.fingerprint != \
-            manifest.fingerprint:
-        result.error("the manifest was edited: its fingerprints are not the template's",
-                     MANIFEST_SHEET)
-    elif [(i["sheet"], i["cell"], i["item"], i["period"]) for i in expected_manifest.inputs] \
-            != [(i["sheet"], i["cell"], i["item"], i["period"]) for i in manifest.inputs]:
-        result.error("the manifest was edited: its list of input cells is not the template's",
-                     MANIFEST_SHEET)
-    _compare_structure(book, predicted.cells, set(rules), result)
+    _compare_manifest(manifest, expected_manifest, result)
+    _compare_structure(book, predicted.cells, set(values) | {
+        (i["sheet"], i["cell"]) for i in expected_manifest.inputs}, result)
     if result.status == "rejected":
         return
     for spec in expected_manifest.inputs:
@@ -285,6 +289,28 @@ def _check_against_plan(book: RawBook, manifest: Manifest, ctx: BuildContext,
             value, dt.date) else str(value))
         result.facts.append(Fact(spec["sheet"], spec["cell"], spec["item"], spec["period"],
                                  number, text))
+
+
+def _compare_manifest(manifest: Manifest, expected: Manifest, result: Examination) -> None:
+    """The file's manifest against the template's: any difference is tampering (the
+    template's version is what was used)."""
+    if expected.sheets != manifest.sheets or expected.fingerprint != manifest.fingerprint:
+        result.error("the manifest was edited: its fingerprints are not the template's",
+                     MANIFEST_SHEET)
+        return
+    listed = [i if isinstance(i, dict) else {} for i in manifest.inputs]
+    if [(i["sheet"], i["cell"], i["item"], i["period"]) for i in expected.inputs] != \
+            [(i.get("sheet"), i.get("cell"), i.get("item"), i.get("period")) for i in listed]:
+        result.error("the manifest was edited: its list of input cells is not the template's",
+                     MANIFEST_SHEET)
+        return
+    changed = [f"{want['sheet']}!{want['cell']}" for want, got in
+               zip(expected.inputs, listed, strict=True)
+               if want["rule"] != got.get("rule")]
+    if changed:
+        more = f" and {len(changed) - 1} more" if len(changed) > 1 else ""
+        result.error(f"the manifest was edited: the input rule of {changed[0]}{more} is not "
+                     "the template's (the template's rules were applied)", MANIFEST_SHEET)
 
 
 _TEMPLATES: Recent[tuple[str, str], Manifest] = Recent(TEMPLATES_KEPT)
@@ -331,33 +357,75 @@ EXCEL_EPOCH = dt.date(1899, 12, 30)
 EPOCH_1904 = dt.date(1904, 1, 1)
 
 
-def _typed(cell: RawCell | None, rule: InputRule, date1904: bool) -> tuple[Value, str | None]:
-    """An input's value as its rule reads it, or the reason it cannot be read."""
-    if cell is not None and cell.formula and cell.value is None:
-        return None, (f"holds the formula {cell.formula[:40]} with no saved result (the "
-                      "workbook was saved without calculating): type the value")
+def _typed(cell: RawCell | None, rule: InputRule, date1904: bool
+           ) -> tuple[Value, str | None, str | None]:
+    """An input's value as its rule reads it: (value, why it cannot be read, a note)."""
+    if cell is not None and cell.formula:
+        return _from_formula(cell, rule)
     if cell is None or cell.value is None or cell.value == "":
-        return None, None
+        return None, None, None
     if cell.error:
-        return None, f"the cell shows the error {cell.value}"
+        return None, f"the cell shows the error {cell.value}", None
     value = cell.value
     if rule.kind == "date":
         if isinstance(value, float) and not isinstance(value, bool):
             if not (math.isfinite(value) and 0 < value < 2_958_466):
-                return None, f"{value!r} is not a date"
+                return None, f"{value!r} is not a date", None
             epoch = EPOCH_1904 if date1904 else EXCEL_EPOCH
-            return epoch + dt.timedelta(days=int(value)), None
-        try:
-            return dt.date.fromisoformat(str(value)[:10]), None
-        except ValueError:
-            return None, f"{value!r} is not a date"
+            return epoch + dt.timedelta(days=int(value)), None, None
+        day = date_from_text(str(value))
+        if day is None:
+            return None, (f"{str(value)[:40]!r} is not a date (type it as a date, or as "
+                          "2027-03-15, 2027/3/15 or 2027年3月15日)"), None
+        return day, None, None
     if rule.kind in ("text", "list"):
         if isinstance(value, float):
-            return (str(int(value)) if value.is_integer() else repr(value)), None
-        return str(value), None
+            return (str(int(value)) if value.is_integer() else repr(value)), None, None
+        return str(value), None, None
     if isinstance(value, str):
-        return None, f"{value[:40]!r} is text, expected {rule.describe()}"
-    return value, None
+        return None, f"{value[:40]!r} is text, expected {rule.describe()}", None
+    return value, None, None
+
+
+def _from_formula(cell: RawCell, rule: InputRule) -> tuple[Value, str | None, str | None]:
+    """A formula in an input: its own result when it is arithmetic of numbers (the value
+    the file saved for it is never used), otherwise refused."""
+    formula = cell.formula or ""
+    shown = formula if len(formula) <= 60 else formula[:57] + "…"
+    if rule.kind not in ("number", "integer", "ratio"):
+        return None, f"holds the formula {shown}: type the value, not a formula", None
+    try:
+        value = evaluate(formula)
+    except RefusedFormula as exc:
+        return None, (f"holds the formula {shown}, which {exc}: an input takes a number "
+                      "or arithmetic of numbers (e.g. =1200*12); type the value"), None
+    saved = cell.value
+    note = f"holds the formula {shown}: consolidated as its result {value:g}"
+    if isinstance(saved, float) and not isinstance(saved, bool) and not _close(value, saved):
+        note += f" (the file saved {saved:g} for it, which was not used)"
+    elif saved is None:
+        note += " (the file saved no result for it)"
+    return value, None, note
+
+
+_DATE_TEXT = re.compile(
+    r"(\d{4})-(\d{1,2})-(\d{1,2})(?:T00:00(?::00(?:\.0+)?)?Z?)?"  # ISO (a "d" cell: midnight)
+    r"|(\d{4})/(\d{1,2})/(\d{1,2})"  # 2027/3/15
+    r"|(\d{4})年(\d{1,2})月(\d{1,2})日")  # 2027年3月15日
+
+
+def date_from_text(text: str) -> dt.date | None:
+    """A date typed as text, in one of the forms a plan's managers write (ISO 2027-03-15,
+    2027/3/15, 2027年3月15日) and nothing else: the whole text must be the date, so
+    ``2027-03-15 or maybe april`` is not read as the 15th of March."""
+    match = _DATE_TEXT.fullmatch(text.strip())
+    if match is None:
+        return None
+    year, month, day = (int(g) for g in match.groups() if g is not None)
+    try:
+        return dt.date(year, month, day)
+    except ValueError:
+        return None
 
 
 def _file_content(cell: RawCell | None) -> Value:

@@ -10,6 +10,7 @@ whole files only, and the output either old or new.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import math
 import os
@@ -25,17 +26,11 @@ from xlplan.consolidate.examine import Examination, units_named
 from xlplan.consolidate.names import shown
 from xlplan.consolidate.outcome import FileOutcome, Outcome, file_status, tracker_frame
 from xlplan.consolidate.package import Limits
-from xlplan.consolidate.report import (
-    facts_csv_path,
-    gap_csv_path,
-    write_csv,
-    write_facts_csv,
-    write_report,
-)
+from xlplan.consolidate.report import write_report
 from xlplan.consolidate.workers import examine_all
-from xlplan.spec.loader import load_plan
+from xlplan.engine.numbers import PlanNumbers
+from xlplan.spec.loader import LoadedPlan, load_plan
 from xlplan.spec.prior_year import read_prior_year
-from xlplan.workbook.context import BuildContext
 
 
 class OutputError(RuntimeError):
@@ -207,8 +202,8 @@ def consolidate(plan_path: Path, inbox: Path, out_dir: Path, db: Path | None = N
     store.DatabaseBusy / DatabaseError, FileNotFoundError when it cannot run at all.
     Whatever the inbox holds, every entry gets a decision and the run completes."""
     loaded = load_plan(plan_path)
-    ctx = BuildContext(loaded, read_prior_year(loaded))
-    plan_id, spec = ctx.plan.id, loaded.spec_hash
+    numbers = PlanNumbers(loaded.plan, read_prior_year(loaded))
+    plan_id, spec = loaded.plan.id, loaded.spec_hash
     limits = limits or Limits()
     check_writable(out_dir)
     db = db or out_dir / "xlplan.duckdb"
@@ -233,14 +228,17 @@ def consolidate(plan_path: Path, inbox: Path, out_dir: Path, db: Path | None = N
             if entry.refusal:  # decided without reading: stored as such
                 unread = Examination(entry.path)
                 unread.error(entry.refusal)
-                _name_unit(unread, ctx)
-                store.store(con, plan_id, spec, sha, entry.size, run_id, unread)
+                _name_unit(unread, numbers)
+                store.store(con, plan_id, spec, sha, entry.size, run_id, unread,
+                            store.next_arrival(con))
                 new_hashes.add(sha)
             else:
                 todo[sha] = entry
         if started:
             started(len(todo))
         by_path = {e.path: (h, e) for h, e in todo.items()}
+        received = arrival_order({h: e.path for h, e in todo.items()})
+        first = store.next_arrival(con)
         for result in examine_all([e.path for e in todo.values()], loaded.path or plan_path,
                                   workers, limits):
             sha, entry = by_path[result.path]
@@ -248,52 +246,91 @@ def consolidate(plan_path: Path, inbox: Path, out_dir: Path, db: Path | None = N
                 entries[entries.index(entry)] = entry.refused(
                     GONE if not os.path.lexists(entry.path) else CHANGED, transient=True)
                 continue
-            _name_unit(result, ctx)
-            store.store(con, plan_id, spec, sha, entry.size, run_id, result)
+            _name_unit(result, numbers)
+            place, when = received[sha]
+            store.store(con, plan_id, spec, sha, entry.size, run_id, result, first + place,
+                        when)
             new_hashes.add(sha)
             if progress:
                 progress(shown(result.path.name))
-        outcome = _outcome(con, ctx, entries, hashes, new_hashes, out_dir, db)
+        outcome = _outcome(con, loaded, numbers, entries, hashes, new_hashes, out_dir, db)
         facts = store.current_facts(con, plan_id)
-        outcome.views = write_report(outcome, ctx, facts, outcome.output)
-        write_facts_csv(facts, facts_csv_path(outcome.output))
-        write_csv(outcome.views.gap, gap_csv_path(outcome.output))
+        outcome.views = write_report(outcome, numbers, facts, outcome.output)  # and its CSVs
         store.finish_run(con, run_id, outcome.output, len(entries), len(new_hashes))
         return outcome
     finally:
         con.close()
 
 
-def _name_unit(result: Examination, ctx: BuildContext) -> None:
+def _name_unit(result: Examination, numbers: PlanNumbers) -> None:
     """A rejected file whose manifest was never read (refused, unreadable, the reader
     stopped) is filed under the unit its name names, when it names exactly one: the tracker
     then says that unit's file was rejected and why, not that nothing came."""
     if not result.unit and result.status == "rejected":
-        named = units_named(result.path.name, ctx.input_units)
+        named = units_named(result.path.name, numbers.input_units)
         if len(named) == 1:
             result.unit = named[0]
 
 
-def _outcome(con: Any, ctx: BuildContext, entries: list[Entry], hashes: dict[Path, str],
-             new: set[str], out_dir: Path, db: Path) -> Outcome:
-    plan_id = ctx.plan.id
-    subs = store.submissions(con, plan_id, ctx.loaded.spec_hash)
-    notes = store.findings(con, plan_id, ctx.loaded.spec_hash)
+def copy_findings(path: Path, sha: str, unit: str, inbox_twins: list[Path], first: Path
+                  ) -> list[dict[str, str]]:
+    """A warning naming the other files with exactly these bytes: in this inbox, or the
+    file under which xlplan first received them (a unit's workbook saved again under
+    another unit's name is one submission, counted once, for the unit inside it)."""
+    others = [p.name for p in inbox_twins if p != path]
+    if first.name != path.name and first.name not in others:
+        others.append(f"{first.name} (received earlier)")
+    if not others:
+        return []
+    whose = f"{unit}'s workbook" if unit else "one file"
+    return [{"level": "warning", "sheet": "", "cell": "",
+             "message": f"the same bytes (SHA-256 {sha[:12]}…) as {', '.join(others[:5])}"
+                        f"{' and more' if len(others) > 5 else ''}: a copy, counted once, as "
+                        f"{whose}"}]
+
+
+def arrival_order(todo: dict[str, Path]) -> dict[str, tuple[int, dt.datetime | None]]:
+    """sha256 → (place, time on the filesystem) of the files new to this run: in the order
+    the filesystem received them, ties broken by hash. The files' own "last saved" property
+    plays no part (it is whatever the sender's program, or the sender, wrote)."""
+    times: dict[str, dt.datetime | None] = {}
+    for sha, path in todo.items():
+        try:
+            times[sha] = dt.datetime.fromtimestamp(path.stat().st_mtime, dt.UTC).replace(
+                tzinfo=None)
+        except (OSError, ValueError, OverflowError):
+            times[sha] = None  # gone, or a time outside the calendar: first, then by hash
+    order = sorted(todo, key=lambda sha: (times[sha] or dt.datetime.min, sha))
+    return {sha: (i, times[sha]) for i, sha in enumerate(order)}
+
+
+def _outcome(con: Any, loaded: LoadedPlan, numbers: PlanNumbers, entries: list[Entry],
+             hashes: dict[Path, str], new: set[str], out_dir: Path, db: Path) -> Outcome:
+    plan_id = loaded.plan.id
+    subs = store.submissions(con, plan_id, loaded.spec_hash)
+    notes = store.findings(con, plan_id, loaded.spec_hash)
     by_sha = {str(row["sha256"]): row for row in subs.to_dict("records")}
+    same: dict[str, list[Path]] = {}
+    for entry in entries:
+        if entry.path in hashes and not entry.transient:
+            same.setdefault(hashes[entry.path], []).append(Path(shown(entry.path)))
     files = []
     for entry in entries:
         sha = hashes.get(entry.path, "")
         found = by_sha.get(sha) if sha and not entry.transient else None
         if found is not None:
-            files.append(FileOutcome(Path(shown(entry.path)), sha, _text(found["unit"]),
-                                     file_status(found), notes.get(sha, []), sha in new))
+            unit = _text(found["unit"])
+            copies = copy_findings(Path(shown(entry.path)), sha, unit, same[sha],
+                                   Path(str(found["path"])))
+            files.append(FileOutcome(Path(shown(entry.path)), sha, unit, file_status(found),
+                                     notes.get(sha, []) + copies, sha in new))
         else:  # vanished or changed (this entry, or its identical twin) during the run
-            named = units_named(entry.path.name, ctx.input_units)
+            named = units_named(entry.path.name, numbers.input_units)
             files.append(FileOutcome(Path(shown(entry.path)), "",
                                      named[0] if len(named) == 1 else "", "rejected",
                                      [{"level": "error", "sheet": "", "cell": "",
                                        "message": entry.refusal or CHANGED}], True))
-    tracker = tracker_frame(ctx, subs, notes)
+    tracker = tracker_frame(numbers, subs, notes)
     units = {str(r["unit"]): {"warnings": "accepted"}.get(str(r["status"]), str(r["status"]))
              for r in tracker.to_dict("records")}
     return Outcome(plan_id, files, units, output_path(out_dir, plan_id), db, tracker)

@@ -3,8 +3,14 @@
 Nothing is lost and nothing is stored twice: a file is keyed by its SHA-256
 (per plan and plan version), each file's rows go in one transaction, and a
 file already seen is not examined again. Which submission counts for a unit is
-not stored but derived (the newest accepted one), so a re-run, a late file or
-a crash in between never leaves two "current" submissions.
+not stored but derived (the accepted one that arrived last), so a re-run, a late
+file or a crash in between never leaves two "current" submissions.
+
+Arrival is xlplan's own record, never the file's: ``arrival`` numbers files in the
+order xlplan first stored them (a later run always numbers higher; within a run, by
+the file's time on the filesystem as received, then its hash). The "last saved" date
+a file carries in its properties (``modified``) is kept to show, and decides nothing:
+anyone can write 2099 there.
 
 Tables: ``runs``, ``submissions``, ``findings``, ``facts``; views ``winners``
 (the file that counts for each unit) and ``current_facts`` (its inputs, for
@@ -37,7 +43,18 @@ CREATE TABLE IF NOT EXISTS submissions (
     plan_id VARCHAR NOT NULL, spec_hash VARCHAR NOT NULL, sha256 VARCHAR NOT NULL,
     unit VARCHAR, claimed_plan VARCHAR, path VARCHAR NOT NULL, size BIGINT,
     modified VARCHAR, seen_at TIMESTAMP NOT NULL, run_id INTEGER, status VARCHAR NOT NULL,
-    reason VARCHAR, PRIMARY KEY (plan_id, spec_hash, sha256));
+    reason VARCHAR, arrival BIGINT, received TIMESTAMP,
+    PRIMARY KEY (plan_id, spec_hash, sha256));
+-- databases written before arrival order: the columns added, old rows numbered in the
+-- order xlplan stored them (run, then time stored, then hash)
+ALTER TABLE submissions ADD COLUMN IF NOT EXISTS arrival BIGINT;
+ALTER TABLE submissions ADD COLUMN IF NOT EXISTS received TIMESTAMP;
+UPDATE submissions SET arrival = o.n
+    FROM (SELECT plan_id, spec_hash, sha256,
+                 row_number() OVER (ORDER BY run_id NULLS FIRST, seen_at, sha256) AS n
+          FROM submissions) o
+    WHERE submissions.arrival IS NULL AND submissions.plan_id = o.plan_id
+      AND submissions.spec_hash = o.spec_hash AND submissions.sha256 = o.sha256;
 -- a file name that is not valid UTF-8 (or holds control characters): its exact bytes,
 -- beside the escaped text in path (see consolidate.names)
 ALTER TABLE submissions ADD COLUMN IF NOT EXISTS path_bytes BLOB;
@@ -50,7 +67,7 @@ CREATE TABLE IF NOT EXISTS facts (
 CREATE OR REPLACE VIEW current_spec AS
     SELECT plan_id, arg_max(spec_hash, run_id) AS spec_hash FROM runs GROUP BY plan_id;
 CREATE OR REPLACE VIEW winners AS
-    SELECT plan_id, spec_hash, unit, arg_max(sha256, (modified, seen_at, sha256)) AS sha256
+    SELECT plan_id, spec_hash, unit, arg_max(sha256, arrival) AS sha256
     FROM submissions WHERE status IN ('accepted', 'warnings')
     GROUP BY plan_id, spec_hash, unit;
 CREATE OR REPLACE VIEW current_facts AS
@@ -101,9 +118,18 @@ def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC).replace(tzinfo=None)
 
 
+def next_arrival(con: duckdb.DuckDBPyConnection) -> int:
+    """The arrival number the next stored file gets (one more than any so far)."""
+    row = con.execute("SELECT coalesce(max(arrival), 0) + 1 FROM submissions").fetchone()
+    return int(row[0]) if row else 1
+
+
 def store(con: duckdb.DuckDBPyConnection, plan_id: str, spec_hash: str, sha256: str,
-          size: int, run_id: int, result: Examination) -> bool:
-    """One file's submission, findings and facts, in one transaction. False if already there."""
+          size: int, run_id: int, result: Examination, arrival: int,
+          received: dt.datetime | None = None) -> bool:
+    """One file's submission, findings and facts, in one transaction. False if already there.
+    ``arrival``: its place in the order xlplan received files (see the module docstring);
+    ``received``: its time on the filesystem when this run read it."""
     con.execute("BEGIN TRANSACTION")
     try:
         exists = con.execute("SELECT 1 FROM submissions WHERE plan_id=? AND spec_hash=? AND "
@@ -115,11 +141,11 @@ def store(con: duckdb.DuckDBPyConnection, plan_id: str, spec_hash: str, sha256: 
         reason = "; ".join(f"{f.where()}: {f.message}" if f.where() else f.message
                            for f in (errors or result.findings)[:3])
         con.execute("INSERT INTO submissions (plan_id, spec_hash, sha256, unit, claimed_plan, "
-                    "path, size, modified, seen_at, run_id, status, reason, path_bytes) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    "path, size, modified, seen_at, run_id, status, reason, arrival, received, "
+                    "path_bytes) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     [plan_id, spec_hash, sha256, result.unit or None, result.plan_id or None,
                      shown(result.path), size, result.modified or None, _now(), run_id,
-                     result.status, reason or None, exact_bytes(result.path)])
+                     result.status, reason or None, arrival, received, exact_bytes(result.path)])
         if result.findings:
             con.executemany("INSERT INTO findings VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                             [[plan_id, spec_hash, sha256, i, f.level, f.sheet, f.cell,
@@ -153,7 +179,7 @@ def submissions(con: duckdb.DuckDBPyConnection, plan_id: str, spec_hash: str | N
         SELECT s.*, (w.sha256 IS NOT NULL) AS counts
         FROM submissions s LEFT JOIN winners w USING (plan_id, spec_hash, unit, sha256)
         WHERE s.plan_id=? AND s.spec_hash=?
-        ORDER BY s.unit NULLS LAST, s.modified DESC NULLS LAST, s.seen_at DESC""",
+        ORDER BY s.unit NULLS LAST, s.arrival DESC NULLS LAST""",
                        [plan_id, spec]).df()
 
 

@@ -1,8 +1,10 @@
 """Phasing: spread an annual amount over quarters, months, weeks and days, exactly.
 
 Each step is a largest-remainder split of its parent (see :mod:`allocate`), so
-quarters sum to the year, months to their quarter and days to their month, to
-the smallest currency unit. Weeks are sums of days, so they tie as well.
+quarters sum to the year and months to their quarter, to the smallest currency
+unit. Days are split from their month over :func:`selling_day_weights` by
+:mod:`xlplan.tracking.phased_targets`, and weeks are sums of days, so they tie
+as well.
 """
 
 from __future__ import annotations
@@ -86,23 +88,3 @@ def selling_day_weights(year: int, month: int, selling_weekdays: Sequence[int],
     days = [first + dt.timedelta(days=i) for i in range((nxt - first).days)]
     weights = [1.0 if d.weekday() in selling_weekdays and d not in closed else 0.0 for d in days]
     return days, weights
-
-
-def phase_month_days(amount: int, year: int, month: int, selling_weekdays: Sequence[int],
-                     holidays: Iterable[dt.date] = ()) -> list[tuple[dt.date, int]]:
-    """Split a month's amount over its selling days, exactly."""
-    days, weights = selling_day_weights(year, month, selling_weekdays, holidays)
-    if amount and not any(weights):
-        raise AllocationError(f"{year}-{month:02d} has no selling day to phase {amount} over")
-    split = allocate_rows([amount], weights)[0] if any(weights) else np.zeros(len(days), int)
-    return list(zip(days, (int(x) for x in split), strict=True))
-
-
-def week_totals(days: Iterable[tuple[dt.date, int]]) -> dict[tuple[int, int], int]:
-    """Sum daily amounts into ISO weeks (year, week): weeks tie to days by construction."""
-    out: dict[tuple[int, int], int] = {}
-    for day, amount in days:
-        iso = day.isocalendar()
-        key = (iso.year, iso.week)
-        out[key] = out.get(key, 0) + amount
-    return out

@@ -174,7 +174,7 @@ def status(attainment_value: float | None, bands: StatusBands | None = None) -> 
     ``shortfall = ROUND(1 - attainment, 9)``; green while the shortfall is at
     most ``bands.yellow``, yellow up to ``bands.orange``, orange up to
     ``bands.red``, red beyond. A band's edge belongs to the better colour, so
-    exactly 95% attainment with a 5% yellow band is green (DOMAIN.md: 95% is
+    exactly 95% attainment with a 5% yellow band is green (docs/METHOD.md: 95% is
     the bar). Ahead of plan (negative shortfall) is green. NaN or None (no
     plan, no actual) gives "": no light rather than a false one.
 
@@ -237,7 +237,7 @@ def _check_streak_args(weeks: int, under: float) -> None:
 
 def consecutive_under(weekly_attainment: Sequence[float | None], weeks: int = 2,
                       under: float = 0.15) -> UnderStreak:
-    """DOMAIN.md: "two consecutive weeks more than 15% under target → a review meeting".
+    """docs/METHOD.md: "two consecutive weeks more than 15% under target → a review meeting".
 
     A week is *under* when ``ROUND(1 - attainment, 9) > under`` (strictly: 85%
     against a 15% threshold is not under; 84.9% is). A week without an
@@ -271,29 +271,6 @@ def consecutive_under(weekly_attainment: Sequence[float | None], weeks: int = 2,
     return UnderStreak(weeks, under, flags, streaks, fired)
 
 
-def consecutive_under_array(weekly_attainment: npt.ArrayLike, weeks: int = 2,
-                            under: float = 0.15,
-                            ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.bool_]]:
-    """Vectorised :func:`consecutive_under` over rows (e.g. units × weeks; weeks on the last axis).
-
-    Returns ``(streaks, fires)`` of the input's shape. Loops over the weeks
-    (52 at most) and vectorises over every other axis.
-    """
-    _check_streak_args(weeks, under)
-    att = np.asarray(weekly_attainment, dtype=float)
-    if att.ndim == 0:
-        raise ValueError("weekly_attainment must have at least one axis (the weeks)")
-    missing = np.isnan(att)
-    is_under = ~missing & (_compare_round_array(np.where(missing, 0.0, 1.0 - att)) > under)
-    streaks = np.zeros(att.shape, dtype=np.int64)
-    run = np.zeros(att.shape[:-1], dtype=np.int64)
-    for i in range(att.shape[-1]):
-        run = np.where(is_under[..., i], run + 1, 0)
-        streaks[..., i] = run
-    fires = (streaks > 0) & (streaks % weeks == 0)
-    return streaks, fires
-
-
 # --------------------------------------------------------------------------- budget check
 
 
@@ -309,7 +286,7 @@ class BudgetCheck:
 
     @property
     def needs_note(self) -> bool:
-        """DOMAIN.md: beyond the tolerance, a root-cause note is due within 48 hours."""
+        """docs/METHOD.md: beyond the tolerance, a root-cause note is due within 48 hours."""
         return self.flag != "within"
 
 
@@ -319,7 +296,7 @@ def _check_tolerance(tolerance: float) -> None:
 
 
 def budget_check(spend: int, budget: int, tolerance: float = 0.05) -> BudgetCheck:
-    """Monthly spend vs budget (DOMAIN.md: tolerance ±5%, beyond it a root-cause note).
+    """Monthly spend vs budget (docs/METHOD.md: tolerance ±5%, beyond it a root-cause note).
 
     ``deviation = spend / budget - 1`` (inputs in integer minor units, divided
     as doubles, as Excel does). The flag compares ``ROUND(deviation, 9)`` with

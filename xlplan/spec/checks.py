@@ -63,6 +63,12 @@ def _duplicates(items: Iterable[tuple[PathKey, Any]], what: str) -> list[Problem
     return out
 
 
+def _section(data: dict[str, Any], key: str) -> dict[str, Any] | None:
+    """A top-level section of the plan when it is a mapping (else the schema reports it)."""
+    value = data.get(key)
+    return value if isinstance(value, dict) else None
+
+
 def _dup_field(items: list[tuple[int, dict[str, Any]]], prefix: PathKey, field: str,
                what: str) -> list[Problem]:
     """Duplicate values of ``field`` among ``items`` (found at ``prefix[i].field``)."""
@@ -146,54 +152,48 @@ def _as_date(value: Any) -> dt.date | None:
     return None
 
 
-def check_units(data: dict[str, Any]) -> list[Problem]:
-    units = _items(data, "units")
-    out = _dup_field(units, ("units",), "code", "unit code")
-    codes = {u.get("code") for _, u in units if _hashable(u.get("code"))}
+def _parent_links(items: list[tuple[int, dict[str, Any]]], section: str, kind: str,
+                  ) -> list[Problem]:
+    """What a tree of coded items (units, channels) must get right: codes used once, each
+    ``parent`` naming another item of the section, and no cycle of parents."""
+    out = _dup_field(items, (section,), "code", f"{kind} code")
+    codes = {item.get("code") for _, item in items if _hashable(item.get("code"))}
     parent_of: dict[str, str] = {}
     path_of: dict[str, PathKey] = {}
-    roots = []
-    for i, u in units:
-        code, parent = u.get("code"), u.get("parent")
-        if not isinstance(code, str):
+    for i, item in items:
+        code, parent = item.get("code"), item.get("parent")
+        if isinstance(code, str):
+            path_of.setdefault(code, (section, i, "code"))
+        if parent is None or not _hashable(parent):
             continue
-        path_of.setdefault(code, ("units", i, "code"))
-        if parent is None:
-            roots.append(code)
-        elif not _hashable(parent):
-            continue
-        elif parent not in codes:
-            out.append(Problem(("units", i, "parent"), f"unknown parent unit {parent!r}"))
+        if parent not in codes:
+            out.append(Problem((section, i, "parent"), f"unknown parent {kind} {parent!r}"))
         elif parent == code:
-            out.append(Problem(("units", i, "parent"), f"unit {code!r} is its own parent"))
-        else:
+            out.append(Problem((section, i, "parent"), f"{kind} {code!r} is its own parent"))
+        elif isinstance(code, str):
             parent_of[code] = parent
+    return out + _cycles(parent_of, path_of, f"{kind} parents")
+
+
+def check_units(data: dict[str, Any]) -> list[Problem]:
+    units = _items(data, "units")
+    out = _parent_links(units, "units", "unit")
+    roots = [u["code"] for _, u in units if isinstance(u.get("code"), str)
+             and u.get("parent") is None]
     if units and len(roots) != 1:
         found = ", ".join(roots) if roots else "none"
         out.append(Problem(("units",), f"expected exactly one top unit (no parent), found {found}"))
-    out += _cycles({k: v for k, v in parent_of.items() if k != v}, path_of, "unit parents")
     return out
 
 
 def check_channels(data: dict[str, Any]) -> list[Problem]:
     channels = _items(data, "channels")
-    out = _dup_field(channels, ("channels",), "code", "channel code")
-    codes = {c.get("code") for _, c in channels if _hashable(c.get("code"))}
-    parent_of: dict[str, str] = {}
-    path_of: dict[str, PathKey] = {}
+    out = _parent_links(channels, "channels", "channel")
     groups: dict[Any, list[tuple[int, Any]]] = defaultdict(list)
     for i, c in channels:
-        code, parent = c.get("code"), c.get("parent")
-        if isinstance(code, str):
-            path_of.setdefault(code, ("channels", i, "code"))
-        if not _hashable(parent):
-            continue
-        if parent is not None and parent not in codes:
-            out.append(Problem(("channels", i, "parent"), f"unknown parent channel {parent!r}"))
-        elif parent is not None and isinstance(code, str) and parent != code:
-            parent_of[code] = parent
-        groups[parent].append((i, c.get("share")))
-    out += _cycles(parent_of, path_of, "channel parents")
+        parent = c.get("parent")
+        if _hashable(parent):
+            groups[parent].append((i, c.get("share")))
     for parent, members in groups.items():
         first = members[0][0]
         label = "top-level channels" if parent is None else f"channels under {parent!r}"
@@ -216,8 +216,8 @@ def check_products(data: dict[str, Any]) -> list[Problem]:
 
 
 def check_calendar(data: dict[str, Any]) -> list[Problem]:
-    cal = data.get("calendar")
-    if not isinstance(cal, dict) or cal.get("normalise") is True:
+    cal = _section(data, "calendar")
+    if cal is None or cal.get("normalise") is True:
         return []
     hint = " (or set calendar.normalise: true)"
     out = []
@@ -231,10 +231,10 @@ def check_calendar(data: dict[str, Any]) -> list[Problem]:
 
 
 def check_budget(data: dict[str, Any]) -> list[Problem]:
-    budget = data.get("budget")
-    if not isinstance(budget, dict):
+    budget = _section(data, "budget")
+    if budget is None:
         return []
-    out = []
+    out: list[Problem] = []
     pools = budget.get("pools")
     if isinstance(pools, dict) and pools:
         full = {"base": 0.6, "incentive": 0.3, "reserve": 0.1} | pools
@@ -335,8 +335,8 @@ def check_codes(data: dict[str, Any]) -> list[Problem]:
     for key, field, what in (("levers", "id", "lever id"), ("risks", "id", "risk id"),
                              ("segments", "code", "segment code"), ("actions", "id", "action id")):
         out += _dup_field(_items(data, key), (key,), field, what)
-    bsc = data.get("bsc")
-    if isinstance(bsc, dict):
+    bsc = _section(data, "bsc")
+    if bsc is not None:
         kpis = [(i, k) for i, k in enumerate(bsc.get("kpis") or []) if isinstance(k, dict)]
         out += _dup_field(kpis, ("bsc", "kpis"), "code", "KPI code")
     return out
@@ -344,12 +344,12 @@ def check_codes(data: dict[str, Any]) -> list[Problem]:
 
 def check_tracking(data: dict[str, Any]) -> list[Problem]:
     """The re-forecast raise bounds must not cross, and column names must not clash."""
-    tracking = data.get("tracking")
-    if not isinstance(tracking, dict):
+    tracking = _section(data, "tracking")
+    if tracking is None:
         return []
     out = []
-    warnings = data.get("warnings")
-    low = _number(warnings.get("reforecast_raise", 0.05)) if isinstance(warnings, dict) else 0.05
+    warnings = _section(data, "warnings")
+    low = _number(warnings.get("reforecast_raise", 0.05)) if warnings is not None else 0.05
     rule = tracking.get("reforecast")
     high = _number(rule.get("raise_max")) if isinstance(rule, dict) else None
     if low is not None and high is not None and high < low:

@@ -1,7 +1,7 @@
 """The rolling re-forecast (滚动调整): the rest of the year re-spread after the actuals.
 
 As of a date, the fiscal months that have ended take their actuals. Then the
-plan's rule (DOMAIN.md: "if Q1 beats target by 10%, Q2 may be raised 5–8%"):
+plan's rule (docs/METHOD.md: "if Q1 beats target by 10%, Q2 may be raised 5–8%"):
 when the last quarter that has ended beat its target by at least
 ``warnings.beat_threshold``, the next quarter's months still to come are
 raised by ``raise = share_of_beat × beat``, held between

@@ -21,6 +21,7 @@ from xlsxwriter.utility import xl_rowcol_to_cell
 
 from xlplan.engine.phasing import fiscal_months
 from xlplan.engine.rounding import excel_round, to_minor
+from xlplan.workbook import formulas
 from xlplan.workbook.book import Book, Sheet, ref
 from xlplan.workbook.commitments import excel_sum, number
 from xlplan.workbook.context import BuildContext
@@ -216,7 +217,7 @@ def _by_lever(s: Sheet, ctx: BuildContext, row: int, rows: list[Row], span: tupl
             s.given(r, 4, 0, "integer")
             s.given(r, 6, 0, "money")
         s.given(r, 7, amount, "money")
-        s.formula(r, 8, f'IF({ref(r, 7)}=0,"",{ref(r, 6)}/{ref(r, 7)})',
+        s.formula(r, 8, formulas.ratio(ref(r, 6), ref(r, 7)),
                   budget / amount if amount else "", "ratio")
         r += 1
     s.label(r, 0, "Not assigned to a lever")

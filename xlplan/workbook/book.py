@@ -149,6 +149,12 @@ class Sheet:
         self.ws.write_string(row, col, text, self.book.styles[style])
         self._record(row, col, "label", text)
 
+    def heading(self, title: str, *notes: str) -> None:
+        """A sheet's title in A1 and its notes (what the sheet is, how to read it) below."""
+        self.label(0, 0, title, "title")
+        for i, note in enumerate(notes, start=1):
+            self.label(i, 0, note, "subtitle")
+
     def given(self, row: int, col: int, value: float | int | dt.date | None,
               style: str = "number") -> None:
         """A locked constant from the plan (a factor, a prior-year figure)."""

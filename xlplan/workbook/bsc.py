@@ -42,9 +42,10 @@ from xlplan.engine.bsc import (
 from xlplan.engine.phasing import fiscal_months
 from xlplan.engine.variance import attainment, status
 from xlplan.spec.models import Kpi, Perspective, StatusBands
+from xlplan.workbook import formulas
 from xlplan.workbook.book import Book, Sheet, ref
-from xlplan.workbook.commitments import add_status_colours
 from xlplan.workbook.context import MONTH_NAMES, BuildContext
+from xlplan.workbook.highlights import add_data_bar, add_status_colours
 from xlplan.workbook.input_rules import InputRule
 from xlplan.workbook.scope import Scope
 
@@ -76,19 +77,6 @@ def _mtd_formula(rule: Rule, days: str, month: str) -> str:
         return f'IF(ISNUMBER({month}),{month},"")'
     fn = "SUM" if rule == "sum" else "AVERAGE"
     return f'IF(COUNT({days})=0,"",{fn}({days}))'
-
-
-def _status_formula(att: str, bands: Mapping[str, str]) -> str:
-    """engine.variance.status with the band cells: G/Y/O/R, "" without an attainment."""
-    short = f"ROUND(1-{att},9)"
-    return (f'IF(ISNUMBER({att}),IF({short}<={bands["yellow"]},"G",IF({short}<={bands["orange"]},'
-            f'"Y",IF({short}<={bands["red"]},"O","R"))),"")')
-
-
-def _score_formula(a: str, t: str, f: str, d: str) -> str:
-    """engine.bsc.kpi_score: a ramp from floor (0) to target (10), a step when they meet."""
-    return (f'IF(ISNUMBER({a}),IF({t}={f},IF(IF({d}="lower",{a}<={t},{a}>={t}),10,0),'
-            f"10*MIN(1,MAX(0,({a}-{f})/({t}-{f})))),\"\")")
 
 
 def write_bsc(book: Book, ctx: BuildContext, scope: Scope) -> None:
@@ -170,17 +158,14 @@ def write_bsc(book: Book, ctx: BuildContext, scope: Scope) -> None:
         a = s.formula(r, COL["MTD actual"], _mtd_formula(rule, days, month_cell), blank(actual),
                       style)
         s.formula(r, COL["YTD actual"], f'IF(ISNUMBER({a}),{a},"")', blank(actual), style)
-        att = s.formula(r, COL["Attainment"],
-                        f'IF(ISNUMBER({a}),IF({t}=0,"",IF({d}="lower",2-{a}/{t},{a}/{t})),"")',
-                        v["attainment"], "ratio")
-        s.formula(r, COL["Status"], _status_formula(att, band_ref), v["status"], "status")
-        s.formula(r, COL["Score (0-10)"], _score_formula(a, t, f, d), v["score"], "score")
+        att = s.formula(r, COL["Attainment"], formulas.kpi_attainment(a, t, d), v["attainment"],
+                        "ratio")
+        s.formula(r, COL["Status"], formulas.status_light(att, band_ref), v["status"], "status")
+        s.formula(r, COL["Score (0-10)"], formulas.kpi_score(a, t, f, d), v["score"], "score")
     last = rows[-1] if rows else first
     if rows:
         add_status_colours(book, SHEET, ref(first, COL["Status"]), ref(last, COL["Status"]))
-        s.ws.conditional_format(first, COL["Score (0-10)"], last, COL["Score (0-10)"], {
-            "type": "data_bar", "bar_color": "#9BC2E6", "min_type": "num", "min_value": 0,
-            "max_type": "num", "max_value": 10})
+        add_data_bar(s, first, COL["Score (0-10)"], last, 10)
     _write_scores(book, ctx, kpis, actuals, rows, last + 2)
     s.widths({0: 18, 1: 30, 2: 11, 3: 7, 4: 9, 5: 9, 6: 12, 7: 11, 8: 11, 9: 7, 10: 14,
               11: 13, 12: 13, 13: 11, 14: 7, 15: 9, 16: 12,

@@ -29,6 +29,7 @@ from xlplan.engine.last_year import classify_bcg
 from xlplan.engine.rounding import excel_round
 from xlplan.engine.variance import budget_check
 from xlplan.spec.models import BCG, Budget
+from xlplan.workbook import formulas
 from xlplan.workbook.book import Book, Sheet, quote_sheet, ref
 from xlplan.workbook.commitments import excel_sum, number
 from xlplan.workbook.context import Allocation, BuildContext
@@ -60,7 +61,8 @@ def _params(s: Sheet, row: int, items: list[tuple[str, str, float, str]]) -> dic
 
 def _tie(s: Sheet, row: int, col: int, parts: str, whole: str, ties: bool) -> None:
     """A check cell: "ties" when ``parts`` add up to ``whole`` to the cent."""
-    s.formula(row, col, f'IF(ROUND({parts}-{whole},2)=0,"ties","does not tie")',
+    s.formula(row, col, formulas.tie_check(parts, whole, 2, formulas.quoted("ties"),
+                                           formulas.quoted("does not tie")),
               "ties" if ties else "does not tie", "bold")
 
 
@@ -272,7 +274,7 @@ def _write_unit(book: Book, ctx: BuildContext, unit: str, budget: Budget,
         roi_value = float(lines["roi"].iloc[i])
         roi = s.formula(r, 5, f'IF(N({ref(r, 3)})=0,"",N({ref(r, 4)})/{ref(r, 3)})',
                         "" if math.isnan(roi_value) else roi_value, "factor")
-        s.formula(r, 6, f'IF(ISNUMBER({roi}),IF(ROUND({roi},9)<{p["roi"]},"FROZEN",""),"")',
+        s.formula(r, 6, formulas.frozen(roi, p["roi"], "FROZEN"),
                   "FROZEN" if bool(lines["frozen"].iloc[i]) else "", "status")
     requested = excel_sum([amount for _, amount, _ in typed])
     s.label(last + 1, 0, "Total", "bold")
@@ -338,8 +340,6 @@ def _deviation(s: Sheet, ctx: BuildContext, row: int, spend: str, budget_cell: s
     su = ctx.su_text
     sp, bu = f"ROUND({spend}/{su},0)", f"ROUND({budget_cell}/{su},0)"
     check = budget_check(_minor(ctx, spend_amount), budget_minor, tol)
-    dev = s.formula(row, 4, f'IF({bu}=0,"",{sp}/{bu}-1)',
+    dev = s.formula(row, 4, formulas.deviation(sp, bu),
                     "" if math.isnan(check.deviation) else check.deviation, "ratio")
-    s.formula(row, 5, f'IF(ISNUMBER({dev}),IF(ROUND({dev},9)>{tolerance},"over",'
-                      f'IF(ROUND({dev},9)<-{tolerance},"under","within")),'
-                      f'IF({sp}>0,"over",IF({sp}<0,"under","within")))', check.flag, "status")
+    s.formula(row, 5, formulas.budget_flag_of(dev, sp, tolerance), check.flag, "status")

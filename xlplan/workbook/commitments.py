@@ -8,12 +8,14 @@ from __future__ import annotations
 
 from xlplan.engine.allocate import order_by_code
 from xlplan.engine.rounding import excel_round
+from xlplan.engine.variance import attainment, status
 from xlplan.spec.models import StatusBands
+from xlplan.workbook import formulas
 from xlplan.workbook.book import Book, quote_sheet, ref
 from xlplan.workbook.context import BuildContext
+from xlplan.workbook.highlights import add_status_colours
 from xlplan.workbook.input_rules import AMOUNT
 from xlplan.workbook.scope import Scope
-from xlplan.workbook.styles import STATUS_COLOURS
 from xlplan.workbook.targets import UnitCube
 
 COMMITMENTS = "Commitments"
@@ -34,31 +36,10 @@ def excel_sum(values: list[float]) -> float:
     return total
 
 
-def status_formula(actual: str, plan: str, bands: StatusBands) -> str:
-    """G/Y/O/R from attainment (higher is better), as the engine's status()."""
-    shortfall = f"ROUND(1-{actual}/{plan},9)"
-    return (f'IF({plan}=0,"",IF({shortfall}<={bands.yellow},"G",IF({shortfall}<={bands.orange},'
-            f'"Y",IF({shortfall}<={bands.red},"O","R"))))')
-
-
-def status_value(actual: float, plan: float, bands: StatusBands) -> str:
-    if plan == 0:
-        return ""
-    shortfall = excel_round(1 - actual / plan, 9)
-    if shortfall <= bands.yellow:
-        return "G"
-    if shortfall <= bands.orange:
-        return "Y"
-    return "O" if shortfall <= bands.red else "R"
-
-
-def add_status_colours(book: Book, sheet_name: str, first: str, last: str) -> None:
-    """Conditional-format status letters G/Y/O/R in a range (e.g. "E5", "E40")."""
-    ws = book.sheets[sheet_name].ws
-    for letter, colour in STATUS_COLOURS.items():
-        ws.conditional_format(f"{first}:{last}", {
-            "type": "cell", "criteria": "==", "value": f'"{letter}"',
-            "format": book.wb.add_format({"bg_color": colour})})
+def light(actual: float, plan: float, bands: StatusBands) -> str:
+    """The engine's light of ``actual`` against ``plan`` (higher is better): what
+    :func:`~xlplan.workbook.formulas.status_light_of` gives on the sheet."""
+    return status(attainment(actual, plan), bands)
 
 
 def write_commitments(book: Book, ctx: BuildContext, scope: Scope) -> None:
@@ -67,6 +48,7 @@ def write_commitments(book: Book, ctx: BuildContext, scope: Scope) -> None:
     assert isinstance(cube, UnitCube)
     s = book.sheet(COMMITMENTS)
     bands = ctx.plan.status_bands
+    literals = formulas.band_values(bands)
     s.label(0, 0, f"Bottom-up commitments: {scope.unit}", "title")
     s.label(1, 0, "Type your own plan in the yellow cells; the target is the top-down one from "
                   "the Targets sheet. Gap = commitment − target; status by shortfall: green "
@@ -92,8 +74,8 @@ def write_commitments(book: Book, ctx: BuildContext, scope: Scope) -> None:
         tot = s.formula(row, 14, f"SUM({ref(row, 2)}:{ref(row, 13)})", committed)
         tgt = s.formula(row, 15, "+".join(refs), target)
         s.formula(row, 16, f"{tot}-{tgt}", committed - target)
-        s.formula(row, 17, status_formula(tot, tgt, bands),
-                  status_value(committed, target, bands), "status")
+        s.formula(row, 17, formulas.status_light_of(tot, tgt, literals),
+                  light(committed, target, bands), "status")
         for c, v in enumerate([*values, committed, target, committed - target], start=2):
             column_totals[c] += v
         row += 1
@@ -102,8 +84,8 @@ def write_commitments(book: Book, ctx: BuildContext, scope: Scope) -> None:
     for c in range(2, 17):
         s.formula(row, c, f"SUM({ref(first, c)}:{ref(last, c)})", column_totals[c],
                   "money_bold")
-    s.formula(row, 17, status_formula(ref(row, 14), ref(row, 15), bands),
-              status_value(column_totals[14], column_totals[15], bands), "status")
+    s.formula(row, 17, formulas.status_light_of(ref(row, 14), ref(row, 15), literals),
+              light(column_totals[14], column_totals[15], bands), "status")
     add_status_colours(book, COMMITMENTS, ref(first, 17), ref(row, 17))
     book.define("CommitmentInputs", f"{quote_sheet(COMMITMENTS)}${'C'}${first + 1}:"
                                     f"${'N'}${last + 1}")
@@ -165,7 +147,9 @@ def write_people(book: Book, ctx: BuildContext, scope: Scope) -> None:
     s.label(total + 2, 0, "Check")
     off = excel_sum(typed) - unit_target
     verdict = "ties" if excel_round(off, 2) == 0 else f"does not tie: off by {off:,.2f}"
-    s.formula(total + 2, 5, f'IF(ROUND({ref(total, 5)}-{ref(total + 1, 5)},2)=0,"ties",'
-                            f'"does not tie: off by "&TEXT({ref(total, 5)}-{ref(total + 1, 5)},'
-                            f'"#,##0.00"))', verdict, "bold")
+    typed_total, target_cell = ref(total, 5), ref(total + 1, 5)
+    by = f'TEXT({typed_total}-{target_cell},"#,##0.00")'
+    differs = f'{formulas.quoted("does not tie: off by ")}&{by}'
+    s.formula(total + 2, 5, formulas.tie_check(typed_total, target_cell, 2,
+                                               formulas.quoted("ties"), differs), verdict, "bold")
     s.widths({0: 12, 1: 22, 2: 10, 3: 10, 4: 16, 5: 16, 6: 14})

@@ -35,14 +35,15 @@ from xlplan.engine.budget import POOL_NAMES
 from xlplan.engine.decompose import split_unit_targets
 from xlplan.engine.okr import kr_progress
 from xlplan.spec.models import Budget
+from xlplan.workbook import formulas
 from xlplan.workbook.book import Book, Sheet, ref
-from xlplan.workbook.commitments import add_status_colours
 from xlplan.workbook.context import Allocation, BuildContext
+from xlplan.workbook.highlights import add_data_bar, add_heat_map, add_status_colours
 from xlplan.workbook.increment import IncrementRefs
 from xlplan.workbook.layout import decimals
 from xlplan.workbook.okr import nan_blank, objective_value
 from xlplan.workbook.scope import Scope
-from xlplan.workbook.styles import HEADER_FILL, STATUS_COLOURS
+from xlplan.workbook.styles import HEADER_FILL
 
 SHEET = "Dashboard"
 MONTHS = 12
@@ -54,7 +55,7 @@ TABLES = 23  # first row below the top band
 CHART_HEIGHT = 355
 ROW_PX = 20  # a row of the default height, in pixels
 WIDTH_A, WIDTH_MONTH, WIDTH_TOTAL, WIDTH_CHECK = 30, 14, 16, 12
-TICK, CROSS = "✓", "✗"
+TICK, CROSS = "✓", "✗"  # the values a tie check gives
 POOL_LABELS = {"base": "Base", "incentive": "Incentive", "reserve": "Risk reserve"}
 POOL_COLOURS = {"base": HEADER_FILL, "incentive": "#70AD47", "reserve": "#FFC000"}
 
@@ -77,13 +78,6 @@ def region_months(ctx: BuildContext) -> dict[str, list[int]]:
                                   ctx.prior)[0]
         out[unit] = [int(x) for x in cube.sum(axis=(0, 1))]
     return out
-
-
-def status_formula(att: str, bands: dict[str, str]) -> str:
-    """:func:`xlplan.engine.variance.status` on a cell: G/Y/O/R, "" without an attainment."""
-    short = f"ROUND(1-{att},9)"
-    return (f'IF(ISNUMBER({att}),IF({short}<={bands["yellow"]},"G",IF({short}<={bands["orange"]},'
-            f'"Y",IF({short}<={bands["red"]},"O","R"))),"")')
 
 
 def axis_format(largest: float) -> str:
@@ -115,14 +109,8 @@ class _Layout:
     head: int
     rows: dict[str, int]
     total: int
-
-    @property
-    def first(self) -> int:
-        return min(self.rows.values())
-
-    @property
-    def last(self) -> int:
-        return max(self.rows.values())
+    first: int  # the first region's row
+    last: int  # the last region's row
 
 
 class _Dashboard:
@@ -233,7 +221,7 @@ class _Dashboard:
             self.s.label(r, 0, self.names[u])
         total = head + 1 + len(self.units)
         self.s.label(total, 0, "Company", "bold")
-        return _Layout(head, rows, total)
+        return _Layout(head, rows, total, min(rows.values()), max(rows.values()))
 
     def targets(self, top: int) -> _Layout:
         """Region × month targets (engine, locked), totals as SUMs, tied to the Targets sheet."""
@@ -262,7 +250,7 @@ class _Dashboard:
         return lay
 
     def _tie(self, row: int, cell: str, source: str, ties: bool) -> None:
-        self.s.formula(row, CHECK, f'IF(ROUND({cell}-{source},{self.d})=0,"{TICK}","{CROSS}")',
+        self.s.formula(row, CHECK, formulas.tie_check(cell, source, self.d),
                        TICK if ties else CROSS, "check")
 
     def actuals(self, top: int) -> _Layout:
@@ -274,18 +262,14 @@ class _Dashboard:
         for r in lay.rows.values():
             for m in range(MONTHS):
                 s.given(r, 1 + m, None, "money0")
-            s.formula(r, TOTAL, self._sum_if_any(f"{ref(r, 1)}:{ref(r, MONTHS)}"), "",
+            s.formula(r, TOTAL, formulas.sum_if_any(f"{ref(r, 1)}:{ref(r, MONTHS)}"), "",
                       "money0")
         for c in range(1, TOTAL + 1):
-            s.formula(lay.total, c, self._sum_if_any(f"{ref(lay.first, c)}:{ref(lay.last, c)}"),
-                      "", "money0_bold")
+            column = f"{ref(lay.first, c)}:{ref(lay.last, c)}"
+            s.formula(lay.total, c, formulas.sum_if_any(column), "", "money0_bold")
         s.label(lay.total + 1, 0, "Empty until finance consolidates the regions' workbooks.",
                 "note")
         return lay
-
-    @staticmethod
-    def _sum_if_any(rng: str) -> str:
-        return f'IF(COUNT({rng})=0,"",SUM({rng}))'
 
     def attainment(self, top: int, target: _Layout, actual: _Layout) -> _Layout:
         """Actual ÷ target per month and year to date, with its light; "" without actuals."""
@@ -298,25 +282,17 @@ class _Dashboard:
         for r, tr, ar in pairs:
             for c in range(1, MONTHS + 1):
                 a, t = ref(ar, c), ref(tr, c)
-                s.formula(r, c, f'IF({a}="","",IF({t}=0,"",{a}/{t}))', "",
+                s.formula(r, c, formulas.attainment(a, t), "",
                           "ratio_bold" if r == lay.total else "ratio")
             arow, trow = f"{ref(ar, 1)}:{ref(ar, MONTHS)}", f"{ref(tr, 1)}:{ref(tr, MONTHS)}"
             due = f"SUMPRODUCT(ISNUMBER({arow})*1,{trow})"  # target of the months reported
-            ytd = s.formula(r, TOTAL, f'IF(COUNT({arow})=0,"",IF({due}=0,"",SUM({arow})/{due}))',
+            ytd_ratio = formulas.ratio(f"SUM({arow})", due)
+            ytd = s.formula(r, TOTAL, f'IF(COUNT({arow})=0,"",{ytd_ratio})',
                             "", "ratio_bold" if r == lay.total else "ratio")
-            s.formula(r, CHECK, status_formula(ytd, self.bands), "", "status")
+            s.formula(r, CHECK, formulas.status_light(ytd, self.bands), "", "status")
         # the lights: status letters, and each attainment cell in its band's colour
         add_status_colours(self.book, SHEET, ref(lay.first, CHECK), ref(lay.total, CHECK))
-        corner = ref(lay.first, 1)
-        short = f"ROUND(1-{corner},9)"
-        tests = {"G": f"{short}<={self.bands['yellow']}",
-                 "Y": f"AND({short}>{self.bands['yellow']},{short}<={self.bands['orange']})",
-                 "O": f"AND({short}>{self.bands['orange']},{short}<={self.bands['red']})",
-                 "R": f"{short}>{self.bands['red']}"}
-        for light, test in tests.items():
-            s.ws.conditional_format(lay.first, 1, lay.total, TOTAL, {
-                "type": "formula", "criteria": f"=AND(ISNUMBER({corner}),{test})",
-                "format": self.book.wb.add_format({"bg_color": STATUS_COLOURS[light]})})
+        add_heat_map(self.book, s, lay.first, 1, lay.total, TOTAL, self.bands)
         s.label(lay.total + 1, 0, "Year to date compares the actuals with the targets of the "
                                   "months reported so far.", "note")
         return lay
@@ -347,10 +323,10 @@ class _Dashboard:
             s.given(r, 1, ctx.given_money(alloc.units[u]), "money0")
             for i, pool in enumerate(POOL_NAMES):
                 s.given(r, 2 + i, ctx.given_money(alloc.pools[u][pool]), "money0")
-            s.formula(r, 5, f'IF(SUM({rng})=0,"",{ref(r, 1)}/SUM({rng}))',
+            s.formula(r, 5, formulas.ratio(ref(r, 1), f"SUM({rng})"),
                       alloc.units[u] / distributable if distributable else "", "ratio")
             s.formula(r, 6, ref(target.rows[u], TOTAL), ctx.money(sum(self.months[u])), "money0")
-            s.formula(r, 7, f'IF({ref(r, 6)}=0,"",{ref(r, 1)}/{ref(r, 6)})',
+            s.formula(r, 7, formulas.ratio(ref(r, 1), ref(r, 6)),
                       alloc.units[u] / ctx.targets[u] if ctx.targets[u] else "", "ratio")
         s.label(total, 0, "Regions", "bold")
         sums = {1: distributable, **{2 + i: sum(alloc.pools[u][p] for u in self.units)
@@ -362,20 +338,20 @@ class _Dashboard:
                   1.0 if distributable else 0.0, "ratio_bold")
         company_target = sum(sum(v) for v in self.months.values())
         s.formula(total, 6, ref(target.total, TOTAL), ctx.money(company_target), "money0_bold")
-        s.formula(total, 7, f'IF({ref(total, 6)}=0,"",{ref(total, 1)}/{ref(total, 6)})',
+        s.formula(total, 7, formulas.ratio(ref(total, 1), ref(total, 6)),
                   distributable / company_target if company_target else "", "ratio_bold")
         dist = _defined(self.book, "Distributable")
         if dist is not None:
-            self.s.formula(total, 8, f'IF(ROUND({ref(total, 1)}-{dist},{self.d})=0,"{TICK}",'
-                                     f'"{CROSS}")', TICK, "check")
+            self.s.formula(total, 8, formulas.tie_check(ref(total, 1), dist, self.d), TICK,
+                           "check")
         s.label(total + 1, 0, "Company reserve (held at HQ)")
         s.formula(total + 1, 1, self.headline["reserve"], ctx.money(alloc.split.company_reserve),
                   "money0")
         s.label(total + 2, 0, "Total budget", "bold")
         s.formula(total + 2, 1, f"{ref(total, 1)}+{ref(total + 1, 1)}",
                   ctx.money(alloc.split.total), "money0_bold")
-        s.formula(total + 2, 8, f'IF(ROUND({ref(total + 2, 1)}-{self.headline["budget"]},'
-                                f'{self.d})=0,"{TICK}","{CROSS}")',
+        s.formula(total + 2, 8,
+                  formulas.tie_check(ref(total + 2, 1), self.headline["budget"], self.d),
                   TICK if distributable + alloc.split.company_reserve == alloc.split.total
                   else CROSS, "check")
         # the next block starts below the budget chart beside this table
@@ -412,9 +388,7 @@ class _Dashboard:
             s.given(r, cols["Latest KR due"], max(dues) if dues else None, "date")
             r += 1
         c = cols["Progress"]
-        s.ws.conditional_format(head + 1, c, r - 1, c, {
-            "type": "data_bar", "bar_color": "#9BC2E6", "min_type": "num", "min_value": 0,
-            "max_type": "num", "max_value": 1})
+        add_data_bar(s, head + 1, c, r - 1, 1)
         s.label(r, 0, "Progress as on the OKR sheet: (current − start) ÷ (target − start), "
                       "held to 0–100%, averaged by KR weight.", "note")
         return r + 2

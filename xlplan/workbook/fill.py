@@ -18,6 +18,7 @@ import numpy as np
 from xlplan.engine.allocate import allocate, order_by_code
 from xlplan.engine.decompose import split_unit_targets
 from xlplan.engine.org import child_weights
+from xlplan.engine.rounding import major_float
 from xlplan.spec.loader import LoadedPlan, load_plan
 from xlplan.spec.prior_year import read_prior_year
 from xlplan.workbook.book import Value
@@ -79,7 +80,6 @@ def sample_inputs(ctx: BuildContext, manifest: Manifest, seed: int) -> dict[tupl
     cube = split_unit_targets(np.array([ctx.targets[unit]]), ctx.plan, ctx.prior)[0]
     products = {p.code: i for i, p in enumerate(ctx.plan.products)}
     channels = {c: i for i, c in enumerate(ctx.channels.leaves())}
-    su = float(ctx.su)
     fill: dict[tuple[str, str], Value] = {}
     drift = rng.uniform(-0.08, 0.06)  # this manager commits a little under or over
     people = ctx.tree.children[unit]
@@ -101,10 +101,12 @@ def sample_inputs(ctx: BuildContext, manifest: Manifest, seed: int) -> dict[tupl
         if kind == "commitment":
             product, _, channel = rest.partition(":")
             month = int(period[1:]) - 1
-            target = int(cube[products[product], channels[channel], month]) * su
+            target = major_float(int(cube[products[product], channels[channel], month]),
+                                 ctx.su)
             value = float(round(target * (1 + drift + rng.gauss(0, 0.03))))
         elif kind == "split":
-            value = suggested.get(rest, 0) * su
+            # the manager pastes the Suggested cell's value (=Rounding!H*0.01), float for float
+            value = ctx.money(suggested.get(rest, 0))
         else:
             value = _generic(rule, rng, ctx.plan.fiscal_year)
         fill[(spec["sheet"], spec["cell"])] = value

@@ -5,7 +5,7 @@ comes from. The bridge lists the baseline, each lever (kind, name, owner,
 amount) and the target as locked plan figures; everything derived from them
 (increment, sum of levers, gap, coverage, running total) is a live formula
 carrying :class:`~xlplan.engine.increment.Bridge`'s value. The gap the levers do
-not cover (增量缺口) is its own highlighted row and its own coloured bar: DOMAIN.md
+not cover (增量缺口) is its own highlighted row and its own coloured bar: docs/METHOD.md
 says it must be shown, never hidden.
 
 The waterfall is a native stacked column chart, so it works in any Excel with
@@ -18,6 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from xlplan.engine.increment import Bridge
+from xlplan.workbook import formulas
 from xlplan.workbook.book import Book, Sheet, quote_sheet, ref
 from xlplan.workbook.context import BuildContext
 from xlplan.workbook.layout import decimals
@@ -106,8 +107,8 @@ def write_increment(book: Book, ctx: BuildContext, scope: Scope) -> None:
     s.formula(6, 2, f'IF({summary["gap"]}>0,"{_gap_status(1)}",IF({summary["gap"]}<0,'
                     f'"{_gap_status(-1)}","{_gap_status(0)}"))', _gap_status(b.gap), "gap_label")
     s.label(7, 0, "Coverage (levers ÷ increment)")
-    s.formula(7, 1, f'IF({summary["increment"]}=0,"",{summary["covered"]}/'
-                    f'{summary["increment"]})', b.coverage if b.increment else "", "ratio_bold")
+    s.formula(7, 1, formulas.ratio(summary["covered"], summary["increment"]),
+              b.coverage if b.increment else "", "ratio_bold")
     # the gap cell reddens when levers leave part of the increment uncovered
     s.ws.conditional_format(summary["gap"], {
         "type": "cell", "criteria": ">", "value": 0,
@@ -142,7 +143,7 @@ def _bridge_rows(s: Sheet, ctx: BuildContext, b: Bridge, head: int,
                                          "Step (bar)"))
 
     def share(r: int, value: int, style: str) -> None:
-        s.formula(r, COL["Share of increment"], f'IF({inc}=0,"",{ref(r, a)}/{inc})',
+        s.formula(r, COL["Share of increment"], formulas.ratio(ref(r, a), inc),
                   value / b.increment if b.increment else "", style)
 
     def step(r: int, before: int, after: int, style: str) -> None:

@@ -20,6 +20,7 @@ import pandas as pd
 
 from xlplan.engine.last_year import review
 from xlplan.spec.models import BCG, Tier
+from xlplan.workbook import formulas
 from xlplan.workbook.book import Book, Sheet, ref
 from xlplan.workbook.context import BuildContext
 from xlplan.workbook.scope import Scope
@@ -136,11 +137,11 @@ def _table(s: Sheet, ctx: BuildContext, row: int, title: str, frame: pd.DataFram
         s.given(r, COL["Cost"], ctx.given_money(cost), "money")
         mg = s.formula(r, COL["Margin"], f"{rv}-{cs}", ctx.money(revenue - cost), "money")
         pct = float(rec["margin_pct"])
-        s.formula(r, COL["Margin %"], f'IF({rv}=0,"",{mg}/{rv})',
+        s.formula(r, COL["Margin %"], formulas.ratio(mg, rv),
                   "" if math.isnan(pct) else pct, "ratio")
         s.given(r, COL["Cash"], ctx.given_money(cash), "money")
         share = float(rec["revenue_share"])
-        s.formula(r, COL["Revenue share"], f'IF({rev_total}=0,"",{rv}/{rev_total})',
+        s.formula(r, COL["Revenue share"], formulas.ratio(rv, rev_total),
                   "" if math.isnan(share) else share, "ratio")
         for k, v in (("revenue", revenue), ("cost", cost), ("margin", revenue - cost),
                      ("cash", cash)):
@@ -153,7 +154,7 @@ def _table(s: Sheet, ctx: BuildContext, row: int, title: str, frame: pd.DataFram
         s.formula(total, c, f"SUM({ref(first, c)}:{ref(last, c)})", ctx.money(sums[k]),
                   "money_bold")
     rv, mg = ref(total, COL["Revenue"]), ref(total, COL["Margin"])
-    s.formula(total, COL["Margin %"], f'IF({rv}=0,"",{mg}/{rv})',
+    s.formula(total, COL["Margin %"], formulas.ratio(mg, rv),
               _ratio(sums["margin"], sums["revenue"]), "ratio_bold")
     c = COL["Revenue share"]
     s.formula(total, c, f"SUM({ref(first, c)}:{ref(last, c)})", share_sum, "ratio_bold")
@@ -193,10 +194,10 @@ def _bcg_summary(s: Sheet, ctx: BuildContext, row: int, products: pd.DataFrame,
             s.formula(r, COL[name], f"SUMIF({criterion},{column(name)})", ctx.money(value),
                       "money")
         rv, mg = ref(r, COL["Revenue"]), ref(r, COL["Margin"])
-        s.formula(r, COL["Margin %"], f'IF({rv}=0,"",{mg}/{rv})', _ratio(margin,
+        s.formula(r, COL["Margin %"], formulas.ratio(mg, rv), _ratio(margin,
                                                                           sums["revenue"]),
                   "ratio")
-        s.formula(r, COL["Revenue share"], f'IF({total_ref}=0,"",{rv}/{total_ref})',
+        s.formula(r, COL["Revenue share"], formulas.ratio(rv, total_ref),
                   _ratio(sums["revenue"], total_revenue), "ratio")
         rule = BCG_RULES[cls.value]
         if cls is BCG.dog:

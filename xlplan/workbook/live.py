@@ -38,6 +38,11 @@ from xlplan.workbook.scope import Scope
 SHEET = "Live"
 BANDS_ROW = 4  # the status bands: B5:D5
 ORG_HEAD = 7  # header row of the org roll-up
+READING = ("For users of the xlplan add-in (xlwings Lite: xlplan addin lite; Windows: xlplan "
+           "addin conf). Each column named after an XLPLAN_ function is one call of it; without "
+           "the add-in Excel shows #NAME? there, while every other sheet uses native formulas "
+           "and needs nothing. Refresh: the XlplanRefresh macro (macros/XlplanRefresh.bas) or "
+           "Ctrl+Alt+F9.")
 TICK, CROSS = "✓", "✗"
 HEADER_HEIGHT = 32  # two lines of header text
 ORG_HEADERS = ["Code", "Parent", "Unit", "Own target (leaves)", "Target: XLPLAN_ROLLUP",
@@ -94,12 +99,7 @@ def _column(first: int, count: int, col: int) -> str:
 def write_live(book: Book, ctx: BuildContext, scope: Scope) -> None:
     """The Live sheet (master only): org roll-up and variance, then OKR progress."""
     s = book.sheet(SHEET)
-    s.label(0, 0, f"{ctx.plan.name}: live figures through the xlplan functions", "title")
-    s.label(1, 0, "For users of the xlplan add-in (xlwings Lite: xlplan addin lite; Windows: "
-                  "xlplan addin conf). Each column named after an XLPLAN_ function is one call "
-                  "of it; without the add-in Excel shows #NAME? there, while every other sheet "
-                  "uses native formulas and needs nothing. Refresh: the XlplanRefresh macro "
-                  "(macros/XlplanRefresh.bas) or Ctrl+Alt+F9.", "subtitle")
+    s.heading(f"{ctx.plan.name}: live figures through the xlplan functions", READING)
     bands = ctx.plan.status_bands
     s.label(BANDS_ROW - 1, 0, "Status bands", "bold")
     s.ws.set_row(BANDS_ROW - 1, HEADER_HEIGHT)

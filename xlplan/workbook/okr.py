@@ -10,7 +10,7 @@ objectives (and those of the unit's parent levels) for context, the unit's own
 objectives from the plan, then empty objectives for the unit and its people to
 fill in. Each input KR aligns to a KR one level up through a drop-down, so a
 manager cannot align to a KR that does not exist, and a check column says
-whether each KR is measurable and dated (DOMAIN.md: "improve user experience"
+whether each KR is measurable and dated (docs/METHOD.md: "improve user experience"
 is not a KR).
 """
 
@@ -25,8 +25,10 @@ from dataclasses import dataclass
 from xlplan.engine.okr import kr_progress, weighted_mean
 from xlplan.engine.phasing import fiscal_months
 from xlplan.spec.models import Objective
+from xlplan.workbook import formulas
 from xlplan.workbook.book import Book, Sheet, ref
 from xlplan.workbook.context import BuildContext
+from xlplan.workbook.highlights import add_data_bar
 from xlplan.workbook.input_rules import TEXT, InputRule
 from xlplan.workbook.layout import fit_row
 from xlplan.workbook.scope import Scope
@@ -66,29 +68,9 @@ def nan_blank(value: float) -> float | str:
     return "" if isinstance(value, float) and math.isnan(value) else value
 
 
-def progress_formula(start: str, target: str, current: str) -> str:
-    """KR progress as :func:`xlplan.engine.okr.kr_progress` (clipped, no reading → 0).
-
-    Unlike the engine's ``NA()`` for target = start, the sheet shows ``""``
-    (the engine's NaN), and also for a row whose start or target is not filled.
-    """
-    return (f'IF(OR(NOT(ISNUMBER({start})),NOT(ISNUMBER({target}))),"",IF({target}={start},"",'
-            f"IF(ISNUMBER({current}),MIN(1,MAX(0,({current}-{start})/({target}-{start}))),0)))")
-
-
-def objective_formula(progress: str, weight: str) -> str:
-    """Objective progress over the KRs that have a progress, as engine.okr.weighted_mean.
-
-    ``SUMPRODUCT`` counts the ``""`` of an unfilled KR as 0 and ``ISNUMBER(…)*1``
-    drops its weight, so half-filled objectives average only their measurable KRs.
-    """
-    num = f"ISNUMBER({progress})*1"  # not --ISNUMBER: the formulas package reads -- as 0
-    return (f'IF(COUNT({progress})=0,"",IF(SUMPRODUCT({num},{weight})=0,AVERAGE({progress}),'
-            f"SUMPRODUCT({num},{weight},{progress})/SUMPRODUCT({num},{weight})))")
-
-
 def objective_value(progresses: Sequence[float | str], weights: Sequence[float]) -> float | str:
-    """What :func:`objective_formula` gives: the engine's weighted mean of the numeric KRs."""
+    """What :func:`~xlplan.workbook.formulas.objective_progress` gives: the engine's weighted
+    mean of the numeric KRs."""
     pairs = [(p, w) for p, w in zip(progresses, weights, strict=True) if not isinstance(p, str)]
     if not pairs:
         return ""
@@ -121,7 +103,8 @@ def excel_number(value: object) -> float:
 
 
 def input_progress(start: object, target: object, current: object) -> float | str:
-    """What :func:`progress_formula` gives for typed cells: the engine's kr_progress."""
+    """What :func:`~xlplan.workbook.formulas.kr_progress` gives for typed cells: the engine's
+    kr_progress."""
     s, t = numeric(start), numeric(target)
     if s is None or t is None:
         return ""
@@ -229,16 +212,16 @@ class _Table:
 
     def progress_bar(self, r: int, value: float | str) -> None:
         self.sheet.formula(r, COL["KR progress"],
-                           progress_formula(*(ref(r, COL[k]) for k in ("Start", "Target",
-                                                                          "Current"))),
+                           formulas.kr_progress(*(ref(r, COL[k]) for k in ("Start", "Target",
+                                                                              "Current"))),
                            value, "ratio")
 
     def _objective(self, rows: list[int], value: float | str) -> None:
         pc, wc = COL["KR progress"], COL["Weight"]
         progress = f"{ref(rows[0], pc)}:{ref(rows[-1], pc)}"
         weight = f"{ref(rows[0], wc)}:{ref(rows[-1], wc)}"
-        self.sheet.formula(rows[0], COL["O progress"], objective_formula(progress, weight),
-                           value, "ratio")
+        self.sheet.formula(rows[0], COL["O progress"],
+                           formulas.objective_progress(progress, weight), value, "ratio")
 
 
 def _ancestors(ctx: BuildContext, unit: str) -> list[str]:
@@ -328,9 +311,7 @@ def write_okr(book: Book, ctx: BuildContext, scope: Scope) -> None:
     last = max(table.row - 1, table.first)
     for key in ("KR progress", "O progress"):
         c = COL[key]
-        s.ws.conditional_format(table.first, c, last, c, {
-            "type": "data_bar", "bar_color": "#9BC2E6", "min_type": "num", "min_value": 0,
-            "max_type": "num", "max_value": 1})
+        add_data_bar(s, table.first, c, last, 1)
     c = COL["Check"]
     s.ws.conditional_format(table.first, c, last, c, {
         "type": "cell", "criteria": "==", "value": f'"{MISSING}"',

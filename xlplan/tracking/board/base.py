@@ -14,9 +14,10 @@ from decimal import Decimal
 
 from xlplan.engine.rounding import major_float
 from xlplan.tracking.track import TrackResult
-from xlplan.workbook.book import Book, Sheet, ref
-from xlplan.workbook.dashboard import status_formula
-from xlplan.workbook.styles import RATIO, STATUS_COLOURS
+from xlplan.workbook import formulas
+from xlplan.workbook.book import Book, Sheet
+from xlplan.workbook.highlights import add_heat_map
+from xlplan.workbook.styles import RATIO
 
 # Top-aligned twins of shared styles, for rows that hold wrapped text (the shared set has
 # money_top and status_top but not these).
@@ -64,22 +65,12 @@ class BoardWriter:
         return "Company" if unit == self.r.targets.root else self.names[unit]
 
     def status(self, cell: str) -> str:
-        return status_formula(cell, self.refs.bands)
+        return formulas.status_light(cell, self.refs.bands)
 
     def heat(self, s: Sheet, first_row: int, first_col: int, last_row: int, last_col: int,
              ) -> None:
         """Colour attainment cells by their light (the status heat map)."""
-        corner = ref(first_row, first_col)
-        short = f"ROUND(1-{corner},9)"
-        b = self.refs.bands
-        tests = {"G": f"{short}<={b['yellow']}",
-                 "Y": f"AND({short}>{b['yellow']},{short}<={b['orange']})",
-                 "O": f"AND({short}>{b['orange']},{short}<={b['red']})",
-                 "R": f"{short}>{b['red']}"}
-        for light, test in tests.items():
-            s.ws.conditional_format(first_row, first_col, last_row, last_col, {
-                "type": "formula", "criteria": f"=AND(ISNUMBER({corner}),{test})",
-                "format": self.book.wb.add_format({"bg_color": STATUS_COLOURS[light]})})
+        add_heat_map(self.book, s, first_row, first_col, last_row, last_col, self.refs.bands)
 
 
 @dataclass

@@ -7,9 +7,10 @@ import math
 from xlplan.tracking.actuals import num
 from xlplan.tracking.board.base import BoardWriter, none_if_nan
 from xlplan.tracking.track import TrackResult
+from xlplan.workbook import formulas
 from xlplan.workbook.book import Sheet, ref
 from xlplan.workbook.bsc import write_score_rows
-from xlplan.workbook.commitments import add_status_colours
+from xlplan.workbook.highlights import add_status_colours
 from xlplan.workbook.okr import nan_blank
 from xlplan.workbook.styles import HEADER_FILL
 
@@ -61,13 +62,10 @@ def write_bsc(w: BoardWriter, result: TrackResult) -> tuple[str, float | str]:
         s.given(r, col["Year to date"], None if math.isnan(value) else value, "number")
         a, t = ref(r, col["Year to date"]), ref(r, col["Target"])
         f, d = ref(r, col["Floor used"]), ref(r, col["Direction"])
-        att = s.formula(r, col["Attainment"],
-                        f'IF(ISNUMBER({a}),IF({t}=0,"",IF({d}="lower",2-{a}/{t},{a}/{t})),"")',
+        att = s.formula(r, col["Attainment"], formulas.kpi_attainment(a, t, d),
                         num(ytd.loc[k.code, "attainment"]), "ratio")
         s.formula(r, col["Status"], w.status(att), str(ytd.loc[k.code, "status"]), "status")
-        s.formula(r, col["Score (0-10)"],
-                  f'IF(ISNUMBER({a}),IF({t}={f},IF(IF({d}="lower",{a}<={t},{a}>={t}),10,0),'
-                  f'10*MIN(1,MAX(0,({a}-{f})/({t}-{f})))),"")',
+        s.formula(r, col["Score (0-10)"], formulas.kpi_score(a, t, f, d),
                   num(ytd.loc[k.code, "score"]), "score")
     first, last = rows[0], rows[-1]
     add_status_colours(book, BSC, ref(first, col["Status"]), ref(last, col["Status"]))

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
-
 from xlplan.tracking.actuals import num, whole
 from xlplan.tracking.board.base import BoardWriter
 from xlplan.tracking.track import TrackResult
+from xlplan.workbook import formulas
 from xlplan.workbook.book import Sheet, ref
 from xlplan.workbook.dashboard import axis_format
 from xlplan.workbook.okr import nan_blank
@@ -66,10 +65,11 @@ def write_budget(w: BoardWriter, result: TrackResult) -> dict[str, tuple[str, fl
             b, sp_ = ref(r, c), ref(r + 1, c)
             closed = started and bool(mine.loc[m, "closed"])
             dev = num(mine.loc[m, "deviation"]) if closed else math.nan
-            s.formula(r + 2, c, f'IF(OR({sp_}="",{b}=0),"",{sp_}/{b}-1)' if closed else '""',
+            s.formula(r + 2, c, formulas.deviation(sp_, b, blank_spend=True) if closed else '""',
                       nan_blank(dev) if closed else "", "ratio")
             flag = str(mine.loc[m, "flag"]) if closed else ""
-            s.formula(r + 3, c, _flag_formula(sp_, b, tol) if closed else '""', flag, "status")
+            s.formula(r + 3, c, formulas.budget_flag(sp_, b, tol) if closed else '""', flag,
+                      "status")
             if has_return:
                 s.given(r + 4, c, w.money(whole(mine.loc[m, "return"])) if started else None,
                         "money0")
@@ -77,10 +77,9 @@ def write_budget(w: BoardWriter, result: TrackResult) -> dict[str, tuple[str, fl
                     spend_to = f"SUM({ref(r + 1, 3)}:{ref(r + 1, c)})"
                     ret_to = f"SUM({ref(r + 4, 3)}:{ref(r + 4, c)})"
                     roi = num(mine.loc[m, "roi"])
-                    roi_cell = s.formula(r + 5, c, f'IF({spend_to}=0,"",{ret_to}/{spend_to})',
+                    roi_cell = s.formula(r + 5, c, formulas.ratio(ret_to, spend_to),
                                          nan_blank(roi), "factor")
-                    s.formula(r + 6, c, f'IF(ISNUMBER({roi_cell}),IF(ROUND({roi_cell},9)<{floor},'
-                                        f'"frozen",""),"")',
+                    s.formula(r + 6, c, formulas.frozen(roi_cell, floor, "frozen"),
                               "frozen" if bool(mine.loc[m, "frozen"]) else "", "status")
                 else:
                     s.formula(r + 5, c, '""', "", "factor")
@@ -94,9 +93,10 @@ def write_budget(w: BoardWriter, result: TrackResult) -> dict[str, tuple[str, fl
                             w.money(whole(y["budget"])), "money0_bold")
             s_y = s.formula(r + 1, ytd_col, f"SUM({ref(r + 1, 3)}:{ref(r + 1, end)})",
                             w.money(whole(y["spend"])), "money0_bold")
-            s.formula(r + 2, ytd_col, f'IF({b_y}=0,"",{s_y}/{b_y}-1)',
+            s.formula(r + 2, ytd_col, formulas.deviation(s_y, b_y),
                       nan_blank(num(y["deviation"])), "ratio_bold")
-            s.formula(r + 3, ytd_col, _flag_formula(s_y, b_y, tol), str(y["flag"]), "status")
+            s.formula(r + 3, ytd_col, formulas.budget_flag(s_y, b_y, tol), str(y["flag"]),
+                      "status")
             summary.append((r, r + 1))
         s.formula(r, annual_col, f"SUM({ref(r, 3)}:{ref(r, 14)})",
                   w.money(int(ln.budget.sum())), "money0")
@@ -133,13 +133,6 @@ def write_budget(w: BoardWriter, result: TrackResult) -> dict[str, tuple[str, fl
     return extra
 
 
-def _flag_formula(spend: str, budget: str, tol: str) -> str:
-    """engine.variance.budget_check's flag on cells."""
-    dev = f"ROUND({spend}/{budget}-1,9)"
-    return (f'IF({spend}="","",IF({budget}=0,IF({spend}>0,"over",IF({spend}<0,"under","within")),'
-            f'IF({dev}>{tol},"over",IF({dev}<-{tol},"under","within"))))')
-
-
 def _budget_chart(w: BoardWriter, s: Sheet, rows: list[tuple[int, int]], col: int,
                   top: int) -> None:
     wb = w.book.wb
@@ -153,7 +146,7 @@ def _budget_chart(w: BoardWriter, s: Sheet, rows: list[tuple[int, int]], col: in
     chart.add_series({"name": "Spend to date", "categories": f"=({','.join(names)})",
                       "values": f"=({','.join(spends)})", "fill": {"color": "#ED7D31"},
                       "border": {"none": True}})
-    largest = max(float(np.max(ln.budget.sum())) for ln in w.r.spend.lines) * float(w.su)
+    largest = max(w.money(int(ln.budget.sum())) for ln in w.r.spend.lines)
     chart.set_title({"name": "Spend vs budget to date by line",
                      "name_font": {"size": 11, "bold": True}})
     chart.set_y_axis({"reverse": True, "num_font": {"size": 8}})

@@ -7,8 +7,10 @@ import math
 from xlplan.tracking.actuals import rows
 from xlplan.tracking.board.base import BoardWriter, none_if_nan
 from xlplan.tracking.track import TrackResult
+from xlplan.workbook import formulas
 from xlplan.workbook.book import ref
-from xlplan.workbook.okr import nan_blank, progress_formula
+from xlplan.workbook.highlights import add_data_bar
+from xlplan.workbook.okr import nan_blank
 
 OKR = "OKR"
 OKR_HEADERS = ["Objective", "Unit", "Key result", "Start", "Target", "Current", "From actuals",
@@ -38,17 +40,15 @@ def write_okr(w: BoardWriter, result: TrackResult) -> None:
         s.given(r, 5, None if math.isnan(rec.current) else float(rec.current), "number")
         s.label(r, 6, "yes" if rec.reading else "no")
         start, target, current = ref(r, 3), ref(r, 4), ref(r, 5)
-        s.formula(r, 7, progress_formula(start, target, current), nan_blank(float(rec.progress)),
-                  "ratio")
+        s.formula(r, 7, formulas.kr_progress(start, target, current),
+                  nan_blank(float(rec.progress)), "ratio")
         s.given(r, 8, float(rec.expected), "ratio")
         s.given(r, 9, none_if_nan(float(rec.kr_rollup)), "ratio")
         s.given(r, 10, none_if_nan(float(rec.objective_progress)), "ratio")
         s.given(r, 11, none_if_nan(float(rec.objective_rollup)), "ratio")
     last = head + max(len(okr), 1)
     if len(okr):
-        s.ws.conditional_format(head + 1, 7, last, 7, {
-            "type": "data_bar", "bar_color": "#9BC2E6", "min_type": "num", "min_value": 0,
-            "max_type": "num", "max_value": 1})
+        add_data_bar(s, head + 1, 7, last, 1)
         # behind schedule: progress more than the yellow band below the time passed
         band = w.refs.bands["yellow"]
         p, e = ref(head + 1, 7), ref(head + 1, 8)

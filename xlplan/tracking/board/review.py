@@ -1,6 +1,6 @@
 """The quarterly review sheet (季度复盘): goals, attainment, causes, adjustments, next focus.
 
-DOMAIN.md step 4 ends each quarter with a review that may re-plan. The sheet
+docs/METHOD.md step 4 ends each quarter with a review that may re-plan. The sheet
 comes pre-filled so the meeting starts from the numbers, not from gathering
 them:
 
@@ -27,8 +27,9 @@ from xlplan.tracking.board.base import BoardWriter, Refs, add_styles
 from xlplan.tracking.quarter_review import adjustment, causes, quarter_rows, review_quarter
 from xlplan.tracking.reforecast import raise_for
 from xlplan.tracking.track import TrackResult
+from xlplan.workbook import formulas
 from xlplan.workbook.book import Book, ref
-from xlplan.workbook.commitments import add_status_colours
+from xlplan.workbook.highlights import add_status_colours
 from xlplan.workbook.layout import fit_row
 
 SHEET = "Review"
@@ -83,7 +84,7 @@ def write_review(book: Book, result: TrackResult, refs: Refs) -> None:
                 t_rng = f"{ref(t_head + 1, c)}:{ref(t_head + n - 1, c)}"
                 a_rng = f"{ref(a_head + 1, c)}:{ref(a_head + n - 1, c)}"
                 s.formula(tr, c, f"SUM({t_rng})", w.money(goal), money)
-                s.formula(ar, c, f'IF(COUNT({a_rng})=0,"",SUM({a_rng}))',
+                s.formula(ar, c, formulas.sum_if_any(a_rng),
                           "" if math.isnan(actual) else w.money(actual), money)
             else:
                 s.given(tr, c, w.money(goal), money)
@@ -95,13 +96,13 @@ def write_review(book: Book, result: TrackResult, refs: Refs) -> None:
                 t = f"({ref(tr, 6)}-{before})"
                 target = to_date - int(result.targets.months[u][:3 * i].sum())
             att = math.nan if math.isnan(actual) or not target else actual / target
-            s.formula(cr, c, f'IF({a}="","",IF({t}=0,"",{a}/{t}))', att,
+            s.formula(cr, c, formulas.attainment(a, t), att,
                       "ratio_bold" if bold else "ratio")
         s.formula(tr, 5, f"SUM({ref(tr, 1)}:{ref(tr, 4)})", w.money(result.targets.annual[u]),
                   money)
         done = [v[1] for v in quarters[u].values() if not math.isnan(v[1])]
-        s.formula(ar, 5, f'IF(COUNT({ref(ar, 1)}:{ref(ar, 4)})=0,"",SUM({ref(ar, 1)}:'
-                         f'{ref(ar, 4)}))', w.money(sum(done)) if done else "", money)
+        s.formula(ar, 5, formulas.sum_if_any(f"{ref(ar, 1)}:{ref(ar, 4)}"),
+                  w.money(sum(done)) if done else "", money)
     w.heat(s, c_head + 1, 1, c_head + n, 4)
     last = c_head + n
     s.label(last + 1, 0, "The running quarter is compared with its target to date.", "note")
@@ -126,10 +127,10 @@ def write_review(book: Book, result: TrackResult, refs: Refs) -> None:
         s.given(r, 1, w.money(target), "money_top")
         s.given(r, 2, None if math.isnan(actual) else w.money(actual), "money_top")
         a, t = ref(r, 2), ref(r, 1)
-        s.formula(r, 3, f'IF({a}="","",{a}-{t})',
+        s.formula(r, 3, formulas.variance(a, t),
                   "" if math.isnan(actual) else w.money(actual - target), "money_top")
         att = math.nan if math.isnan(actual) or not target else actual / target
-        att_cell = s.formula(r, 4, f'IF({a}="","",IF({t}=0,"",{a}/{t}))', att, "ratio_top")
+        att_cell = s.formula(r, 4, formulas.attainment(a, t), att, "ratio_top")
         s.formula(r, 5, w.status(att_cell), status(att, result.plan.status_bands), "status_top")
         mine = [x for x in result.alerts if x.where == u and x.since <= span.end
                 and x.until >= span.start]

@@ -7,9 +7,10 @@ import math
 
 from xlplan.tracking.board.base import BoardWriter
 from xlplan.tracking.track import TrackResult
+from xlplan.workbook import formulas
 from xlplan.workbook.book import Book, ref
-from xlplan.workbook.commitments import add_status_colours
-from xlplan.workbook.dashboard import axis_format, status_formula
+from xlplan.workbook.dashboard import axis_format
+from xlplan.workbook.highlights import add_status_colours
 from xlplan.workbook.styles import HEADER_FILL
 
 SHEET = "Board"
@@ -69,7 +70,7 @@ class BoardSheet(BoardWriter):
         add_status_colours(self.book, SHEET, ref(top + 1, 2), ref(top + 4, 2))
 
     def status(self, cell: str) -> str:
-        return status_formula(cell, self.local_bands)
+        return formulas.status_light(cell, self.local_bands)
 
     def _header(self, top: int, title: str, last: list[str]) -> int:
         s = self.s
@@ -136,13 +137,13 @@ class BoardSheet(BoardWriter):
                 value = None if amount is None else self.money(amount)
                 if u == root:
                     rng = f"{ref(a_head + 1, 1 + m)}:{ref(a_head + n - 1, 1 + m)}"
-                    s.formula(row, 1 + m, f'IF(COUNT({rng})=0,"",SUM({rng}))',
+                    s.formula(row, 1 + m, formulas.sum_if_any(rng),
                               "" if value is None else value, style)
                 else:
                     s.given(row, 1 + m, value, style)
             ytd = r.row(u, "ytd")
             rng = f"{ref(row, 1)}:{ref(row, MONTHS)}"
-            s.formula(row, YEAR, f'IF(COUNT({rng})=0,"",SUM({rng}))',
+            s.formula(row, YEAR, formulas.sum_if_any(rng),
                       "" if ytd is None else self.money(int(ytd["actual"])), style)
         # --- attainment
         c_head = self._header(a_head + n + 2, "Attainment (actual ÷ target) and status",
@@ -160,12 +161,12 @@ class BoardSheet(BoardWriter):
                     closed_t = f"SUM({ref(tr, 1)}:{ref(tr, m)})" if m else "0"
                     t = f"({ref(tr, TO_DATE)}-{closed_t})"
                 value = att[m] if m < len(att) else math.nan
-                s.formula(row, 1 + m, f'IF({a}="","",IF({t}=0,"",{a}/{t}))', value, bold)
+                s.formula(row, 1 + m, formulas.attainment(a, t), value, bold)
             ytd = r.row(u, "ytd")
             a, t = ref(ar, YEAR), ref(tr, TO_DATE)
-            y_att = s.formula(row, YEAR, f'IF({a}="","",IF({t}=0,"",{a}/{t}))',
+            y_att = s.formula(row, YEAR, formulas.attainment(a, t),
                               math.nan if ytd is None else float(ytd["attainment"]), bold)
-            s.formula(row, YEAR + 1, f'IF({a}="","",{a}-{t})',
+            s.formula(row, YEAR + 1, formulas.variance(a, t),
                       "" if ytd is None else self.money(int(ytd["actual"]) - int(ytd["target"])),
                       "money0_bold" if u == root else "money0")
             s.formula(row, YEAR + 2, self.status(y_att),
@@ -236,7 +237,7 @@ class BoardSheet(BoardWriter):
         root = r.targets.root
         tr = self.t_head + len(self.units)
         ar = self.a_head + len(self.units)
-        largest = float(max(r.targets.months[root].max(), 1)) * float(self.su)
+        largest = self.money(int(max(r.targets.months[root].max(), 1)))
         chart = wb.add_chart({"type": "column"})
         chart.add_series({"name": "Target", "categories": [SHEET, self.t_head, 1, self.t_head,
                                                             MONTHS],

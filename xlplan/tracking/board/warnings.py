@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+from xlplan.engine.rounding import major_float
 from xlplan.tracking.board.base import Extra, add_styles
 from xlplan.tracking.track import TrackResult
 from xlplan.workbook.book import Book
@@ -14,6 +15,10 @@ LEVEL_COLOURS = {"red": "#FFC7CE", "orange": "#F8CBAD", "yellow": "#FFEB9C"}
 WARNING_HEADERS = ["#", "Level", "What", "Where", "Name", "Rule", "Rule that fired", "Since",
                    "Fired", "Until", "State", "Value", "At stake", "Decides", "Who decides",
                    "Periods"]
+READING = ("Each line is one episode of a rule at one place: since = start of its first period, "
+           "fired = the day the rule could first see it, until = end of its last period; open = "
+           "it still fires in the latest period. Who decides: a regional manager up to the "
+           "plan's share of the unit's reserve, above that HQ.")
 WIDTHS: dict[int, float] = {0: 4, 1: 8, 2: 52, 3: 12, 4: 18, 5: 17, 6: 30, 7: 11, 8: 11,
                             9: 11, 10: 7, 11: 8, 12: 12, 13: 8, 14: 24, 15: 7}
 
@@ -21,12 +26,7 @@ WIDTHS: dict[int, float] = {0: 4, 1: 8, 2: 52, 3: 12, 4: 18, 5: 17, 6: 30, 7: 11
 def write_warnings(book: Book, result: TrackResult) -> Extra:
     add_styles(book)
     s = book.sheet(WARNINGS)
-    s.label(0, 0, f"Warnings as of {result.as_of.isoformat()}", "title")
-    s.label(1, 0, "Each line is one episode of a rule at one place: since = start of its first "
-                  "period, fired = the day the rule could first see it, until = end of its "
-                  "last period; open = it still fires in the latest period. Who decides: a "
-                  "regional manager up to the plan's share of the unit's reserve, above that "
-                  "HQ.", "subtitle")
+    s.heading(f"Warnings as of {result.as_of.isoformat()}", READING)
     head = 3
     for c, text in enumerate(WARNING_HEADERS):
         s.label(head, c, text, "header")
@@ -46,7 +46,7 @@ def write_warnings(book: Book, result: TrackResult) -> Extra:
         s.label(r, 10, "open" if a.open else "closed", "top")
         style = "ratio_top" if a.rule != "roi-freeze" else "top"
         s.given(r, 11, None if math.isnan(a.value) else a.value, style)
-        s.given(r, 12, float(a.at_stake * su), "money_top")
+        s.given(r, 12, major_float(a.at_stake, su), "money_top")
         s.label(r, 13, a.decides, "top")
         s.label(r, 14, a.decider, "wrap_top")
         s.given(r, 15, a.periods, "integer_top")

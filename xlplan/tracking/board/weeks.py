@@ -6,6 +6,7 @@ import math
 
 from xlplan.tracking.board.base import BoardWriter
 from xlplan.tracking.track import TrackResult
+from xlplan.workbook import formulas
 from xlplan.workbook.book import ref
 
 WEEKS = "Weeks"
@@ -46,7 +47,7 @@ def write_weeks(w: BoardWriter, result: TrackResult) -> None:
             actual = float(rec["actual"])
             s.given(a_row, 1 + c, None if math.isnan(actual) else w.money(actual), "money0")
             a, t = ref(a_row, 1 + c), ref(t_row, 1 + c)
-            s.formula(c_row, 1 + c, f'IF({a}="","",IF({t}=0,"",{a}/{t}))',
+            s.formula(c_row, 1 + c, formulas.attainment(a, t),
                       float(rec["attainment"]), "ratio")
     first = blocks["Attainment"] + 1
     w.heat(s, first, 1, first + len(w.units) - 1, len(labels))
