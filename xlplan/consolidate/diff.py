@@ -6,11 +6,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from xlplan.consolidate.examine import manifest_from
 from xlplan.consolidate.names import shown
-from xlplan.consolidate.package import Limits, Refused, open_package
-from xlplan.consolidate.xlsx import CellValue, RawBook, read_book
-from xlplan.workbook.manifest import SHEET as MANIFEST_SHEET
+from xlplan.consolidate.package import Limits
+from xlplan.consolidate.workers import read_books
+from xlplan.consolidate.xlsx import CellValue, RawBook
 from xlplan.workbook.manifest import Manifest
 
 
@@ -38,34 +37,12 @@ class Change:
         return f"{value:,.2f}" if isinstance(value, float) else str(value)
 
 
-def read_unit_book(path: Path, limits: Limits | None = None) -> tuple[RawBook, Manifest]:
-    """A submission's cells and manifest; runs in a reader process (see diff_inputs)."""
-    try:
-        package = open_package(path, limits)
-        try:
-            book = read_book(package)
-        finally:
-            package.close()
-    except Refused as exc:
-        raise DiffError(f"{shown(path)}: {exc}") from None
-    sheet = book.sheets.get(MANIFEST_SHEET)
-    if sheet is None:
-        raise DiffError(f"{shown(path)}: not a workbook built by xlplan (no manifest)")
-    try:
-        return book, manifest_from(sheet)
-    except (KeyError, ValueError, TypeError) as exc:
-        raise DiffError(f"{shown(path)}: sheet {MANIFEST_SHEET}: manifest is damaged ({exc})"
-                        ) from None
-
-
 def diff_inputs(old: Path, new: Path, limits: Limits | None = None) -> list[Change]:
     """Input cells whose value differs (blank and empty text count as the same).
 
     Both files are read in a reader process, with the memory cap and time limit that
     consolidation's readers have (:mod:`xlplan.consolidate.workers`): a hostile file
     cannot take ``xlplan diff`` down or keep it busy either."""
-    from xlplan.consolidate.workers import read_books
-
     read: list[tuple[RawBook, Manifest]] = []
     for answer in read_books([old, new], limits):
         if answer[0] != "book":

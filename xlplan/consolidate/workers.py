@@ -85,13 +85,28 @@ def _child(incoming: IO[bytes], outgoing: IO[bytes], plan_path: str, limits: Lim
 
 
 def _read_book(path: str, limits: Limits) -> tuple[Any, ...]:
-    """``("book", RawBook, Manifest)`` or ``("refused", why)``, for ``xlplan diff``."""
-    from xlplan.consolidate.diff import DiffError, read_unit_book
+    """``("book", RawBook, Manifest)`` or ``("refused", why)``: a submission's cells and
+    manifest, for ``xlplan diff``."""
+    from xlplan.consolidate.examine import manifest_from
+    from xlplan.consolidate.package import Refused, open_package
+    from xlplan.consolidate.xlsx import read_book
+    from xlplan.workbook.manifest import SHEET
 
     try:
-        return ("book", *read_unit_book(Path(path), limits))
-    except DiffError as exc:
-        return ("refused", cap(str(exc), limits))
+        package = open_package(Path(path), limits)
+        try:
+            book = read_book(package)
+        finally:
+            package.close()
+        sheet = book.sheets.get(SHEET)
+        if sheet is None:
+            return ("refused", f"{shown(path)}: not a workbook built by xlplan (no manifest)")
+        return ("book", book, manifest_from(sheet))
+    except Refused as exc:
+        return ("refused", cap(f"{shown(path)}: {exc}", limits))
+    except (KeyError, ValueError, TypeError) as exc:
+        return ("refused", cap(f"{shown(path)}: sheet {SHEET}: manifest is damaged ({exc})",
+                               limits))
     except MemoryError:
         return ("refused", f"{shown(path)}: reading needs more than "
                            f"{limits.memory_bytes // 2**20:,} MB of memory: refused")
