@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from xlplan.consolidate.carry import key_of, keyed
 from xlplan.consolidate.names import shown
 from xlplan.consolidate.package import Limits
 from xlplan.consolidate.workers import read_books
@@ -38,7 +39,10 @@ class Change:
 
 
 def diff_inputs(old: Path, new: Path, limits: Limits | None = None) -> list[Change]:
-    """Input cells whose value differs (blank and empty text count as the same).
+    """Inputs whose value differs (blank and empty text count as the same), matched by their
+    key (unit, sheet, item, period), not their address, so two workbooks of different plan
+    revisions compare row by row. An input only the old one has is listed with its old cell
+    (after: blank); one only the new one has, with its new cell.
 
     Both files are read in a reader process, with the memory cap and time limit that
     consolidation's readers have (:mod:`xlplan.consolidate.workers`): a hostile file
@@ -54,12 +58,23 @@ def diff_inputs(old: Path, new: Path, limits: Limits | None = None) -> list[Chan
                         f"{old_manifest.plan_id}/{old_manifest.unit or 'master'}, {shown(new)} "
                         f"is {new_manifest.plan_id}/{new_manifest.unit or 'master'}")
     changes = []
+    unit = new_manifest.unit
+    old_keyed = keyed(unit, [i for i in old_manifest.inputs if isinstance(i, dict)])
+    new_keys = set()
     for spec in new_manifest.inputs:
-        before = _value(old_book, spec["sheet"], spec["cell"])
+        key = key_of(unit, spec)
+        new_keys.add(key)
+        was = old_keyed.get(key)
+        before = _value(old_book, was["sheet"], was["cell"]) if was else None
         after = _value(new_book, spec["sheet"], spec["cell"])
         if before != after:
             changes.append(Change(spec["sheet"], spec["cell"], spec["item"], spec["period"],
                                   before, after))
+    for key, spec in old_keyed.items():
+        before = _value(old_book, spec["sheet"], spec["cell"])
+        if key not in new_keys and before is not None:
+            changes.append(Change(spec["sheet"], spec["cell"], spec["item"], spec["period"],
+                                  before, None))
     return changes
 
 

@@ -10,18 +10,20 @@ whole files only, and the output either old or new.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
+import json
 import math
 import os
 import stat
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from xlplan.consolidate import store
+from xlplan.consolidate import revisions, store
 from xlplan.consolidate.examine import Examination, units_named
 from xlplan.consolidate.names import shown
 from xlplan.consolidate.outcome import FileOutcome, Outcome, file_status, tracker_frame
@@ -217,6 +219,7 @@ def consolidate(plan_path: Path, inbox: Path, out_dir: Path, db: Path | None = N
         entries.append(entry)
     con = store.connect(db)
     try:
+        revisions.record_file(con, loaded, "consolidate")
         run_id = store.start_run(con, plan_id, spec, inbox)
         seen = store.already_seen(con, plan_id, spec)
         todo: dict[str, Entry] = {}
@@ -239,20 +242,22 @@ def consolidate(plan_path: Path, inbox: Path, out_dir: Path, db: Path | None = N
         by_path = {e.path: (h, e) for h, e in todo.items()}
         received = arrival_order({h: e.path for h, e in todo.items()})
         first = store.next_arrival(con)
-        for result in examine_all([e.path for e in todo.values()], loaded.path or plan_path,
-                                  workers, limits):
-            sha, entry = by_path[result.path]
-            if not unchanged(entry):  # what was read may not be what was hashed
-                entries[entries.index(entry)] = entry.refused(
-                    GONE if not os.path.lexists(entry.path) else CHANGED, transient=True)
-                continue
-            _name_unit(result, numbers)
-            place, when = received[sha]
-            store.store(con, plan_id, spec, sha, entry.size, run_id, result, first + place,
-                        when)
-            new_hashes.add(sha)
-            if progress:
-                progress(shown(result.path.name))
+        with earlier_revisions(con, plan_id, spec) as older:
+            for result in examine_all([e.path for e in todo.values()],
+                                      loaded.path or plan_path, workers, limits,
+                                      revisions=older):
+                sha, entry = by_path[result.path]
+                if not unchanged(entry):  # what was read may not be what was hashed
+                    entries[entries.index(entry)] = entry.refused(
+                        GONE if not os.path.lexists(entry.path) else CHANGED, transient=True)
+                    continue
+                _name_unit(result, numbers)
+                place, when = received[sha]
+                store.store(con, plan_id, spec, sha, entry.size, run_id, result,
+                            first + place, when)
+                new_hashes.add(sha)
+                if progress:
+                    progress(shown(result.path.name))
         outcome = _outcome(con, loaded, numbers, entries, hashes, new_hashes, out_dir, db)
         facts = store.current_facts(con, plan_id)
         outcome.views = write_report(outcome, numbers, facts, outcome.output)  # and its CSVs
@@ -270,6 +275,21 @@ def _name_unit(result: Examination, numbers: PlanNumbers) -> None:
         named = units_named(result.path.name, numbers.input_units)
         if len(named) == 1:
             result.unit = named[0]
+
+
+@contextlib.contextmanager
+def earlier_revisions(con: Any, plan_id: str, spec: str) -> Iterator[Path | None]:
+    """The plan's earlier revisions (spec hash → text and path) in a private temporary JSON
+    file for the reader processes (they cannot open the database this run holds); None if
+    none."""
+    older = {h: r for h, r in revisions.stored(con, plan_id).items() if h != spec}
+    if not older:
+        yield None
+        return
+    with tempfile.TemporaryDirectory(prefix="xlplan-revisions-") as folder:
+        path = Path(folder) / "revisions.json"
+        path.write_text(json.dumps(older, ensure_ascii=False), encoding="utf-8")
+        yield path
 
 
 def copy_findings(path: Path, sha: str, unit: str, inbox_twins: list[Path], first: Path

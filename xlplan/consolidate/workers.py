@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from xlplan.capped import Answers, CappedChild, ChildDied, child_streams, receive, send
+from xlplan.consolidate.carry import Revisions
 from xlplan.consolidate.examine import Examination, Finding, Level, examine, templates_made
 from xlplan.consolidate.names import shown
 from xlplan.consolidate.package import Limits
@@ -38,19 +39,23 @@ from xlplan.consolidate.package import Limits
 _Answers = Answers  # its name here before the machinery moved to xlplan.capped
 
 
-def _child(incoming: IO[bytes], outgoing: IO[bytes], plan_path: str, limits: Limits) -> None:
+def _child(incoming: IO[bytes], outgoing: IO[bytes], plan_path: str, limits: Limits,
+           revisions_path: str = "") -> None:
     """Child main loop: load the plan once (if given), then answer each request until None:
     a path to examine (``("note", stage, unit)`` messages as it goes, then the Examination),
-    or ``("book", path)`` for :mod:`xlplan.consolidate.diff` (its book and manifest)."""
+    or ``("book", path)`` for :mod:`xlplan.consolidate.diff` (its book and manifest).
+    ``revisions_path``: a JSON file of the plan's earlier revisions (spec hash → text)."""
     from xlplan.spec.loader import load_plan
     from xlplan.spec.prior_year import read_prior_year
     from xlplan.workbook.context import BuildContext
 
-    ctx = None
+    ctx, older = None, None
     if plan_path:
         loaded = load_plan(Path(plan_path))
         ctx = BuildContext(loaded, read_prior_year(loaded))
         ctx.compute_all()  # the plan's numbers once, before the first file (and the freeze)
+        if revisions_path:
+            older = Revisions.from_file(Path(revisions_path), loaded.path)
     keep_out_of_gc()
     send(outgoing, "ready")
     made = templates_made()
@@ -70,7 +75,7 @@ def _child(incoming: IO[bytes], outgoing: IO[bytes], plan_path: str, limits: Lim
         def stage(what: str, result: Examination) -> None:
             send(outgoing, ("note", what, result.unit))
         try:
-            result = examine(Path(path), ctx, limits, stage)
+            result = examine(Path(path), ctx, limits, older, stage)
         except MemoryError:
             result = Examination(Path(path))
             result.error(f"reading needs more than {limits.memory_bytes // 2**20:,} MB of "
@@ -136,6 +141,7 @@ def bounded(result: Examination, limits: Limits) -> Examination:
     result.findings = [Finding(f.level, cap(f.sheet, limits), cap(f.cell, limits),
                                cap(f.message, limits)) for f in findings]
     result.unit, result.plan_id = cap(result.unit, limits), cap(result.plan_id, limits)
+    result.built_from = cap(result.built_from, limits)  # the file's manifest says it
     return result
 
 
@@ -148,21 +154,22 @@ def keep_out_of_gc() -> None:
 
 
 def main(argv: list[str]) -> None:
-    """Entry point of a reader process: ``PLAN LIMITS_JSON`` (PLAN empty: no plan, books
-    only); messages on stdin/stdout."""
-    plan_path, limits_json = argv
+    """Entry point of a reader process: ``PLAN LIMITS_JSON [REVISIONS_JSON_FILE]`` (PLAN
+    empty: no plan, books only); messages on stdin/stdout."""
+    plan_path, limits_json, *revisions = argv
     limits = Limits(**json.loads(limits_json))
     incoming, outgoing = child_streams(limits.memory_bytes)
-    _child(incoming, outgoing, plan_path, limits)
+    _child(incoming, outgoing, plan_path, limits, revisions[0] if revisions else "")
 
 
 class _Slot:
     """One reader process; restarted after a crash or a timeout."""
 
-    def __init__(self, plan: Path | None, limits: Limits):
+    def __init__(self, plan: Path | None, limits: Limits, revisions: Path | None = None):
         self.plan, self.limits = plan, limits
         self.child = CappedChild("xlplan.consolidate.workers",
-                                 [str(plan) if plan else "", json.dumps(asdict(limits))])
+                                 [str(plan) if plan else "", json.dumps(asdict(limits))]
+                                 + ([str(revisions)] if revisions else []))
 
     @property
     def proc(self) -> subprocess.Popen[bytes] | None:
@@ -222,8 +229,11 @@ def read_books(paths: Iterable[Path], limits: Limits | None = None) -> Iterator[
 
 def examine_all(paths: Iterable[Path], plan: Path, workers: int | None = None,
                 limits: Limits | None = None,
-                done: Callable[[Examination], None] | None = None) -> Iterator[Examination]:
-    """Examine files in parallel child processes; yields results as they finish."""
+                done: Callable[[Examination], None] | None = None,
+                revisions: Path | None = None) -> Iterator[Examination]:
+    """Examine files in parallel child processes; yields results as they finish.
+    ``revisions``: a JSON file of the plan's earlier revisions (spec hash → plan text), so
+    their workbooks are carried over."""
     limits = limits or Limits()
     todo: queue.Queue[Path | None] = queue.Queue()
     items = list(paths)
@@ -235,7 +245,7 @@ def examine_all(paths: Iterable[Path], plan: Path, workers: int | None = None,
     results: queue.Queue[Examination | BaseException] = queue.Queue()
 
     def run() -> None:
-        slot = _Slot(plan, limits)
+        slot = _Slot(plan, limits, revisions)
         try:
             while (path := todo.get()) is not None:
                 results.put(slot.examine(path))

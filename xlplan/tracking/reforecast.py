@@ -91,10 +91,12 @@ def _split(total: int, weights: np.ndarray) -> np.ndarray:
 
 
 def reforecast(plan: Plan, targets: RevenueTargets, revenue: RevenueActuals, as_of: dt.date,
-               keep_annual: bool = True) -> Reforecast:
-    """Re-spread the company's year as of ``as_of`` (module docstring)."""
+               keep_annual: bool = True, unit: str | None = None) -> Reforecast:
+    """Re-spread the company's year as of ``as_of`` (module docstring); ``unit``: that
+    unit's year instead, by its own targets, actuals and quarter beat (the versions kept
+    in the database, :mod:`xlplan.tracking.versions`, are per unit)."""
     cal = targets.calendar
-    root = targets.root
+    root = unit or targets.root
     day = min(as_of, cal.end)
     closed = cal.closed_months(day) if day >= cal.start else 0
     if closed and revenue.last_day < cal.month_span(closed - 1).last:
