@@ -44,15 +44,15 @@ def _child(incoming: IO[bytes], outgoing: IO[bytes], plan_path: str, limits: Lim
     """Child main loop: load the plan once (if given), then answer each request until None:
     a path to examine (``("note", stage, unit)`` messages as it goes, then the Examination),
     or ``("book", path)`` for :mod:`xlplan.consolidate.diff` (its book and manifest).
+    ``plan_path``: the plan file, or a plan shipped to a cluster worker (xlplan.spec.shipped);
     ``revisions_path``: a JSON file of the plan's earlier revisions (spec hash → text)."""
-    from xlplan.spec.loader import load_plan
-    from xlplan.spec.prior_year import read_prior_year
+    from xlplan.spec.shipped import open_plan_source
     from xlplan.workbook.context import BuildContext
 
     ctx, older = None, None
     if plan_path:
-        loaded = load_plan(Path(plan_path))
-        ctx = BuildContext(loaded, read_prior_year(loaded))
+        loaded, prior = open_plan_source(Path(plan_path))  # a plan file, or one shipped
+        ctx = BuildContext(loaded, prior)
         ctx.compute_all()  # the plan's numbers once, before the first file (and the freeze)
         if revisions_path:
             older = Revisions.from_file(Path(revisions_path), loaded.path)

@@ -36,7 +36,7 @@ from decimal import Decimal
 from typing import Any, Literal
 
 from pydantic import BaseModel
-from pydantic_core import PydanticUndefined
+from pydantic.fields import PydanticUndefined
 
 import xlplan.spec.models as m
 
