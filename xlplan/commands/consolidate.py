@@ -29,6 +29,7 @@ from xlplan.consolidate.examine import where
 from xlplan.consolidate.outcome import Outcome, tracker_frame
 from xlplan.consolidate.report import OutputFull
 from xlplan.consolidate.run import OutputError, consolidate
+from xlplan.season import status as season
 from xlplan.spec.loader import PlanError, load_plan
 from xlplan.spec.prior_year import DataFileError
 
@@ -128,12 +129,13 @@ def print_outcome(outcome: Outcome) -> None:
 
 def _print_tracker(tracker: Any, title: str) -> None:
     view = Table(title=text(title), title_justify="left")
-    for col in ("unit", "name", "status", "file", "modified", "reasons"):
+    for col in ("unit", "name", "status", "season", "file", "modified", "reasons"):
         view.add_column(col, overflow="fold", max_width=60 if col == "reasons" else None)
     for row in tracker.itertuples():
         style = STATUS_STYLE.get(row.status, "")
         view.add_row(text(row.unit), text(row.name), Text(row.status, style=style),
-                     text(row.file), text(str(row.modified)[:19]), text(row.reasons))
+                     text(str(getattr(row, "season", ""))), text(row.file),
+                     text(str(row.modified)[:19]), text(row.reasons))
     print_table(view)
 
 
@@ -171,9 +173,12 @@ def status_cmd(
     try:
         subs = store.submissions(con, loaded.plan.id, loaded.spec_hash)
         notes = store.findings(con, loaded.plan.id, loaded.spec_hash)
+        tracker = season.annotate(con, tracker_frame(numbers, subs, notes), subs,
+                                  loaded.plan.id, loaded.plan.workbooks.deadline)
+    except ValueError as exc:  # $XLPLAN_TODAY not a date
+        raise fail(str(exc)) from None
     finally:
         con.close()
-    tracker = tracker_frame(numbers, subs, notes)
     if as_json:
         doc = {"plan": loaded.plan.id, "units": tracker.to_dict(orient="records")}
         sys.stdout.write(json.dumps(doc, ensure_ascii=False, indent=2, default=str) + "\n")

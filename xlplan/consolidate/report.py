@@ -189,8 +189,10 @@ def _tracker(w: _Writer, outcome: Outcome) -> None:
     frame = outcome.tracker
     w.table("Tracker", frame, "Tracker", "Submission tracker", widths={
         "name": 22, "file": 34, "modified": 22, "reasons": 90}, status="status",
-        note="accepted / warnings (accepted, see reasons) / rejected / missing; superseded "
-             "counts older accepted files of the unit.")
+        note="status: the file's decision, accepted / warnings (accepted, see reasons) / "
+             "rejected / missing; superseded counts older accepted files of the unit. season: "
+             "where the unit stands (sent, submitted, late, returned, approved …; xlplan "
+             "review and xlplan log).")
 
 
 def _files(w: _Writer, outcome: Outcome) -> None:

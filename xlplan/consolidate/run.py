@@ -32,6 +32,7 @@ from xlplan.consolidate.report import write_report
 from xlplan.consolidate.views import Forecast, forecast_of
 from xlplan.consolidate.workers import examine_all
 from xlplan.engine.numbers import PlanNumbers
+from xlplan.season import status as season
 from xlplan.spec.loader import LoadedPlan, load_plan
 from xlplan.spec.models import Plan
 from xlplan.spec.prior_year import read_prior_year
@@ -181,6 +182,30 @@ def sha256_of(entry: Entry, limits: Limits) -> tuple[str, Entry]:
     finally:
         os.close(fd)
     return digest.hexdigest(), entry
+
+
+def file_sha256(path: Path, limits: Limits | None = None) -> str:
+    """The SHA-256 of one file named by the person running xlplan (``xlplan review
+    --file``): a link is followed to its file, which is then hashed as an inbox file is
+    (a FIFO or device never opened for reading, nothing read past the size limit).
+    ValueError saying why when it cannot be."""
+    limits = limits or Limits()
+    try:
+        target = path.resolve(strict=True)
+        st = os.lstat(target)
+    except (OSError, RuntimeError) as exc:
+        raise ValueError(f"{shown(path)}: cannot be read "
+                         f"({getattr(exc, 'strerror', None) or exc})") from None
+    if not stat.S_ISREG(st.st_mode):
+        raise ValueError(f"{shown(path)}: not a regular file")
+    if st.st_size > limits.max_file_bytes:
+        raise ValueError(f"{shown(path)}: the file is {st.st_size:,} bytes (limit "
+                         f"{limits.max_file_bytes:,})")
+    sha, entry = sha256_of(Entry(target, st.st_size, (st.st_ino, st.st_size, st.st_mtime_ns)),
+                           limits)
+    if entry.refusal:
+        raise ValueError(f"{shown(path)}: {entry.refusal}")
+    return sha
 
 
 def unchanged(entry: Entry) -> bool:
@@ -390,7 +415,8 @@ def _outcome(con: Any, loaded: LoadedPlan, numbers: PlanNumbers, entries: list[E
                                      named[0] if len(named) == 1 else "", "rejected",
                                      [{"level": "error", "sheet": "", "cell": "",
                                        "message": entry.refusal or CHANGED}], True))
-    tracker = tracker_frame(numbers, subs, notes)
+    tracker = season.annotate(con, tracker_frame(numbers, subs, notes), subs, plan_id,
+                              loaded.plan.workbooks.deadline)
     units = {str(r["unit"]): {"warnings": "accepted"}.get(str(r["status"]), str(r["status"]))
              for r in tracker.to_dict("records")}
     return Outcome(plan_id, files, units, output_path(out_dir, plan_id), db, tracker)

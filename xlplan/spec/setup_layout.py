@@ -287,7 +287,7 @@ UNIT_KINDS = ("company", "department", "region", "team", "person")
 def _units() -> Table:
     cols = _columns(m.Unit, [
         ("Code", "code"), ("Name", "name"), ("Parent", "parent"), ("Manager", "manager"),
-        ("Kind", "kind"), ("Base", "base"), ("Priority", "factors.priority"),
+        ("Email", "email"), ("Kind", "kind"), ("Base", "base"), ("Priority", "factors.priority"),
         ("Maturity", "factors.maturity"), ("New hire share", "factors.new_hire_share"),
         ("Attainment history", "factors.attainment_history"), ("Weight", "weight"),
         ("Hold", "hold")],
