@@ -19,10 +19,11 @@ import pytest
 import yaml
 from conftest import EXAMPLE
 from test_season_mail import Inbox, smtp  # noqa: F401  (the SMTP server fixture)
+from test_season_review import _sha256
 from typer.testing import CliRunner
 
 from xlplan.cli import app
-from xlplan.consolidate.run import consolidate, sha256_of
+from xlplan.consolidate.run import consolidate
 from xlplan.engine.numbers import PlanNumbers
 from xlplan.spec.loader import load_plan
 from xlplan.spec.prior_year import read_prior_year
@@ -169,7 +170,7 @@ def test_a_season_on_the_example_plan(tmp_path: Path, smtp: tuple[Inbox, int],  
     assert returned["notes"] == ["Commitments!D5: why below target?",
                                  "Commitments!E5: check the channel"]
     assert trail[-2]["comment"].startswith("received after approval")
-    assert trail[-2]["sha256"] == sha256_of(inbox / newer.name)
+    assert trail[-2]["sha256"] == _sha256(inbox / newer.name)
 
     # the approved regions' commitment letters
     doc = json.loads(cli("letters", plan, "--db", db, "-o", tmp_path / "letters", "--no-pdf",

@@ -16,10 +16,10 @@ import openpyxl
 import pytest
 import yaml
 from conftest import SMALL, TEMPLATES, require_tool
-from test_season_review import cli, deliver, events
+from test_season_review import _sha256, cli, deliver, events
 from test_tracking_board import _same
 
-from xlplan.consolidate.run import consolidate, sha256_of
+from xlplan.consolidate.run import consolidate
 from xlplan.engine.numbers import PlanNumbers
 from xlplan.libreoffice import LibreOffice, read_values
 from xlplan.season.letter_sheet import write_letter
@@ -152,7 +152,7 @@ def test_sign_off_and_a_revision_that_changes_the_target(season: Path, tmp_path:
     assert len(trail) == before + 1
     last = trail[-1]
     assert (last["event"], last["unit"], last["actor"], last["sha256"]) == (
-        "signed", "EAST", "Chen Jie", sha256_of(signed))
+        "signed", "EAST", "Chen Jie", _sha256(signed))
     assert last["detail"]["signed_on"] == "2027-01-05"
     assert last["detail"]["letter"] == rec["letter"]
     again = letters(SMALL, season, "--signed", signed, "--json")

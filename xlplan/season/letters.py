@@ -166,7 +166,7 @@ def read_signed(path: Path) -> Signature:
     reader (zip checks, no DOCTYPE, cell limits): a letter comes from outside like any
     submission."""
     from xlplan.consolidate.package import Refused, open_package
-    from xlplan.consolidate.run import sha256_of
+    from xlplan.consolidate.run import file_sha256
     from xlplan.consolidate.xlsx import read_book
 
     try:
@@ -206,7 +206,11 @@ def read_signed(path: Path) -> Signature:
                           f"signed, found {None if date_raw is None else date_raw.value!r}")
     numbers = {ref: (cell.value, cell.formula) for ref, cell in letter.cells.items()
                if cell.formula or isinstance(cell.value, float)}
-    return Signature(path, sha256_of(path), record_, name, day, numbers, book.date1904)
+    try:
+        sha = file_sha256(path)
+    except ValueError as exc:
+        raise LetterError(f"{path}: {exc}") from None
+    return Signature(path, sha, record_, name, day, numbers, book.date1904)
 
 
 def record_signature(con: duckdb.DuckDBPyConnection, sig: Signature, plan_id: str,
