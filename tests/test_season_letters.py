@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 import shutil
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -108,7 +110,12 @@ def test_letters_recalculate_to_the_engine(season: Path, tmp_path: Path, office:
                                            ) -> None:
     doc = letters(SMALL, season, "-o", tmp_path / "letters", "--json")
     written = Path(doc["written"][0]["xlsx"])
-    assert Path(doc["written"][0]["pdf"]).read_bytes()[:5] == b"%PDF-"
+    pdf = Path(doc["written"][0]["pdf"])
+    info = subprocess.run([require_tool("pdfinfo"), str(pdf)], check=True, capture_output=True,
+                          text=True).stdout
+    assert re.search(r"^Pages:\s+1$", info, re.M)  # one page …
+    size = re.search(r"^Page size:\s+([0-9.]+) x ([0-9.]+) pts", info, re.M)
+    assert size and (round(float(size[1])), round(float(size[2]))) == (595, 842)  # … A4 upright
     loaded = load_plan(SMALL)
     figures = figures_of(numbers_of(SMALL), "EAST")
     (tmp_path / "zh").mkdir()
