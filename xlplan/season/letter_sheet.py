@@ -82,7 +82,7 @@ def write_letter(figures: Figures, spec_hash: str, language: str, path: Path | N
     quarter_cells = []
     for q, minor in enumerate(figures.quarters):
         top, bottom = ref(first + 3 * q, 1), ref(first + 3 * q + 2, 1)
-        s.label(first + q, 2, f"Q{q + 1}")
+        s.label(first + q, 2, f"Q{q + 1}", "status")
         quarter_cells.append(s.formula(first + q, 3, f"=SUM({top}:{bottom})",
                                        figures.major(minor)))
     s.formula(year_row, 1, f"=SUM({quarter_cells[0]}:{quarter_cells[-1]})",
