@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from xlplan import TEMPLATE_VERSION
+from xlplan.consolidate.formula_meaning import same_formula
 from xlplan.consolidate.input_formula import RefusedFormula, evaluate
 from xlplan.consolidate.package import Limits, Package, Refused, open_package
 from xlplan.consolidate.xlsx import RawBook, RawCell, RawSheet, cell_position, events
@@ -466,6 +467,8 @@ def _compare_structure(book: RawBook, cells: list[Any], inputs: set[tuple[str, s
             continue
         changed: list[str] = []
         stale: list[str] = []
+        respelled: list[str] = []
+        uncached: list[str] = []
         expected_refs = set()
         got_cells = raw.cells
         for cell in by_sheet[name]:
@@ -479,11 +482,18 @@ def _compare_structure(book: RawBook, cells: list[Any], inputs: set[tuple[str, s
             want = cell.content
             if not (content == want and type(content) is type(want)) and \
                     not _same(want, content, book.date1904):
-                changed.append(f"{cell.ref}: template has {_show(want)}, the file has "
-                               f"{_show(content)}")
-            elif cell.kind == "formula":
+                if cell.kind == "formula" and got is not None and got.formula is not None \
+                        and same_formula(str(want), got.formula):
+                    respelled.append(f"{cell.ref}: {_show(got.formula)}")
+                else:
+                    changed.append(f"{cell.ref}: template has {_show(want)}, the file has "
+                                   f"{_show(content)}")
+                    continue
+            if cell.kind == "formula":
                 cached = got.value if got else None
-                if cached != cell.expected and not _close(cell.expected, cached):
+                if cached is None and cell.expected not in (None, ""):
+                    uncached.append(cell.ref)
+                elif cached != cell.expected and not _close(cell.expected, cached):
                     stale.append(f"{cell.ref}: the file shows {_show(cached)}, its inputs "
                                  f"give {_show(cell.expected)}")
         unexpected = [ref for ref in got_cells.keys() - expected_refs
@@ -495,6 +505,15 @@ def _compare_structure(book: RawBook, cells: list[Any], inputs: set[tuple[str, s
         _report(result, "warning", name, [f"{r}: {_show(_file_content(raw.cells[r]))}" for r
                                           in unexpected],
                 "text or numbers outside the template's cells (ignored)")
+        if respelled:
+            result.warn(f"{len(respelled)} formulas are spelled as another spreadsheet program "
+                        f"writes them (numbers, function names, spaces or quotes), with the "
+                        f"template's meaning: {respelled[0]}", name,
+                        respelled[0].partition(":")[0])
+        if uncached:
+            result.warn(f"{len(uncached)} formulas were saved without their results (as a "
+                        "program that does not calculate, e.g. a Python library, saves them; "
+                        f"first {uncached[0]}): the engine recomputed them", name, uncached[0])
         _report(result, "warning", name, stale, "stale value (saved without recalculating, "
                 "e.g. with manual calculation): the consolidation uses the recomputed numbers")
         if not raw.protected:
