@@ -36,13 +36,15 @@ from xlplan.consolidate.xlsx import RawBook, RawCell, RawSheet, cell_position, e
 from xlplan.lru import Recent
 from xlplan.workbook.book import Value, normalise
 from xlplan.workbook.build import TEMPLATES_KEPT, predict_unit
+from xlplan.workbook.completeness import Rule, cells_of, rules_for, unmet
+from xlplan.workbook.completeness import setting as completeness_setting
 from xlplan.workbook.context import BuildContext
 from xlplan.workbook.input_rules import InputRule
 from xlplan.workbook.manifest import SHEET as MANIFEST_SHEET
 from xlplan.workbook.manifest import Manifest, join_chunks, manifest_of
 
-Level = Literal["error", "warning"]
-Status = Literal["accepted", "warnings", "rejected"]
+Level = Literal["error", "incomplete", "warning"]
+Status = Literal["accepted", "warnings", "incomplete", "rejected"]
 SHOWN = 5  # differing cells named per sheet and kind before "and N more"
 
 
@@ -92,6 +94,8 @@ class Examination:
     def status(self) -> Status:
         if any(f.level == "error" for f in self.findings):
             return "rejected"
+        if any(f.level == "incomplete" for f in self.findings):
+            return "incomplete"
         return "warnings" if self.findings else "accepted"
 
     def error(self, message: str, sheet: str = "", cell: str = "") -> None:
@@ -270,6 +274,9 @@ def _check_against_plan(book: RawBook, manifest: Manifest, ctx: BuildContext,
         (i["sheet"], i["cell"]) for i in expected_manifest.inputs}, result)
     if result.status == "rejected":
         return
+    for unmet_rule, problem in unmet(completeness_rules(ctx, manifest.unit), values):
+        result.findings.append(Finding("incomplete", unmet_rule.sheet, unmet_rule.cell,
+                                       problem))
     for spec in expected_manifest.inputs:
         value = values.get((spec["sheet"], spec["cell"]))
         if value is None or value == "":
@@ -317,6 +324,20 @@ def template_manifest(ctx: BuildContext, unit: str) -> Manifest:
     if kept is None:
         book = predict_unit(ctx, unit, {}, manifest=False)[0]
         kept = _TEMPLATES.put(key, manifest_of(book, ctx, unit))
+    return kept
+
+
+_RULES: Recent[tuple[str, str], list[Rule]] = Recent(TEMPLATES_KEPT)
+
+
+def completeness_rules(ctx: BuildContext, unit: str) -> list[Rule]:
+    """The unit's completeness rules, from the template's input cells and the plan (the
+    same rules the workbook's readiness block shows), once per unit and plan version."""
+    key = (ctx.loaded.spec_hash, unit)
+    kept = _RULES.get(key)
+    if kept is None:
+        inputs = cells_of(template_manifest(ctx, unit).inputs)
+        kept = _RULES.put(key, rules_for(inputs, completeness_setting(ctx, unit)))
     return kept
 
 

@@ -313,6 +313,10 @@ class PriorYear(Model):
     sheet: str | None = None
 
 
+InputGroup = Literal["commitments", "people", "bsc", "budget", "okr", "actions", "risks"]
+DEFAULT_REQUIRED: tuple[InputGroup, ...] = ("commitments", "people", "bsc", "budget")
+
+
 class Workbooks(Model):
     input_level: int | None = Field(
         None, description="Depth of the units that get a workbook (default: one above the leaves)."
@@ -321,6 +325,10 @@ class Workbooks(Model):
     submit_to: str = ""
     protect_password: str = ""
     language: Literal["en", "zh"] = "en"
+    required: list[InputGroup] = Field(
+        default_factory=lambda: list(DEFAULT_REQUIRED),
+        description="Input groups a submission must fill to be complete (BSC: the periods "
+                    "that end before the deadline).")
 
 
 class ActualsColumns(Model):
