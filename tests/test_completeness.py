@@ -151,3 +151,31 @@ def test_an_incomplete_file_after_an_accepted_one_does_not_replace_it(
     assert second.units["WEST"] == "accepted"
     assert {f.path.name: f.status for f in second.files} == {
         "small-WEST-1.xlsx": "accepted", "small-WEST-2.xlsx": "incomplete"}
+
+
+def test_the_guide_shows_each_rule_live_and_a_summary(ctx: BuildContext, west: Built,
+                                                      tmp_path: Path) -> None:
+    """The readiness block's cached values are the rules' checks: a blank workbook names
+    its four unmet rules, the sample none. (LibreOffice and the formulas package recompute
+    the same values: test_workbooks holds every formula cell to them.)"""
+    import openpyxl
+
+    def guide(path: Path) -> tuple[object, list[tuple[object, ...]]]:
+        book = openpyxl.load_workbook(path, data_only=True)
+        ws = book["Guide"]
+        assert book.defined_names["Readiness"].attr_text == "Guide!$B$13"
+        rows = [tuple(c.value for c in row) for row in ws.iter_rows(min_row=17, max_col=3)
+                if row[0].value]
+        return ws["B13"].value, rows
+
+    summary, rows = guide(west.path)
+    assert summary == "4 problems: Commitments!C5 People!F5 People!F5 Budget!B21"
+    assert [r for r in rows if r[2]] == [
+        ("Commitments!C5", "Commitments: every cell filled", "unmet"),
+        ("People!F5", "People split: every cell filled", "unmet"),
+        ("People!F5", "People split ties to the unit's target to the cent", "unmet"),
+        ("Budget!B21", "Budget request lines: at least one complete line", "unmet")]
+    assert len(rows) > 10  # the action orders and KR ranges are there, met while blank
+    summary, rows = guide(submission(ctx, west, tmp_path))
+    assert summary == "Ready: every completeness rule is met"
+    assert not [r for r in rows if r[2]]
