@@ -179,3 +179,20 @@ def test_the_guide_shows_each_rule_live_and_a_summary(ctx: BuildContext, west: B
     summary, rows = guide(submission(ctx, west, tmp_path))
     assert summary == "Ready: every completeness rule is met"
     assert not [r for r in rows if r[2]]
+
+
+def test_a_share_kpi_takes_a_share_not_a_whole_number(ctx: BuildContext, west: Built,
+                                                      tmp_path: Path) -> None:
+    """defect_rate is a % KPI: its actual is a share (0.4 % typed as 0.4% is 0.004); 40
+    typed where 40 % was meant is refused with the cell named, as Excel's validation
+    refuses it; the sample's values are shares."""
+    spec = next(i for i in read_manifest(west.path).inputs
+                if i["item"] == "bsc:defect_rate")
+    assert spec["rule"]["kind"] == "ratio" and spec["rule"]["maximum"] == 1.0
+    fill = sample_inputs(ctx, read_manifest(west.path), seed=7)
+    assert 0 <= float(fill[(spec["sheet"], spec["cell"])]) <= 1  # type: ignore[arg-type]
+    result = examine(submission(ctx, west, tmp_path, {"bsc:defect_rate": 40.0}), ctx)
+    assert result.status == "rejected"
+    [error] = [f for f in result.findings if f.level == "error"]
+    assert (error.sheet, error.cell) == (spec["sheet"], spec["cell"])
+    assert "40 is not a ratio (e.g. 0.35) from 0 to 1" in error.message

@@ -249,6 +249,9 @@ class Kpi(Model):
     )
     weight: NonNeg = 1.0
     frequency: Literal["daily", "weekly", "monthly"] = "monthly"
+    maximum: float | None = Field(
+        None, description="The largest plausible value (a share's is 1, i.e. 100 %): a "
+                          "value typed above it is refused.")
 
 
 class Bsc(Model):

@@ -72,6 +72,20 @@ def kpi_values(kpi: Kpi, actual: float | None, bands: StatusBands) -> dict[str, 
             "score": blank(kpi_score(actual, kpi.target, floor, kpi.direction))}
 
 
+def kpi_rule(k: Kpi, money: bool) -> InputRule:
+    """The validation of a KPI's actuals: a share (unit ``%``) from 0 to 100 % as typed in
+    Excel (40 % is 0.4), money of any sign, any other measure ≥ 0; never above the KPI's
+    ``maximum``."""
+    if k.unit.strip() == "%":
+        high = 1.0 if k.maximum is None else min(1.0, k.maximum)
+        return InputRule("ratio", 0.0, high, title=k.code[:32],
+                         message=f"{k.name}: a share from 0 % to {high:.0%} (type 40% or "
+                                 f"0.4), target {k.target:.1%}.")
+    return InputRule("number", None if money else 0.0, k.maximum, title=k.code[:32],
+                     message=f"{k.name} ({k.unit or 'number'}), target {k.target:g}"
+                             + (": money, may be negative." if money else "."))
+
+
 def _mtd_formula(rule: Rule, days: str, month: str) -> str:
     if rule == "month":
         return f'IF(ISNUMBER({month}),{month},"")'
@@ -129,10 +143,9 @@ def write_bsc(book: Book, ctx: BuildContext, scope: Scope) -> None:
         s.given(r, COL["Target"], k.target, style)
         s.given(r, COL["Floor (plan)"], k.floor, style)
         s.given(r, COL["Weight"], k.weight, "factor")
-        rule_in = InputRule("number", None if money else 0.0, title=k.code[:32],
-                            message=f"{k.name} ({k.unit or 'number'}), target {k.target:g}"
-                                    + (": money, may be negative." if money else "."))
-        input_style = "input_money" if money else "input_number"
+        rule_in = kpi_rule(k, money)
+        input_style = ("input_money" if money else "input_ratio" if rule_in.kind == "ratio"
+                       else "input_number")
         if inputs and rule == "month":
             s.input(r, COL["Month value"], None, rule_in, item=f"bsc:{k.code}",
                     period=f"{year}-{month:02d}", style=input_style)
