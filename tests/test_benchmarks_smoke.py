@@ -12,6 +12,8 @@ import pytest
 
 from xlplan.udfs import FUNCTIONS
 
+pytestmark = pytest.mark.slow  # each benchmark's quick run
+
 REPO = Path(__file__).resolve().parent.parent
 
 
@@ -72,6 +74,7 @@ def test_functions_benchmark_quick() -> None:
         assert ours > 0 and floor > 0
 
 
+@pytest.mark.libreoffice
 def test_engine_benchmark_quick(tmp_path: Path) -> None:
     """``benchmarks/engine.py --quick``: 6 × 4 × 12 against LibreOffice (numbers checked to
     the cent inside the script), 60 × 10 × 12 for the engine alone, one round."""

@@ -75,6 +75,7 @@ def test_rule_json_is_a_fresh_copy_each_time() -> None:
     assert InputRule.from_json(rule.to_json()) == rule
 
 
+@pytest.mark.slow
 def test_build_processes_also_work_when_spawned(tmp_path: Path) -> None:
     """Windows and macOS start processes with "spawn" (a fresh interpreter, the context
     pickled over): the same workbooks must come out."""

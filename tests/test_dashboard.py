@@ -102,6 +102,8 @@ def test_region_months_add_up_to_each_region_target(plan: Path) -> None:
     assert sum(map(sum, months.values())) == ctx.targets[ctx.tree.root]
 
 
+@pytest.mark.slow
+@pytest.mark.libreoffice
 def test_the_dashboard_renders(small_master: tuple[BuildContext, Built], tmp_path: Path
                                ) -> None:
     require_tool("soffice")

@@ -1,4 +1,4 @@
-"""Phasing and the full decomposition: DOMAIN.md's onion, and ties at every level."""
+"""Phasing and the full decomposition: docs/METHOD.md's onion, and ties at every level."""
 
 from __future__ import annotations
 
@@ -126,7 +126,7 @@ def test_phasing_is_exact_at_every_level(total: int, quarters: list[float],
 
 
 def test_efficiency_levers_cover_a_profit_increment(small: LoadedPlan) -> None:
-    """DOMAIN.md: operating efficiency counts toward a profit increment."""
+    """docs/METHOD.md: operating efficiency counts toward a profit increment."""
     profit = small.plan.model_copy(update={"north_star": small.plan.north_star.model_copy(
         update={"metric": "gross_profit"})})
     b = bridge(profit)

@@ -29,6 +29,8 @@ from xlplan.workbook.build import Built, build_master
 from xlplan.workbook.context import BuildContext
 from xlplan.workbook.live import ORG_HEAD, SHEET
 
+pytestmark = pytest.mark.slow  # the formulas package recalculates whole workbooks
+
 runner = CliRunner()
 
 

@@ -34,6 +34,8 @@ from xlplan.tracking.track import TrackResult, track
 from xlplan.workbook.book import Book
 from xlplan.workbook.styles import STATUS_COLOURS
 
+pytestmark = pytest.mark.slow  # one board of the example plan's year, shared
+
 AS_OF = dt.date(2027, 6, 15)
 SHEETS = ["Board", "Warnings", "Weeks", "BSC", "OKR", "Budget", "Review"]
 
@@ -190,6 +192,7 @@ def office() -> Iterator[LibreOffice]:
         yield lo
 
 
+@pytest.mark.libreoffice
 def test_every_formula_recalculates_to_the_engine(made: tuple[TrackResult, Path, Book],
                                                   office: LibreOffice, tmp_path: Path) -> None:
     _, path, book = made
@@ -264,6 +267,7 @@ def count(image: np.ndarray, colour: str, tolerance: int = 6) -> int:
     return int((np.abs(image - np.array(rgb(colour))) <= tolerance).all(axis=2).sum())
 
 
+@pytest.mark.libreoffice
 def test_the_charts_render(made: tuple[TrackResult, Path, Book], office: LibreOffice,
                            tmp_path: Path) -> None:
     require_tool("pdftoppm")

@@ -28,6 +28,8 @@ from xlplan.tracking.reforecast import raise_for, reforecast
 from xlplan.tracking.synthetic import Scenario, generate, write_files
 from xlplan.tracking.track import TrackResult, track
 
+pytestmark = pytest.mark.slow  # the example plan's synthetic year, shared
+
 runner = CliRunner()
 APR = [dt.date(2027, 4, d) for d in (1, 5, 11, 18, 25, 30)]
 EXPECTED = {  # (rule, where, measure): (level, since, fired, until, periods)

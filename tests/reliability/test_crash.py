@@ -27,6 +27,8 @@ from xlplan.consolidate import store
 from xlplan.workbook.build import Built
 from xlplan.workbook.fill import fill_sample
 
+pytestmark = pytest.mark.slow  # 50 SIGKILLed runs and full consolidations
+
 KILLS = 50
 SEED = 20271124
 

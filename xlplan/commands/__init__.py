@@ -10,10 +10,13 @@ import importlib
 
 MODULES: tuple[str, ...] = (
     "plan",
+    "plan_file",
     "build",
     "addin",
     "consolidate",
     "tracking",
+    "season",
+    "versions",
 )
 
 

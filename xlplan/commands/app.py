@@ -33,8 +33,9 @@ app = typer.Typer(
 console = Console(highlight=False, soft_wrap=True,
                   width=None if sys.stdout.isatty() else 160)
 
-PlanArg = Annotated[Path, typer.Argument(help="The plan file (YAML).", metavar="PLAN",
-                                         show_default=False)]
+PlanArg = Annotated[Path, typer.Argument(
+    help="The plan: a YAML file or a setup workbook (.xlsx).", metavar="PLAN",
+    show_default=False)]
 
 
 class Format(StrEnum):

@@ -16,6 +16,7 @@ from rich.table import Table
 from rich.text import Text
 
 from xlplan.commands.app import PlanArg, app, console, fail, open_plan, print_table, progress_bar
+from xlplan.commands.season import record_revision
 from xlplan.commands.untrusted import text
 from xlplan.consolidate.run import consolidate
 from xlplan.engine.allocate import AllocationError
@@ -62,9 +63,14 @@ def build(
         "--with-functions", help="Add a Live sheet to the master that uses the XLPLAN_* "
                                  "functions (for users of the xlplan add-in).")] = False,
     workers: WorkersOption = None,
+    db: Annotated[Path | None, typer.Option(
+        "--db", help="History database that records this plan revision (default: "
+                     "OUT/xlplan.duckdb, where consolidate -o OUT keeps its history).",
+        show_default=False)] = None,
 ) -> None:
     """Write the master workbook and one input workbook per unit."""
-    _, built = _build(plan, out, units, with_functions, workers)
+    ctx, built = _build(plan, out, units, with_functions, workers)
+    record_revision(ctx.loaded, db or out / "xlplan.duckdb", "build")
     master = next(b for b in built if b.unit is None)
     unit_paths = {b.unit: str(b.path) for b in built if b.unit is not None}
     if as_json:

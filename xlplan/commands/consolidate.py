@@ -127,28 +127,28 @@ def status_cmd(
     if not path.is_file():
         raise fail(f"{path}: no history database here; pass --db DIR/xlplan.duckdb "
                    "(xlplan consolidate writes one into its output folder)")
+    from xlplan.engine.numbers import PlanNumbers
     from xlplan.spec.prior_year import read_prior_year
-    from xlplan.workbook.context import BuildContext
 
-    ctx = BuildContext(loaded, read_prior_year(loaded))
+    numbers = PlanNumbers(loaded.plan, read_prior_year(loaded))
     try:
         con = store.connect(path, read_only=True)
     except (store.DatabaseBusy, store.DatabaseError) as exc:
         raise fail(str(exc)) from None
     try:
-        subs = store.submissions(con, ctx.plan.id, loaded.spec_hash)
-        notes = store.findings(con, ctx.plan.id, loaded.spec_hash)
+        subs = store.submissions(con, loaded.plan.id, loaded.spec_hash)
+        notes = store.findings(con, loaded.plan.id, loaded.spec_hash)
     finally:
         con.close()
-    tracker = tracker_frame(ctx, subs, notes)
+    tracker = tracker_frame(numbers, subs, notes)
     if as_json:
-        doc = {"plan": ctx.plan.id, "units": tracker.to_dict(orient="records")}
+        doc = {"plan": loaded.plan.id, "units": tracker.to_dict(orient="records")}
         sys.stdout.write(json.dumps(doc, ensure_ascii=False, indent=2, default=str) + "\n")
         return
     if subs.empty:
-        console.print(text(f"nothing consolidated yet for {ctx.plan.id} (this plan version) "
+        console.print(text(f"nothing consolidated yet for {loaded.plan.id} (this plan version) "
                            f"in {path}"))
-    _print_tracker(tracker, f"Submissions for {ctx.plan.id} ({path})")
+    _print_tracker(tracker, f"Submissions for {loaded.plan.id} ({path})")
 
 
 @app.command("diff")

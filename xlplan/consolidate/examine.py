@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from xlplan import TEMPLATE_VERSION
+from xlplan.consolidate.carry import Revisions, carry, gone_rows
 from xlplan.consolidate.formula_meaning import same_formula
 from xlplan.consolidate.input_formula import RefusedFormula, evaluate
 from xlplan.consolidate.package import Limits, Package, Refused, open_package
@@ -44,6 +45,7 @@ from xlplan.workbook.manifest import SHEET as MANIFEST_SHEET
 from xlplan.workbook.manifest import Manifest, join_chunks, manifest_of
 
 Level = Literal["error", "incomplete", "warning"]
+NOTES_SHEET = "Changes"  # what xlplan reissue lists for the manager: no part of the template
 Status = Literal["accepted", "warnings", "incomplete", "rejected"]
 SHOWN = 5  # differing cells named per sheet and kind before "and N more"
 
@@ -86,6 +88,7 @@ class Examination:
     plan_id: str = ""
     unit: str = ""
     modified: str = ""  # when the file was last saved (docProps/core.xml), ISO
+    built_from: str = ""  # the spec hash of the plan revision its manifest names
     findings: list[Finding] = field(default_factory=list)
     facts: list[Fact] = field(default_factory=list)
     seconds: float = 0.0  # time the examination took (the reader's own clock)
@@ -105,8 +108,11 @@ class Examination:
         self.findings.append(Finding("warning", sheet, cell, message))
 
 
-def examine(path: Path, ctx: BuildContext, limits: Limits | None = None) -> Examination:
-    """Everything consolidation needs to decide on one file. Never raises for bad files."""
+def examine(path: Path, ctx: BuildContext, limits: Limits | None = None,
+            older: Revisions | None = None) -> Examination:
+    """Everything consolidation needs to decide on one file. Never raises for bad files.
+    ``older``: the plan's earlier revisions, whose workbooks are carried over (see
+    :mod:`xlplan.consolidate.carry`); without them such a workbook is refused."""
     started = time.perf_counter()
     result = Examination(path)
     try:
@@ -116,7 +122,7 @@ def examine(path: Path, ctx: BuildContext, limits: Limits | None = None) -> Exam
         result.seconds = time.perf_counter() - started
         return result
     try:
-        _examine_package(package, ctx, result)
+        _examine_package(package, ctx, result, older)
     except Refused as exc:
         result.error(str(exc))
     finally:
@@ -125,7 +131,8 @@ def examine(path: Path, ctx: BuildContext, limits: Limits | None = None) -> Exam
     return result
 
 
-def _examine_package(package: Package, ctx: BuildContext, result: Examination) -> None:
+def _examine_package(package: Package, ctx: BuildContext, result: Examination,
+                     older: Revisions | None = None) -> None:
     from xlplan.consolidate.xlsx import read_book
 
     for flag in package.flags:
@@ -141,9 +148,15 @@ def _examine_package(package: Package, ctx: BuildContext, result: Examination) -
         for cell, message in raw.problems:
             result.error(message, raw.name, cell)
     manifest = _manifest(book, result)
-    if manifest is None or not _identity(manifest, ctx, package.path, result):
+    if manifest is None:
         return
-    _check_against_plan(book, manifest, ctx, result)
+    result.built_from = manifest.spec_hash
+    source = _revision(manifest, ctx, older, result)
+    if source is None or not _identity(manifest, ctx, source, package.path, result):
+        return
+    values = _check_against_plan(book, manifest, source, result)
+    if source is not ctx and values is not None and result.status != "rejected":
+        _carry_over(manifest.unit, source, ctx, values, result)
 
 
 def _modified(package: Package) -> str:
@@ -188,8 +201,32 @@ def manifest_from(sheet: RawSheet) -> Manifest:
     return Manifest.from_rows(join_chunks([p for p in pairs if p[0]]))
 
 
-def _identity(manifest: Manifest, ctx: BuildContext, path: Path, result: Examination) -> bool:
-    """Right plan, version and template; a unit that fills a workbook. False: stop here."""
+def _revision(manifest: Manifest, ctx: BuildContext, older: Revisions | None,
+              result: Examination) -> BuildContext | None:
+    """The build context of the revision the file was built from: the current plan's, or
+    an earlier revision's rebuilt from the history's record. None (with the reason) when
+    xlplan has no record of that revision."""
+    if manifest.spec_hash == ctx.loaded.spec_hash or manifest.plan_id != ctx.plan.id:
+        return ctx  # another plan's file is refused by _identity
+    if older is None or manifest.spec_hash not in older:
+        result.error(f"built from another version of the plan (spec hash "
+                     f"{manifest.spec_hash[:12]}…, the plan now has "
+                     f"{ctx.loaded.spec_hash[:12]}…) of which this history has no record "
+                     "(xlplan build --db or a consolidation records each revision): rebuild "
+                     "and resend this unit's workbook", MANIFEST_SHEET)
+        return None
+    try:
+        return older.context(manifest.spec_hash)
+    except Exception as exc:  # a stored revision that no longer loads is a finding
+        result.error(f"could not rebuild revision {manifest.spec_hash[:12]}… of the plan, "
+                     f"which this workbook was built from ({exc})", MANIFEST_SHEET)
+        return None
+
+
+def _identity(manifest: Manifest, ctx: BuildContext, source: BuildContext, path: Path,
+              result: Examination) -> bool:
+    """Right plan and template; a unit that fills a workbook in the revision it was built
+    from and still does in the current one. False: stop here."""
     plan = ctx.plan
     result.plan_id, result.unit = manifest.plan_id, manifest.unit
     if manifest.plan_id != plan.id:
@@ -198,19 +235,19 @@ def _identity(manifest: Manifest, ctx: BuildContext, path: Path, result: Examina
     if not manifest.unit:
         result.error("this is the master workbook, not a unit's submission", MANIFEST_SHEET)
         return False
-    if manifest.unit not in ctx.input_units:
+    if source is not ctx and manifest.unit in source.input_units and \
+            manifest.unit not in ctx.input_units:
+        result.error(f"unit {manifest.unit!r} is no longer in the plan (the revision this "
+                     "workbook was built from had it; its earlier submissions stay in the "
+                     "history)", MANIFEST_SHEET)
+        return False
+    if manifest.unit not in source.input_units:
         result.error(f"unit {manifest.unit!r} does not fill a workbook in this plan (these "
                      f"do: {', '.join(ctx.input_units)})", MANIFEST_SHEET)
         return False
     if manifest.template_version != TEMPLATE_VERSION:
         result.error(f"built with template version {manifest.template_version}, this xlplan "
                      f"reads {TEMPLATE_VERSION}: send a workbook from the current build",
-                     MANIFEST_SHEET)
-        return False
-    if manifest.spec_hash != ctx.loaded.spec_hash:
-        result.error(f"built from another version of the plan (spec hash "
-                     f"{manifest.spec_hash[:12]}…, the plan now has "
-                     f"{ctx.loaded.spec_hash[:12]}…): rebuild and resend this unit's workbook",
                      MANIFEST_SHEET)
         return False
     named = units_named(path.name, ctx.input_units)
@@ -236,15 +273,16 @@ def units_named(file_name: str, units: Sequence[str]) -> list[str]:
 
 
 def _check_against_plan(book: RawBook, manifest: Manifest, ctx: BuildContext,
-                        result: Examination) -> None:
+                        result: Examination) -> dict[tuple[str, str], Value] | None:
     """Read every input by the template's rules, recompute, compare. The input cells and
     their rules come from the dry run of the unit's template, never from the file's own
-    manifest: a manifest that lists other cells or wider rules is reported as edited."""
+    manifest: a manifest that lists other cells or wider rules is reported as edited.
+    Returns the inputs read (None when the template could not be rebuilt or recomputed)."""
     try:
         expected_manifest = template_manifest(ctx, manifest.unit)
     except Exception as exc:  # a rebuild failure is a finding, not a crash
         result.error(f"could not rebuild the unit's template ({exc})")
-        return
+        return None
     values: dict[tuple[str, str], Value] = {}
     merged = {name: _merged_cells(sheet) for name, sheet in book.sheets.items()}
     for spec in expected_manifest.inputs:
@@ -268,16 +306,60 @@ def _check_against_plan(book: RawBook, manifest: Manifest, ctx: BuildContext,
         predicted, _ = predict_unit(ctx, manifest.unit, values, manifest=False)
     except Exception as exc:  # a recompute failure is a finding, not a crash
         result.error(f"could not recompute the workbook from its inputs ({exc})")
-        return
+        return None
     _compare_manifest(manifest, expected_manifest, result)
     _compare_structure(book, predicted.cells, set(values) | {
         (i["sheet"], i["cell"]) for i in expected_manifest.inputs}, result)
-    if result.status == "rejected":
+    if result.status != "rejected":
+        for unmet_rule, problem in unmet(completeness_rules(ctx, manifest.unit), values):
+            result.findings.append(Finding("incomplete", unmet_rule.sheet, unmet_rule.cell,
+                                           problem))
+        _add_facts(result, expected_manifest.inputs, values)
+    return values
+
+
+def _carry_over(unit: str, source: BuildContext, ctx: BuildContext,
+                values: dict[tuple[str, str], Value], result: Examination) -> None:
+    """A file of an earlier revision, intact against that revision's template: its inputs
+    by key onto the current template (see :mod:`xlplan.consolidate.carry`)."""
+    try:
+        current = template_manifest(ctx, unit)
+    except Exception as exc:  # a rebuild failure is a finding, not a crash
+        result.error(f"could not rebuild the unit's current template ({exc})")
         return
-    for unmet_rule, problem in unmet(completeness_rules(ctx, manifest.unit), values):
-        result.findings.append(Finding("incomplete", unmet_rule.sheet, unmet_rule.cell,
-                                       problem))
-    for spec in expected_manifest.inputs:
+    carried = carry(unit, template_manifest(source, unit).inputs, values, current.inputs,
+                    ctx.plan)
+    for row in gone_rows(carried.gone):
+        first = row[0]
+        cells = first.old["cell"] if len(row) == 1 else \
+            f"{first.old['cell']}…{row[-1].old['cell']} ({len(row)} inputs)"
+        shown = "; ".join(f"{g.old['period'] or g.old['item']} {_show(g.value)}"
+                          for g in row[:3]) + ("; …" if len(row) > 3 else "")
+        result.warn(f"{first.old['item']} at {cells}, from the plan revision this workbook "
+                    f"was built from, is not carried over: {first.why} ({shown})",
+                    first.old["sheet"], first.old["cell"])
+    for bad in carried.failing:
+        label = f"{bad.new['item']} {bad.new['period']}".strip()
+        moved = "" if (bad.new["sheet"], bad.new["cell"]) == (bad.old["sheet"], bad.old["cell"]) \
+            else f" (now {where(bad.new['sheet'], bad.new['cell'])})"
+        result.error(f"{label}{moved}: under the current plan's rule, {bad.problem}",
+                     bad.old["sheet"], bad.old["cell"])
+    if carried.new:
+        new = carried.new[0]
+        more = f" and {len(carried.new) - 1} more" if len(carried.new) > 1 else ""
+        result.warn(f"the current plan asks for inputs this workbook's revision did not have: "
+                    f"{new['item']} {new['period']}".rstrip() + f"{more} (missing here; "
+                    "xlplan reissue writes the current workbook with this file's inputs)",
+                    new["sheet"], new["cell"])
+    result.facts = []
+    if result.status != "rejected":
+        _add_facts(result, current.inputs, carried.values)
+
+
+def _add_facts(result: Examination, inputs: list[dict[str, Any]],
+               values: dict[tuple[str, str], Value]) -> None:
+    """The inputs that hold something, as facts (at the cells of ``inputs``' template)."""
+    for spec in inputs:
         value = values.get((spec["sheet"], spec["cell"]))
         if value is None or value == "":
             continue
@@ -475,7 +557,8 @@ def _compare_structure(book: RawBook, cells: list[Any], inputs: set[tuple[str, s
     for cell in cells:
         by_sheet.setdefault(cell.sheet, []).append(cell)
     expected_names = [n for n in by_sheet if n != MANIFEST_SHEET]
-    extra = [n for n in book.sheets if n not in by_sheet and n != MANIFEST_SHEET]
+    extra = [n for n in book.sheets if n not in by_sheet and n not in (MANIFEST_SHEET,
+                                                                        NOTES_SHEET)]
     for name in expected_names:
         if name not in book.sheets:
             hint = f" (renamed to {extra[0]!r}?)" if extra else ""

@@ -20,9 +20,9 @@ import xlsxwriter
 from xlplan.consolidate.examine import where
 from xlplan.consolidate.outcome import Outcome
 from xlplan.consolidate.views import MONTHS, Views, build_views, with_gap
+from xlplan.engine.numbers import PlanNumbers
 from xlplan.files import replaced, replaced_together
 from xlplan.workbook.book import close_workbook
-from xlplan.workbook.context import BuildContext
 
 STATUS_FILL = {"G": "#C6EFCE", "Y": "#FFEB9C", "O": "#F8CBAD", "R": "#FFC7CE",
                "accepted": "#C6EFCE", "warnings": "#FFEB9C", "missing": "#D9D9D9",
@@ -104,16 +104,16 @@ def _writing(path: Path) -> Iterator[None]:
                          "and CSVs are unchanged") from None
 
 
-def write_report(outcome: Outcome, ctx: BuildContext, facts: pd.DataFrame, path: Path) -> Views:
+def write_report(outcome: Outcome, numbers: PlanNumbers, facts: pd.DataFrame, path: Path) -> Views:
     """The consolidated workbook and its two CSVs (every input, the full gap), all three
     written as temporaries and renamed into place only when all are written: a reader sees
     the old set or the new set, never a mix (OutputFull when one cannot be written)."""
     accepted = [u for u, s in outcome.units.items() if s == "accepted"]
-    views = build_views(ctx, facts, accepted)
+    views = build_views(numbers, facts, accepted)
     outputs = [path, facts_csv_path(path), gap_csv_path(path)]
     with _writing(path), replaced_together(outputs) as (book, facts_csv, gap_csv):
         with _writing(path):
-            _workbook(outcome, ctx, facts, views, book, path)
+            _workbook(outcome, numbers, facts, views, book, path)
         with _writing(outputs[1]):
             to_csv(_facts_frame(facts), facts_csv)
         with _writing(outputs[2]):
@@ -121,14 +121,14 @@ def write_report(outcome: Outcome, ctx: BuildContext, facts: pd.DataFrame, path:
     return views
 
 
-def _workbook(outcome: Outcome, ctx: BuildContext, facts: pd.DataFrame, views: Views,
+def _workbook(outcome: Outcome, numbers: PlanNumbers, facts: pd.DataFrame, views: Views,
               tmp: Path, path: Path) -> None:
     """The consolidated workbook into ``tmp`` (``path``: where it will be)."""
     w = _Writer(tmp)
     dashboard = w.wb.add_worksheet("Dashboard")
     _tracker(w, outcome)
     _files(w, outcome)
-    _gap(w, views, ctx, gap_csv_path(path).name)
+    _gap(w, views, numbers, gap_csv_path(path).name)
     org = views.org.copy()
     w.table("Org roll-up", org, "OrgRollup", "Commitments rolled up through the org tree",
             {**{m: MONEY for m in MONTHS}, "commitment": MONEY, "target": MONEY,
@@ -137,7 +137,7 @@ def _workbook(outcome: Outcome, ctx: BuildContext, facts: pd.DataFrame, views: V
             "submitted yet.")
     for sheet, frame, name in (("By product", views.by_product, "ByProduct"),
                                ("By channel", views.by_channel, "ByChannel")):
-        w.table(sheet, with_gap(frame, ctx), name, f"Target vs commitment {sheet.lower()}",
+        w.table(sheet, with_gap(frame, numbers), name, f"Target vs commitment {sheet.lower()}",
                 {"target": MONEY, "commitment": MONEY, "gap": MONEY, "attainment": "pct"},
                 status="status")
     w.table("OKR", views.okr, "OkrRollup", "Key results the units set, with progress",
@@ -216,7 +216,7 @@ def gap_csv_path(path: Path) -> Path:
     return path.with_name(f"{path.stem}-gap.csv")
 
 
-def _gap(w: _Writer, views: Views, ctx: BuildContext, csv_name: str) -> None:
+def _gap(w: _Writer, views: Views, numbers: PlanNumbers, csv_name: str) -> None:
     """Target vs commitment per unit × product × channel × month; or, past GAP_CELLS cells,
     per unit × month, with the detail in the gap CSV. The detail has a row per unit,
     product, channel leaf and month (576 a unit in the example plan): at 500 units
@@ -224,7 +224,7 @@ def _gap(w: _Writer, views: Views, ctx: BuildContext, csv_name: str) -> None:
     gap, note = views.gap, "Per unit × product × channel × month. " + BANDS_NOTE
     if gap.size > GAP_CELLS:
         gap = with_gap(gap.groupby(["unit", "month"], sort=False)[["target", "commitment"]]
-                       .sum(min_count=1).reset_index(), ctx)
+                       .sum(min_count=1).reset_index(), numbers)
         note = (f"Per unit × month, products and channels summed: the {len(views.gap):,} "
                 f"rows by unit × product × channel × month are in {csv_name}, beside this "
                 f"file. " + BANDS_NOTE)

@@ -10,22 +10,24 @@ whole files only, and the output either old or new.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
+import json
 import os
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from xlplan.consolidate import store
+from xlplan.consolidate import revisions, store
 from xlplan.consolidate.outcome import FileOutcome, Outcome, file_status, tracker_frame
 from xlplan.consolidate.package import Limits
 from xlplan.consolidate.report import write_report
 from xlplan.consolidate.workers import examine_all
-from xlplan.spec.loader import load_plan
+from xlplan.engine.numbers import PlanNumbers
+from xlplan.spec.loader import LoadedPlan, load_plan
 from xlplan.spec.prior_year import read_prior_year
-from xlplan.workbook.context import BuildContext
 
 
 class OutputError(RuntimeError):
@@ -76,14 +78,15 @@ def consolidate(plan_path: Path, inbox: Path, out_dir: Path, db: Path | None = N
     """Run a consolidation; see the module docstring. Raises PlanError, OutputError,
     store.DatabaseBusy / DatabaseError, FileNotFoundError when it cannot run at all."""
     loaded = load_plan(plan_path)
-    ctx = BuildContext(loaded, read_prior_year(loaded))
-    plan_id, spec = ctx.plan.id, loaded.spec_hash
+    numbers = PlanNumbers(loaded.plan, read_prior_year(loaded))
+    plan_id, spec = loaded.plan.id, loaded.spec_hash
     check_writable(out_dir)
     db = db or out_dir / "xlplan.duckdb"
     paths = inbox_files(inbox)
     hashes = {p: sha256_of(p) for p in paths}
     con = store.connect(db)
     try:
+        revisions.record_file(con, loaded, "consolidate")
         run_id = store.start_run(con, plan_id, spec, inbox)
         seen = store.already_seen(con, plan_id, spec)
         todo: dict[str, Path] = {}
@@ -96,21 +99,37 @@ def consolidate(plan_path: Path, inbox: Path, out_dir: Path, db: Path | None = N
         by_path = {p: h for h, p in todo.items()}
         received = arrival_order(todo)
         first = store.next_arrival(con)
-        for result in examine_all(todo.values(), loaded.path or plan_path, workers, limits):
-            sha = by_path[result.path]
-            place, when = received[sha]
-            store.store(con, plan_id, spec, sha, result.path.stat().st_size, run_id, result,
-                        first + place, when)
-            new_hashes.add(sha)
-            if progress:
-                progress(result.path.name)
-        outcome = _outcome(con, ctx, paths, hashes, new_hashes, out_dir, db)
+        with earlier_revisions(con, plan_id, spec) as older:
+            for result in examine_all(todo.values(), loaded.path or plan_path, workers, limits,
+                                      revisions=older):
+                sha = by_path[result.path]
+                place, when = received[sha]
+                store.store(con, plan_id, spec, sha, result.path.stat().st_size, run_id,
+                            result, first + place, when)
+                new_hashes.add(sha)
+                if progress:
+                    progress(result.path.name)
+        outcome = _outcome(con, loaded, numbers, paths, hashes, new_hashes, out_dir, db)
         facts = store.current_facts(con, plan_id)
-        outcome.views = write_report(outcome, ctx, facts, outcome.output)  # and its CSVs
+        outcome.views = write_report(outcome, numbers, facts, outcome.output)  # and its CSVs
         store.finish_run(con, run_id, outcome.output, len(paths), len(new_hashes))
         return outcome
     finally:
         con.close()
+
+
+@contextlib.contextmanager
+def earlier_revisions(con: Any, plan_id: str, spec: str) -> Iterator[Path | None]:
+    """The plan's earlier revisions (spec hash → text and path) in a private temporary JSON file for
+    the reader processes (they cannot open the database this run holds); None if none."""
+    older = {h: r for h, r in revisions.stored(con, plan_id).items() if h != spec}
+    if not older:
+        yield None
+        return
+    with tempfile.TemporaryDirectory(prefix="xlplan-revisions-") as folder:
+        path = Path(folder) / "revisions.json"
+        path.write_text(json.dumps(older, ensure_ascii=False), encoding="utf-8")
+        yield path
 
 
 def copy_findings(path: Path, sha: str, unit: str, inbox_twins: list[Path], first: Path
@@ -145,11 +164,11 @@ def arrival_order(todo: dict[str, Path]) -> dict[str, tuple[int, dt.datetime | N
     return {sha: (i, times[sha]) for i, sha in enumerate(order)}
 
 
-def _outcome(con: Any, ctx: BuildContext, paths: list[Path], hashes: dict[Path, str],
-             new: set[str], out_dir: Path, db: Path) -> Outcome:
-    plan_id = ctx.plan.id
-    subs = store.submissions(con, plan_id, ctx.loaded.spec_hash)
-    notes = store.findings(con, plan_id, ctx.loaded.spec_hash)
+def _outcome(con: Any, loaded: LoadedPlan, numbers: PlanNumbers, paths: list[Path],
+             hashes: dict[Path, str], new: set[str], out_dir: Path, db: Path) -> Outcome:
+    plan_id = loaded.plan.id
+    subs = store.submissions(con, plan_id, loaded.spec_hash)
+    notes = store.findings(con, plan_id, loaded.spec_hash)
     by_sha = {str(row["sha256"]): row for row in subs.to_dict("records")}
     same: dict[str, list[Path]] = {}
     for path in paths:
@@ -164,7 +183,7 @@ def _outcome(con: Any, ctx: BuildContext, paths: list[Path], hashes: dict[Path, 
         copies = copy_findings(path, sha, unit, same[sha], Path(str(found["path"])))
         files.append(FileOutcome(path, sha, unit, file_status(found),
                                  notes.get(sha, []) + copies, sha in new))
-    tracker = tracker_frame(ctx, subs, notes)
+    tracker = tracker_frame(numbers, subs, notes)
     units = {str(r["unit"]): {"warnings": "accepted"}.get(str(r["status"]), str(r["status"]))
              for r in tracker.to_dict("records")}
     return Outcome(plan_id, files, units, output_path(out_dir, plan_id), db, tracker)

@@ -29,6 +29,7 @@ import pandas as pd
 from pandas.api.types import union_categoricals
 
 from xlplan import database
+from xlplan.consolidate import revisions
 from xlplan.consolidate.examine import Examination
 from xlplan.database import DatabaseBusy as DatabaseBusy  # re-exported for the CLI
 from xlplan.database import DatabaseError as DatabaseError
@@ -48,6 +49,8 @@ CREATE TABLE IF NOT EXISTS submissions (
 -- order xlplan stored them (run, then time stored, then hash)
 ALTER TABLE submissions ADD COLUMN IF NOT EXISTS arrival BIGINT;
 ALTER TABLE submissions ADD COLUMN IF NOT EXISTS received TIMESTAMP;
+-- the plan revision (spec hash) the file was built from (its manifest's; see revisions)
+ALTER TABLE submissions ADD COLUMN IF NOT EXISTS built_from VARCHAR;
 UPDATE submissions SET arrival = o.n
     FROM (SELECT plan_id, spec_hash, sha256,
                  row_number() OVER (ORDER BY run_id NULLS FIRST, seen_at, sha256) AS n
@@ -78,7 +81,7 @@ CREATE OR REPLACE VIEW current_facts AS
 def connect(path: Path, wait_s: float = 10.0, read_only: bool = False
             ) -> duckdb.DuckDBPyConnection:
     """Open (creating if needed) the history database; wait a little if another run has it."""
-    return database.connect(path, SCHEMA, read_only, wait_s)
+    return database.connect(path, SCHEMA + revisions.SCHEMA, read_only, wait_s)
 
 
 @dataclass(frozen=True)
@@ -137,11 +140,12 @@ def store(con: duckdb.DuckDBPyConnection, plan_id: str, spec_hash: str, sha256: 
         reason = "; ".join(f"{f.where()}: {f.message}" if f.where() else f.message
                            for f in (errors or result.findings)[:3])
         con.execute("INSERT INTO submissions (plan_id, spec_hash, sha256, unit, claimed_plan, "
-                    "path, size, modified, seen_at, run_id, status, reason, arrival, received) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    "path, size, modified, seen_at, run_id, status, reason, arrival, received, "
+                    "built_from) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     [plan_id, spec_hash, sha256, result.unit or None, result.plan_id or None,
                      str(result.path), size, result.modified or None, _now(), run_id,
-                     result.status, reason or None, arrival, received])
+                     result.status, reason or None, arrival, received,
+                     result.built_from or None])
         if result.findings:
             con.executemany("INSERT INTO findings VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                             [[plan_id, spec_hash, sha256, i, f.level, f.sheet, f.cell,

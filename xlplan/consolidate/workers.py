@@ -8,7 +8,8 @@ each answer with a deadline. A child that dies or overruns is killed and
 replaced; its file gets a rejection saying so, and the other files go on.
 
 One child per core reads in parallel; each keeps the plan's build context
-between files, so the plan is loaded once per child, not once per file.
+(and with it the plan's numbers) between files, so the plan is loaded and its
+numbers computed once per child, not once per file.
 
 The process machinery (``python -m`` children, length-prefixed pickles over
 stdin/stdout, the answer thread with a deadline, the memory cap) is
@@ -30,21 +31,25 @@ from pathlib import Path
 from typing import IO
 
 from xlplan.capped import Answers, CappedChild, ChildDied, child_streams, receive, send
+from xlplan.consolidate.carry import Revisions
 from xlplan.consolidate.examine import Examination, examine, templates_made
 from xlplan.consolidate.package import Limits
 
 _Answers = Answers  # its name here before the machinery moved to xlplan.capped
 
 
-def _child(incoming: IO[bytes], outgoing: IO[bytes], plan_path: str, limits: Limits) -> None:
-    """Child main loop: load the plan once, then examine each path sent until None."""
+def _child(incoming: IO[bytes], outgoing: IO[bytes], plan_path: str, limits: Limits,
+           revisions_path: str = "") -> None:
+    """Child main loop: load the plan once, then examine each path sent until None.
+    ``revisions_path``: a JSON file of the plan's earlier revisions (spec hash → text)."""
     from xlplan.spec.loader import load_plan
     from xlplan.spec.prior_year import read_prior_year
     from xlplan.workbook.context import BuildContext
 
     loaded = load_plan(Path(plan_path))
     ctx = BuildContext(loaded, read_prior_year(loaded))
-    ctx.targets, ctx.input_units  # noqa: B018 — compute once, before the first file
+    ctx.compute_all()  # the plan's numbers once, before the first file (and before the freeze)
+    older = Revisions.from_file(Path(revisions_path), loaded.path) if revisions_path else None
     keep_out_of_gc()
     send(outgoing, "ready")
     made = templates_made()
@@ -56,7 +61,7 @@ def _child(incoming: IO[bytes], outgoing: IO[bytes], plan_path: str, limits: Lim
         if path is None:
             return
         try:
-            result = examine(Path(path), ctx, limits)
+            result = examine(Path(path), ctx, limits, older)
         except MemoryError:
             result = Examination(Path(path))
             result.error(f"reading needs more than {limits.memory_bytes // 2**20:,} MB of "
@@ -79,20 +84,22 @@ def keep_out_of_gc() -> None:
 
 
 def main(argv: list[str]) -> None:
-    """Entry point of a reader process: ``PLAN LIMITS_JSON``; messages on stdin/stdout."""
-    plan_path, limits_json = argv
+    """Entry point of a reader process: ``PLAN LIMITS_JSON [REVISIONS_JSON_FILE]``;
+    messages on stdin/stdout."""
+    plan_path, limits_json, *revisions = argv
     limits = Limits(**json.loads(limits_json))
     incoming, outgoing = child_streams(limits.memory_bytes)
-    _child(incoming, outgoing, plan_path, limits)
+    _child(incoming, outgoing, plan_path, limits, revisions[0] if revisions else "")
 
 
 class _Slot:
     """One reader process; restarted after a crash or a timeout."""
 
-    def __init__(self, plan: Path, limits: Limits):
+    def __init__(self, plan: Path, limits: Limits, revisions: Path | None = None):
         self.plan, self.limits = plan, limits
         self.child = CappedChild("xlplan.consolidate.workers",
-                                 [str(plan), json.dumps(asdict(limits))])
+                                 [str(plan), json.dumps(asdict(limits))]
+                                 + ([str(revisions)] if revisions else []))
 
     @property
     def proc(self) -> subprocess.Popen[bytes] | None:
@@ -127,8 +134,11 @@ class _Slot:
 
 def examine_all(paths: Iterable[Path], plan: Path, workers: int | None = None,
                 limits: Limits | None = None,
-                done: Callable[[Examination], None] | None = None) -> Iterator[Examination]:
-    """Examine files in parallel child processes; yields results as they finish."""
+                done: Callable[[Examination], None] | None = None,
+                revisions: Path | None = None) -> Iterator[Examination]:
+    """Examine files in parallel child processes; yields results as they finish.
+    ``revisions``: a JSON file of the plan's earlier revisions (spec hash → plan text), so
+    their workbooks are carried over."""
     limits = limits or Limits()
     todo: queue.Queue[Path | None] = queue.Queue()
     items = list(paths)
@@ -140,7 +150,7 @@ def examine_all(paths: Iterable[Path], plan: Path, workers: int | None = None,
     results: queue.Queue[Examination | BaseException] = queue.Queue()
 
     def run() -> None:
-        slot = _Slot(plan, limits)
+        slot = _Slot(plan, limits, revisions)
         try:
             while (path := todo.get()) is not None:
                 results.put(slot.examine(path))

@@ -1,6 +1,6 @@
 """The full target decomposition: org × product × channel × month, every margin exact.
 
-Peel the onion (DOMAIN.md): a unit's annual target is split over products (mix),
+Peel the onion (docs/METHOD.md): a unit's annual target is split over products (mix),
 each product's share over the channel tree (7:3 online/offline, then
 sub-channels), and each channel's amount over the fiscal months (quarter profile,
 then months within the quarter). Each step is a largest-remainder split of its

@@ -1,4 +1,4 @@
-"""The plan spec: typed models of one plan file, with defaults from DOMAIN.md.
+"""The plan spec: typed models of one plan file, with defaults from docs/METHOD.md.
 
 Amounts are written in the plan in major units (yuan, euros) and converted to
 integer minor units by the engine. Structural problems (types, ranges) are found
@@ -127,7 +127,7 @@ class AllocationMethod(StrEnum):
 
 
 class AllocationRules(Model):
-    """How a parent's target is split over its children (DOMAIN.md defaults)."""
+    """How a parent's target is split over its children (docs/METHOD.md defaults)."""
 
     method: AllocationMethod = AllocationMethod.factors
     maturity_factors: dict[Maturity, float] = Field(
@@ -353,7 +353,7 @@ class ActualsColumns(Model):
 
 
 class Reforecast(Model):
-    """The rolling re-forecast rule (DOMAIN.md: Q1 beat by 10% → Q2 raised 5–8%).
+    """The rolling re-forecast rule (docs/METHOD.md: Q1 beat by 10% → Q2 raised 5–8%).
 
     A quarter beaten by at least ``warnings.beat_threshold`` raises the next one by
     ``share_of_beat`` × the beat, held between ``warnings.reforecast_raise`` and

@@ -13,7 +13,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from xlplan.spec.loader import LoadedPlan
+from xlplan.spec.loader import LoadedPlan, PlanError
+from xlplan.spec.models import AllocationMethod
 
 REQUIRED = ["unit", "product", "channel", "month", "revenue", "cost", "cash"]
 AMOUNTS = ["revenue", "cost", "cash"]
@@ -113,4 +114,26 @@ def read_prior_year(loaded: LoadedPlan) -> PriorYear | None:
     if problems:
         raise DataFileError(name, problems)
     frame = pd.DataFrame(rows).astype({c: "int64" for c in AMOUNTS} | {"month": "int64"})
-    return PriorYear(frame, name)
+    prior = PriorYear(frame, name)
+    _check_history(loaded, prior, spec.file)
+    return prior
+
+
+def _check_history(loaded: LoadedPlan, prior: PriorYear, file: str) -> None:
+    """Allocation by prior year gives a unit with no prior-year revenue a 0 target, which
+    nobody means: refuse, naming each such unit and the ways out."""
+    plan = loaded.plan
+    if plan.allocation.method != AllocationMethod.prior_year:
+        return
+    revenue = prior.revenue_by("unit")
+    parents = {u.parent for u in plan.units if u.parent is not None}
+    problems = [
+        loaded.problem(("units", i, "code"),
+                       f"unit {u.code!r} has no prior-year revenue in {file}, so allocation "
+                       "method prior_year gives it a 0 target: add its rows to that file, give "
+                       "it a hold (a fixed target), or choose another allocation.method")
+        for i, u in enumerate(plan.units)
+        if u.code not in parents and u.hold is None and int(revenue.get(u.code, 0)) <= 0
+    ]
+    if problems:
+        raise PlanError(str(loaded.path) if loaded.path else "<plan>", problems)

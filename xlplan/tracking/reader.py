@@ -33,7 +33,7 @@ import numpy as np
 import pandas as pd
 from xlsxwriter.utility import xl_col_to_name
 
-from xlplan.engine.org import OrgTree
+from xlplan.engine.numbers import PlanNumbers
 from xlplan.engine.rounding import excel_round_array
 from xlplan.spec.models import ActualsColumns, Plan
 from xlplan.tracking.actuals import MONTH_ROW, whole
@@ -217,9 +217,8 @@ def _parse_period(text: str, cal: FiscalCalendar) -> tuple[str, dt.date | None, 
 
 def _budget_units(plan: Plan) -> set[str]:
     """Units that book to a unit budget line: the workbook level and below."""
-    tree = OrgTree.from_units(plan.units)
-    level = tree.input_level(plan.workbooks.input_level)
-    return {u for u in tree.units if tree.depth(u) >= level}
+    numbers = PlanNumbers(plan)  # only the tree and the workbook level are computed
+    return {u for u in numbers.tree.units if numbers.tree.depth(u) >= numbers.input_level}
 
 
 class _Checker:

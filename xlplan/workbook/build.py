@@ -73,13 +73,17 @@ def _run_writers(book: Book, ctx: BuildContext, unit: str | None,
 def _write(path: Path, ctx: BuildContext, unit: str | None,
            writers: list[tuple[str, SheetWriter]],
            fill: dict[tuple[str, str], Value] | None = None,
-           shown: dict[tuple[str, str], Value] | None = None) -> Built:
-    """Write to a temporary file beside ``path`` and rename it into place."""
+           shown: dict[tuple[str, str], Value] | None = None,
+           after: Callable[[Book], None] | None = None) -> Built:
+    """Write to a temporary file beside ``path`` and rename it into place. ``after``
+    writes more after the manifest (so it is no part of the template)."""
     with replaced(path) as tmp:
         book = Book(tmp, password=ctx.plan.workbooks.protect_password, fill=fill or {},
                     shown=shown or {})
         manifest = _run_writers(book, ctx, unit, writers)
         assert manifest is not None
+        if after is not None:
+            after(book)
         book.close()
     book.path = path
     return Built(path, unit, manifest, book)
@@ -154,10 +158,13 @@ def build_master(ctx: BuildContext, out_dir: Path, with_functions: bool = False)
 
 def build_unit(ctx: BuildContext, out_dir: Path, unit: str,
                fill: dict[tuple[str, str], Value] | None = None, path: Path | None = None,
-               shown: dict[tuple[str, str], Value] | None = None) -> Built:
+               shown: dict[tuple[str, str], Value] | None = None,
+               after: Callable[[Book], None] | None = None) -> Built:
     """A unit's workbook; ``fill`` gives input values (by sheet and cell) to build it with
-    (``shown``: other values for some inputs, left uncalculated; see :class:`Book`)."""
-    return _write(path or unit_path(out_dir, ctx, unit), ctx, unit, unit_sheets(), fill, shown)
+    (``shown``: other values for some inputs, left uncalculated; see :class:`Book`;
+    ``after``: a sheet written after the manifest, see :func:`_write`)."""
+    return _write(path or unit_path(out_dir, ctx, unit), ctx, unit, unit_sheets(), fill, shown,
+                  after)
 
 
 def build_all(ctx: BuildContext, out_dir: Path, units: Iterable[str] | None = None,
