@@ -124,6 +124,7 @@ def test_a_changed_meaning_still_rejects(original: Filled, ctx: BuildContext,
     assert "'=SUM(C6:N6)'" in error.message and "sum(C6:M6)" in error.message
 
 
+@pytest.mark.libreoffice
 def test_saved_by_libreoffice_same_facts(original: Filled, ctx: BuildContext,
                                          tmp_path: Path) -> None:
     from conftest import require_tool
