@@ -610,12 +610,12 @@ def _compare_structure(book: RawBook, cells: list[Any], inputs: set[tuple[str, s
                                           in unexpected],
                 "text or numbers outside the template's cells (ignored)")
         if respelled:
-            result.warn(f"{len(respelled)} formulas are spelled as another spreadsheet program "
-                        f"writes them (numbers, function names, spaces or quotes), with the "
+            result.warn(f"{_count(len(respelled), 'formula')} spelled as another spreadsheet "
+                        f"program writes them (numbers, function names, spaces or quotes), with the "
                         f"template's meaning: {respelled[0]}", name,
                         respelled[0].partition(":")[0])
         if uncached:
-            result.warn(f"{len(uncached)} formulas were saved without their results (as a "
+            result.warn(f"{_count(len(uncached), 'formula')} saved without results (as a "
                         "program that does not calculate, e.g. a Python library, saves them; "
                         f"first {uncached[0]}): the engine recomputed them", name, uncached[0])
         _report(result, "warning", name, stale, "stale value (saved without recalculating, "
@@ -624,6 +624,11 @@ def _compare_structure(book: RawBook, cells: list[Any], inputs: set[tuple[str, s
             result.warn("sheet protection was removed", name)
         if raw.state != "visible":
             result.warn(f"the sheet is {raw.state} (the template shows it)", name)
+
+
+def _count(n: int, noun: str) -> str:
+    """``1 formula is``, ``3 formulas are``."""
+    return f"1 {noun} is" if n == 1 else f"{n} {noun}s are"
 
 
 def _report(result: Examination, level: Level, sheet: str, lines: list[str], what: str) -> None:
