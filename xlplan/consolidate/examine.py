@@ -611,8 +611,8 @@ def _compare_structure(book: RawBook, cells: list[Any], inputs: set[tuple[str, s
                 "text or numbers outside the template's cells (ignored)")
         if respelled:
             result.warn(f"{_count(len(respelled), 'formula')} spelled as another spreadsheet "
-                        f"program writes them (numbers, function names, spaces or quotes), with the "
-                        f"template's meaning: {respelled[0]}", name,
+                        "program writes them (numbers, function names, spaces or quotes), "
+                        f"with the template's meaning: {respelled[0]}", name,
                         respelled[0].partition(":")[0])
         if uncached:
             result.warn(f"{_count(len(uncached), 'formula')} saved without results (as a "

@@ -249,6 +249,10 @@ class Kpi(Model):
     )
     weight: NonNeg = 1.0
     frequency: Literal["daily", "weekly", "monthly"] = "monthly"
+    aggregate: Literal["sum", "average", "last"] | None = Field(
+        None, description="How a daily KPI's days make its month: sum (a flow, such as cash), "
+                          "average (a level, such as a rate), last (a stock, such as "
+                          "headcount). Default: sum for money, average otherwise.")
     maximum: float | None = Field(
         None, description="The largest plausible value (a share's is 1, i.e. 100 %): a "
                           "value typed above it is refused.")
