@@ -18,13 +18,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 try:
     from xlplan.libreoffice import render_png
-    from xlplan.spec import load_plan
     from xlplan.spec.convert import export_setup
+    from xlplan.spec.loader import load_plan
 except ImportError:  # run from a checkout without `pip install -e .`
     sys.path.insert(0, str(ROOT))
     from xlplan.libreoffice import render_png
-    from xlplan.spec import load_plan
     from xlplan.spec.convert import export_setup
+    from xlplan.spec.loader import load_plan
 
 SHEET = "Units"
 

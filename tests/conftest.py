@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from xlplan.spec import LoadedPlan, load_plan
+from xlplan.spec.loader import LoadedPlan, load_plan
 from xlplan.spec.prior_year import read_prior_year
 from xlplan.workbook.build import Built, build_all
 from xlplan.workbook.context import BuildContext

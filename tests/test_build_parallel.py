@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from xlplan.spec import load_plan
+from xlplan.spec.loader import load_plan
 from xlplan.workbook.book import fingerprint_line, normalise
 from xlplan.workbook.build import build_all
 from xlplan.workbook.context import BuildContext
@@ -87,7 +87,7 @@ def test_build_processes_also_work_when_spawned(tmp_path: Path) -> None:
     script = (
         "import datetime as dt, multiprocessing, sys\n"
         "from pathlib import Path\n"
-        "from xlplan.spec import load_plan\n"
+        "from xlplan.spec.loader import load_plan\n"
         "from xlplan.workbook.build import build_all\n"
         "from xlplan.workbook.context import BuildContext\n"
         "if __name__ == '__main__':\n"

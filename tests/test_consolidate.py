@@ -367,7 +367,7 @@ def test_file_renamed_to_another_unit(tmp_path: Path, filled: dict[str, Filled])
 
 @pytest.mark.slow
 def test_workbook_from_another_plan(tmp_path: Path) -> None:
-    from xlplan.spec import load_plan
+    from xlplan.spec.loader import load_plan
     from xlplan.spec.prior_year import read_prior_year
 
     other = tmp_path / "other-plan.yaml"

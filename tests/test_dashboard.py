@@ -15,7 +15,7 @@ import pytest
 from conftest import EXAMPLE, SMALL, require_tool
 
 from xlplan.libreoffice import render_png
-from xlplan.spec import load_plan
+from xlplan.spec.loader import load_plan
 from xlplan.spec.prior_year import read_prior_year
 from xlplan.workbook.build import Built, build_master, build_unit
 from xlplan.workbook.context import BuildContext

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from xlplan.engine.decompose import decompose
 from xlplan.engine.increment import bridge
 from xlplan.engine.phasing import Profile, phase_year, quarters_of, selling_day_weights
-from xlplan.spec import LoadedPlan
+from xlplan.spec.loader import LoadedPlan
 from xlplan.spec.models import Plan
 from xlplan.tracking.calendar import FiscalCalendar
 from xlplan.tracking.phased_targets import split_days

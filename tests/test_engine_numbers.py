@@ -23,7 +23,7 @@ from xlplan.engine.budget import split_budget, unit_budgets, unit_pools
 from xlplan.engine.decompose import decompose, org_targets, prior_month_profile
 from xlplan.engine.numbers import PlanNumbers
 from xlplan.engine.phasing import phase_year, profile_from_calendar
-from xlplan.spec import load_plan
+from xlplan.spec.loader import load_plan
 from xlplan.spec.prior_year import read_prior_year
 from xlplan.tracking.phased_targets import revenue_targets
 from xlplan.tracking.spend import budget_lines

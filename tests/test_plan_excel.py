@@ -21,10 +21,10 @@ from pydantic import BaseModel, ValidationError
 from typer.testing import CliRunner
 
 from xlplan.cli import app
-from xlplan.spec import LoadedPlan, Plan, PlanError, load_plan
+from xlplan.spec import Plan
 from xlplan.spec.convert import export_setup, written, yaml_text
+from xlplan.spec.loader import LoadedPlan, PlanError, content_hash, load_plan, load_plan_text
 from xlplan.spec.loader import LoadedPlan as Loaded
-from xlplan.spec.loader import content_hash, load_plan_text
 from xlplan.spec.presets import apply_presets
 from xlplan.spec.setup_layout import TABLES
 from xlplan.spec.setup_writer import write_setup

@@ -23,7 +23,7 @@ from xlplan.cli import app
 from xlplan.engine.okr import kr_progress, objective_progress
 from xlplan.engine.variance import attainment, status
 from xlplan.recalc import Recalc, RecalcError, recalc, require_formulas
-from xlplan.spec import load_plan
+from xlplan.spec.loader import load_plan
 from xlplan.spec.prior_year import read_prior_year
 from xlplan.workbook.build import Built, build_master
 from xlplan.workbook.context import BuildContext

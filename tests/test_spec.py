@@ -21,7 +21,8 @@ from typing import Any
 import pytest
 import yaml
 
-from xlplan.spec import LoadedPlan, PlanError, Problem, json_schema, load_plan, load_plan_text
+from xlplan.spec import Problem, json_schema
+from xlplan.spec.loader import LoadedPlan, PlanError, load_plan, load_plan_text
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATES = ROOT / "workbook_templates"

@@ -8,9 +8,8 @@ from pathlib import Path
 import pytest
 from conftest import SMALL, TEMPLATES
 
-from xlplan.spec import PlanError, load_plan
 from xlplan.spec.friendly import did_you_mean, number_hint
-from xlplan.spec.loader import load_plan_text
+from xlplan.spec.loader import PlanError, load_plan, load_plan_text
 from xlplan.spec.prior_year import read_prior_year
 
 TEXT = SMALL.read_text(encoding="utf-8")

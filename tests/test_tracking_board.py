@@ -22,7 +22,7 @@ from conftest import EXAMPLE, require_tool
 from test_tracking_year import as_actuals
 
 from xlplan.libreoffice import LibreOffice, read_values, render_png
-from xlplan.spec import load_plan
+from xlplan.spec.loader import load_plan
 from xlplan.spec.prior_year import read_prior_year
 from xlplan.tracking.board import write_board
 from xlplan.tracking.board.bsc import SCORE_COLOURS

@@ -21,7 +21,7 @@ import pytest
 from test_tracking_engine import TINY
 from test_tracking_import import GOOD, run, stored, write
 
-from xlplan.spec import LoadedPlan, load_plan, load_plan_text
+from xlplan.spec.loader import LoadedPlan, load_plan, load_plan_text
 from xlplan.tracking import synthetic
 from xlplan.tracking.excel_export import read_cells
 from xlplan.tracking.reader import ActualsError, read_actuals

@@ -17,7 +17,7 @@ from test_tracking_engine import HEADER, TINY
 from typer.testing import CliRunner
 
 from xlplan.cli import app
-from xlplan.spec import LoadedPlan, load_plan_text
+from xlplan.spec.loader import LoadedPlan, load_plan_text
 from xlplan.tracking import store
 from xlplan.tracking.reader import ActualsError, read_actuals
 

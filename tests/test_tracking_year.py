@@ -18,7 +18,7 @@ from conftest import EXAMPLE
 from typer.testing import CliRunner
 
 from xlplan.cli import app
-from xlplan.spec import LoadedPlan, load_plan
+from xlplan.spec.loader import LoadedPlan, load_plan
 from xlplan.spec.prior_year import PriorYear, read_prior_year
 from xlplan.tracking import store
 from xlplan.tracking.actuals import COLUMNS

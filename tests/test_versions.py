@@ -5,18 +5,25 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import shutil
 from pathlib import Path
 
 import duckdb
 import pytest
-from conftest import SMALL, TEMPLATES
+from conftest import EXAMPLE, SMALL, TEMPLATES
 from typer.testing import CliRunner
 
 from xlplan.cli import app
+from xlplan.consolidate.run import consolidate
+from xlplan.engine.numbers import PlanNumbers
+from xlplan.libreoffice import read_values
 from xlplan.spec.loader import load_plan
 from xlplan.spec.prior_year import read_prior_year
 from xlplan.tracking.synthetic import generate, write_files
+from xlplan.tracking.synthetic import main as synthetic_main
+from xlplan.workbook.build import Built
+from xlplan.workbook.fill import fill_sample
 
 runner = CliRunner()
 
@@ -125,3 +132,116 @@ def test_bad_version_requests_are_refused_with_the_reason(
     late = runner.invoke(app, ["reforecast", str(plan), "--as-of", "2027-09-30", "--db",
                                str(db), "--name", "q3"])
     assert late.exit_code == 1 and "2027-06-30" in late.output
+
+
+@pytest.mark.slow
+def test_consolidated_report_shows_the_gap_against_the_latest_forecast(
+        season: tuple[Path, Path, str], built: list[Built], tmp_path: Path) -> None:
+    """East sends its workbook; the report of the plan's history database (which holds the
+    budget and two forecasts) puts the latest forecast (h1, as of June 30) and the
+    commitment's gap against it beside the gap against the budget."""
+    plan, db, _ = season
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    (east,) = [b for b in built if b.unit == "EAST"]
+    filled = fill_sample(east.path, inbox / "east.xlsx", seed=7)
+    outcome = consolidate(plan, inbox, tmp_path / "out", db=db, workers=1)
+    assert outcome.units["EAST"] == "accepted"
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        h1 = {(u, p, c, m): v for u, p, c, m, v in con.execute(
+            "SELECT unit, product, channel, month, value FROM version_values WHERE "
+            "name='forecast-h1'").fetchall()}
+    finally:
+        con.close()
+    assert outcome.views is not None and outcome.views.forecast == "forecast-h1"
+    gap = outcome.views.gap
+    assert list(gap.columns[-2:]) == ["forecast", "forecast_gap"]
+    assert len(gap) == len(h1) == 2 * 3 * 2 * 12
+    months = {f"M{m:02d}": f"2027-{m:02d}" for m in range(1, 13)}  # fiscal year = calendar
+    for row in gap.itertuples():
+        assert row.forecast == pytest.approx(h1[(row.unit, row.product, row.channel,
+                                                  months[row.month])], abs=1e-6)
+        if row.unit == "EAST":
+            assert row.forecast_gap == pytest.approx(row.commitment - row.forecast, abs=1e-6)
+            assert row.gap == pytest.approx(row.commitment - row.target, abs=1e-6)
+        else:  # West sent nothing: no commitment, no gap of either kind
+            assert math.isnan(row.commitment) and math.isnan(row.forecast_gap)
+    east_total = sum(v for k, v in h1.items() if k[0] == "EAST")
+    committed = filled.totals["commitment"]  # what the sample fill typed in
+    org = outcome.views.org.set_index("code")
+    assert org.loc["EAST", "forecast"] == pytest.approx(east_total, abs=1e-6)
+    assert org.loc["EAST", "forecast_gap"] == pytest.approx(committed - east_total, abs=0.01)
+    assert org.loc["CO", "forecast"] == pytest.approx(sum(h1.values()), abs=1e-6)
+    sheets = read_values(outcome.output)
+    (note,) = [v for c, v in sheets["Gap"].items() if c == "A2"]
+    assert "forecast: version forecast-h1 (re-forecast as of 2027-06-30" in note
+    headers = [v for c, v in sheets["Org roll-up"].items() if c.endswith("4")]
+    assert headers[-2:] == ["forecast", "forecast_gap"]
+
+
+@pytest.mark.slow
+def test_two_reforecasts_of_the_example_plans_synthetic_year(tmp_path: Path) -> None:
+    """The issue's check, as a person runs it: the example plan's synthetic year (seed 7),
+    imported; the budget approved; re-forecasts as of 2027-03-31 and 2027-06-30."""
+    plan = tmp_path / "plan.yaml"
+    shutil.copyfile(EXAMPLE, plan)
+    shutil.copyfile(TEMPLATES / "example-prior-year.csv", tmp_path / "example-prior-year.csv")
+    before = sha(plan)
+    assert synthetic_main([str(plan), "-o", str(tmp_path / "year"), "--seed", "7"]) == 0
+    files = sorted((tmp_path / "year").glob("*.csv"))
+    assert len(files) == 12
+    db = tmp_path / "xlplan.duckdb"
+    for args in (["actuals", str(plan), *map(str, files), "--db", str(db)],
+                 ["version", "approve", str(plan), "--db", str(db)],
+                 ["reforecast", str(plan), "--as-of", "2027-03-31", "--db", str(db),
+                  "--name", "q1"],
+                 ["reforecast", str(plan), "--as-of", "2027-06-30", "--db", str(db),
+                  "--name", "h1"]):
+        result = runner.invoke(app, args)
+        assert result.exit_code == 0, result.output
+    listed = runner.invoke(app, ["versions", str(plan), "--db", str(db), "--json"])
+    assert listed.exit_code == 0, listed.output
+    docs = {d["name"]: d for d in json.loads(listed.output)}
+    kinds = {name: d["kind"] for name, d in docs.items()}
+    assert {k: kinds[k] for k in ("budget", "forecast-q1", "forecast-h1")} == {
+        "budget": "budget", "forecast-q1": "forecast", "forecast-h1": "forecast"}
+    loaded = load_plan(plan)
+    parent = {u.code: u.parent for u in loaded.plan.units}
+    inputs = set(PlanNumbers(loaded.plan, read_prior_year(loaded)).input_units)
+
+    def input_unit(code: str) -> str:
+        """The workbook-level unit a row counts for (its own, or the one above it)."""
+        while code not in inputs:
+            up = parent[code]
+            assert up is not None, code
+            code = up
+        return code
+
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        actual: dict[tuple[str, str], int] = {}
+        for unit, month, value in con.execute(
+                "SELECT unit, month, sum(value) FROM actuals WHERE measure='revenue' "
+                "GROUP BY ALL").fetchall():
+            key = (input_unit(unit), month)
+            actual[key] = actual.get(key, 0) + round(value * 100)
+        for name, ended in (("forecast-q1", 3), ("forecast-h1", 6)):
+            cells = dict(((u, m), v) for u, m, v in con.execute(
+                "SELECT unit, month, sum(value_minor) FROM plan_version_values WHERE name=? "
+                "GROUP BY ALL", [name]).fetchall())
+            assert {u for u, _ in cells} == inputs
+            months = sorted({m for _, m in cells})
+            assert months == [f"2027-{m:02d}" for m in range(1, 13)]
+            for unit in inputs:
+                for m in months[:ended]:  # the months that ended are the unit's actuals
+                    assert cells[(unit, m)] == actual[(unit, m)], (name, unit, m)
+            (total, summed) = con.execute(
+                "SELECT v.total_minor, sum(x.value_minor) FROM plan_versions v JOIN "
+                "plan_version_values x USING (plan_id, name) WHERE name=? GROUP BY ALL",
+                [name]).fetchone() or (None, None)
+            assert total == summed == sum(cells.values())  # to the cent (minor units)
+            assert round(docs[name]["total"] * 100) == total  # as xlplan versions lists it
+    finally:
+        con.close()
+    assert sha(plan) == before

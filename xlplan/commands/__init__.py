@@ -17,6 +17,7 @@ MODULES: tuple[str, ...] = (
     "tracking",
     "season",
     "versions",
+    "review",
 )
 
 

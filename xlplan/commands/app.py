@@ -8,7 +8,7 @@ Each module of :mod:`xlplan.commands` registers its commands on :data:`app`.
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -19,7 +19,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from xlplan.commands.untrusted import clean
-from xlplan.spec import LoadedPlan, PlanError, load_plan
+from xlplan.spec.loader import LoadedPlan, PlanError, load_plan
 from xlplan.spec.prior_year import DataFileError, PriorYear, read_prior_year
 
 app = typer.Typer(
@@ -36,6 +36,10 @@ console = Console(highlight=False, soft_wrap=True,
 PlanArg = Annotated[Path, typer.Argument(
     help="The plan: a YAML file or a setup workbook (.xlsx).", metavar="PLAN",
     show_default=False)]
+SchedulerOption = Annotated[str | None, typer.Option(
+    "--scheduler", metavar="ADDRESS",
+    help="Run on a Dask distributed cluster: tcp://HOST:PORT of a running scheduler, or "
+         "local:N for N worker processes here (needs xlplan[cluster]).", show_default=False)]
 
 
 class Format(StrEnum):
@@ -60,9 +64,17 @@ def open_plan(path: Path) -> tuple[LoadedPlan, PriorYear | None]:
     """Load and validate a plan and its prior-year file, or exit 1 with every problem."""
     try:
         loaded = load_plan(path)
-        return loaded, read_prior_year(loaded)
+        prior = read_prior_year(loaded)
     except (PlanError, DataFileError) as exc:
         raise fail(str(exc)) from None
+    warn(prior.left_out if prior is not None else ())
+    return loaded, prior
+
+
+def warn(lines: Iterable[str]) -> None:
+    """Warnings about the input (the work goes on) on stderr, one a line."""
+    for line in lines:
+        typer.echo(clean(f"warning: {line}"), err=True)
 
 
 def progress_bar(total: int, what: str) -> tuple[Callable[[str], None], Callable[[], None]]:

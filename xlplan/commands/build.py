@@ -6,6 +6,7 @@ import json
 import os
 import shutil
 import sys
+from collections.abc import Callable
 from importlib import resources
 from pathlib import Path
 from typing import Annotated
@@ -15,12 +16,22 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from xlplan.commands.app import PlanArg, app, console, fail, open_plan, print_table, progress_bar
+from xlplan.cluster import ClusterError, connected
+from xlplan.commands.app import (
+    PlanArg,
+    SchedulerOption,
+    app,
+    console,
+    fail,
+    open_plan,
+    print_table,
+    progress_bar,
+)
 from xlplan.commands.season import record_revision
 from xlplan.commands.untrusted import text
 from xlplan.consolidate.run import consolidate
 from xlplan.engine.allocate import AllocationError
-from xlplan.spec import PlanError
+from xlplan.spec.loader import PlanError
 from xlplan.spec.prior_year import DataFileError
 from xlplan.workbook.build import Built, build_all
 from xlplan.workbook.context import BuildContext
@@ -32,7 +43,8 @@ WorkersOption = Annotated[int | None, typer.Option(
 
 
 def _build(plan: Path, out_dir: Path, units: str | None, with_functions: bool = False,
-           workers: int | None = None) -> tuple[BuildContext, list[Built]]:
+           workers: int | None = None, scheduler: str | None = None
+           ) -> tuple[BuildContext, list[Built]]:
     loaded, prior = open_plan(plan)
     ctx = BuildContext(loaded, prior)
     chosen = [u.strip() for u in units.split(",") if u.strip()] if units else None
@@ -40,10 +52,16 @@ def _build(plan: Path, out_dir: Path, units: str | None, with_functions: bool = 
         count = 1 + len(chosen if chosen is not None else ctx.input_units)
         step, stop = progress_bar(count, "building")
         try:
-            built = build_all(ctx, out_dir, chosen, progress=step, with_functions=with_functions,
-                              workers=workers or os.cpu_count() or 1)
+            if scheduler:
+                built = _build_on_cluster(scheduler, ctx, out_dir, chosen, step, with_functions)
+            else:
+                built = build_all(ctx, out_dir, chosen, progress=step,
+                                  with_functions=with_functions,
+                                  workers=workers or os.cpu_count() or 1)
         finally:
             stop()
+    except ClusterError as exc:
+        raise fail(str(exc)) from None
     except AllocationError as exc:
         raise fail(f"{plan}: {exc}") from None
     except ValueError as exc:
@@ -51,6 +69,15 @@ def _build(plan: Path, out_dir: Path, units: str | None, with_functions: bool = 
     except OSError as exc:
         raise fail(f"cannot write to {exc.filename or out_dir}: {exc.strerror or exc}") from None
     return ctx, built
+
+
+def _build_on_cluster(scheduler: str, ctx: BuildContext, out_dir: Path,
+                      units: list[str] | None, step: Callable[[str], None],
+                      with_functions: bool) -> list[Built]:
+    from xlplan.workbook.cluster import build_on_cluster
+
+    with connected(scheduler) as client:
+        return build_on_cluster(client, ctx, out_dir, units, step, with_functions)
 
 
 @app.command()
@@ -67,9 +94,13 @@ def build(
         "--db", help="History database that records this plan revision (default: "
                      "OUT/xlplan.duckdb, where consolidate -o OUT keeps its history).",
         show_default=False)] = None,
+    scheduler: SchedulerOption = None,
 ) -> None:
-    """Write the master workbook and one input workbook per unit."""
-    ctx, built = _build(plan, out, units, with_functions, workers)
+    """Write the master workbook and one input workbook per unit.
+
+    With --scheduler the workbooks are written by Dask workers into OUT, which
+    must be a folder every worker sees at the same path."""
+    ctx, built = _build(plan, out, units, with_functions, workers, scheduler)
     record_revision(ctx.loaded, db or out / "xlplan.duckdb", "build")
     master = next(b for b in built if b.unit is None)
     unit_paths = {b.unit: str(b.path) for b in built if b.unit is not None}

@@ -12,14 +12,25 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from xlplan.commands.app import PlanArg, app, console, fail, print_table, progress_bar
+from xlplan.cluster import ClusterError, connected
+from xlplan.commands.app import (
+    PlanArg,
+    SchedulerOption,
+    app,
+    console,
+    fail,
+    print_table,
+    progress_bar,
+    warn,
+)
 from xlplan.commands.untrusted import text
 from xlplan.consolidate import store
 from xlplan.consolidate.examine import where
 from xlplan.consolidate.outcome import Outcome, tracker_frame
 from xlplan.consolidate.report import OutputFull
 from xlplan.consolidate.run import OutputError, consolidate
-from xlplan.spec import PlanError, load_plan
+from xlplan.season import status as season
+from xlplan.spec.loader import PlanError, load_plan
 from xlplan.spec.prior_year import DataFileError
 
 DbOption = Annotated[Path | None, typer.Option(
@@ -40,14 +51,24 @@ def consolidate_cmd(
     workers: Annotated[int | None, typer.Option(
         help="Reader processes (default: one per core).", min=1)] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the outcome as JSON.")] = False,
+    scheduler: SchedulerOption = None,
+    ship_files: Annotated[bool, typer.Option(
+        "--ship-files", help="With --scheduler: send each file's bytes to the workers (for "
+                             "workers that do not see INBOX at the same path).")] = False,
 ) -> None:
     """Read the submitted workbooks, check them, merge them, keep history, report.
 
     Every file gets a decision (accepted, accepted with warnings, rejected,
     superseded) with reasons naming sheet and cell. Rejections are results:
     the exit code is 0 whenever the run completed, 1 when it could not run
-    (bad plan, missing inbox, unwritable output, database busy).
+    (bad plan, missing inbox, unwritable output, database busy, cluster unusable).
+
+    With --scheduler the files are read on Dask workers (INBOX a folder every
+    worker sees at the same path, or --ship-files); this machine still keeps the
+    history, so the decisions and numbers are those of a local run.
     """
+    if ship_files and not scheduler:
+        raise typer.BadParameter("only with --scheduler", param_hint="--ship-files")
     bar: dict[str, Any] = {}
 
     def started(count: int) -> None:
@@ -57,8 +78,12 @@ def consolidate_cmd(
         bar["step"](name)
 
     try:
-        outcome = consolidate(plan, inbox, out, db, workers, progress=step, started=started)
-    except (PlanError, DataFileError) as exc:
+        if scheduler:
+            outcome = _on_cluster(scheduler, ship_files, plan, inbox, out, db, step, started)
+        else:
+            outcome = consolidate(plan, inbox, out, db, workers, progress=step,
+                                  started=started)
+    except (PlanError, DataFileError, ClusterError) as exc:
         raise fail(str(exc)) from None
     except (OutputError, OutputFull, store.DatabaseBusy, store.DatabaseError,
             FileNotFoundError) as exc:
@@ -68,10 +93,20 @@ def consolidate_cmd(
     finally:
         if "stop" in bar:
             bar["stop"]()
+    warn(outcome.plan_warnings)
     if as_json:
         sys.stdout.write(json.dumps(outcome.to_json(), ensure_ascii=False, indent=2) + "\n")
         return
     print_outcome(outcome)
+
+
+def _on_cluster(scheduler: str, ship_files: bool, plan: Path, inbox: Path, out: Path,
+                db: Path | None, step: Any, started: Any) -> Outcome:
+    from xlplan.consolidate.cluster import ClusterExaminer
+
+    with connected(scheduler) as client:
+        return consolidate(plan, inbox, out, db, progress=step, started=started,
+                           examiner=ClusterExaminer(client, ship_files))
 
 
 def print_outcome(outcome: Outcome) -> None:
@@ -95,12 +130,13 @@ def print_outcome(outcome: Outcome) -> None:
 
 def _print_tracker(tracker: Any, title: str) -> None:
     view = Table(title=text(title), title_justify="left")
-    for col in ("unit", "name", "status", "file", "modified", "reasons"):
+    for col in ("unit", "name", "status", "season", "file", "modified", "reasons"):
         view.add_column(col, overflow="fold", max_width=60 if col == "reasons" else None)
     for row in tracker.itertuples():
         style = STATUS_STYLE.get(row.status, "")
         view.add_row(text(row.unit), text(row.name), Text(row.status, style=style),
-                     text(row.file), text(str(row.modified)[:19]), text(row.reasons))
+                     text(str(getattr(row, "season", ""))), text(row.file),
+                     text(str(row.modified)[:19]), text(row.reasons))
     print_table(view)
 
 
@@ -138,9 +174,12 @@ def status_cmd(
     try:
         subs = store.submissions(con, loaded.plan.id, loaded.spec_hash)
         notes = store.findings(con, loaded.plan.id, loaded.spec_hash)
+        tracker = season.annotate(con, tracker_frame(numbers, subs, notes), subs,
+                                  loaded.plan.id, loaded.plan.workbooks.deadline)
+    except ValueError as exc:  # $XLPLAN_TODAY not a date
+        raise fail(str(exc)) from None
     finally:
         con.close()
-    tracker = tracker_frame(numbers, subs, notes)
     if as_json:
         doc = {"plan": loaded.plan.id, "units": tracker.to_dict(orient="records")}
         sys.stdout.write(json.dumps(doc, ensure_ascii=False, indent=2, default=str) + "\n")

@@ -20,8 +20,9 @@ from xlplan.engine.decompose import decompose
 from xlplan.engine.increment import bridge
 from xlplan.engine.org import OrgTree
 from xlplan.engine.rounding import to_major as money
-from xlplan.spec import json_schema, load_plan
+from xlplan.spec import json_schema
 from xlplan.spec.convert import export_setup
+from xlplan.spec.loader import load_plan
 
 DIMENSIONS = ("org", "product", "channel", "month", "quarter")
 STARTER = "small-plan.yaml"

@@ -14,9 +14,8 @@ import typer
 
 from xlplan.commands.app import PlanArg, app, console, fail
 from xlplan.files import replaced
-from xlplan.spec import PlanError, load_plan
 from xlplan.spec.convert import export_setup, yaml_text
-from xlplan.spec.loader import SETUP_SUFFIXES, LoadedPlan
+from xlplan.spec.loader import SETUP_SUFFIXES, LoadedPlan, PlanError, load_plan
 
 plan_app = typer.Typer(help="Convert a plan between YAML and the Excel setup workbook.",
                        no_args_is_help=True)

@@ -21,7 +21,7 @@ from rich.table import Table
 
 from xlplan.commands.app import PlanArg, app, console, fail, open_plan, print_table, progress_bar
 from xlplan.engine.allocate import AllocationError
-from xlplan.spec import PlanError, load_plan
+from xlplan.spec.loader import PlanError, load_plan
 from xlplan.tracking import store
 from xlplan.tracking.reader import ActualsError, columns_with, read_actuals
 
@@ -157,7 +157,7 @@ def _last_revenue_day(plan: Any, frame: Any, prior: Any, database: Path) -> dt.d
     nothing, and the last actuals are what there is to report on. Actuals lie within the
     fiscal year (the import refuses others), so this is never past its end."""
     from xlplan.tracking.compare import revenue_actuals
-    from xlplan.tracking.targets import revenue_targets
+    from xlplan.tracking.phased_targets import revenue_targets
 
     try:
         targets = revenue_targets(plan, prior)
@@ -180,11 +180,16 @@ def track(
     forecast: Annotated[Path | None, typer.Option(
         help="A re-forecast plan (xlplan reforecast) to show beside the budget.",
         show_default=False)] = None,
+    compare: Annotated[str | None, typer.Option(
+        "--compare", help="Two or three versions from the database to show side by side with "
+                          "the actuals on a Versions sheet, comma-separated (e.g. "
+                          "budget,forecast-q1; actual: the actuals as they stand; xlplan "
+                          "versions lists them).", show_default=False)] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the warnings and the "
                                                          "headline figures as JSON.")] = False,
 ) -> None:
     """Write the tracking board DIR/<plan-id>-board-<date>.xlsx: attainment, warnings, BSC,
-    OKR, budget use and the quarterly review.
+    OKR, budget use and the quarterly review (and, with --compare, versions side by side).
 
     Without --as-of the board is as of the last day the revenue actuals in the database
     cover (within the fiscal year)."""
@@ -194,7 +199,9 @@ def track(
 
     day = _date(as_of, "--as-of") if as_of is not None else None
     database = db or out / DB_NAME
+    names = _compare_names(compare)
     loaded, prior, frame, fc = _load_for_tracking(plan, database, forecast)
+    stored = _stored_versions(database, loaded.plan.id, names)
     if frame.empty:
         hint = ""
         if db is None and Path(DB_NAME).is_file():
@@ -209,8 +216,13 @@ def track(
         except (TrackError, AllocationError) as exc:
             raise fail(f"{plan}: {exc}") from None
         step("board")
+        comparison = None
+        if names:
+            from xlplan.tracking.version_compare import compare_versions
+
+            comparison = compare_versions(result, names, stored)
         try:
-            path, _ = write_board(result, out)
+            path, _ = write_board(result, out, comparison)
         except OSError as exc:
             raise fail(f"cannot write to {out}: {exc.strerror or exc}") from None
         step("done")
@@ -240,6 +252,41 @@ def track(
         print_table(view)
     else:
         console.print("  no warnings")
+
+
+def _compare_names(text: str | None) -> list[str]:
+    """The versions ``--compare`` names: two or three, no repeats."""
+    if text is None:
+        return []
+    names = [n.strip() for n in text.split(",") if n.strip()]
+    if not 2 <= len(names) <= 3 or len(set(names)) != len(names):
+        raise typer.BadParameter(f"expected two or three different version names separated by "
+                                 f"commas (e.g. budget,forecast-q1), got {text!r}",
+                                 param_hint="--compare")
+    return names
+
+
+def _stored_versions(database: Path, plan_id: str, names: list[str]) -> dict[str, Any]:
+    """The named versions from the database (``actual`` is the actuals themselves), or exit
+    1 naming the unknown ones and the versions stored."""
+    from xlplan.tracking import versions
+    from xlplan.tracking.version_compare import ACTUAL
+
+    wanted = [n for n in names if n != ACTUAL]
+    if not wanted:
+        return {}
+    con = _connect(database, read_only=True)
+    try:
+        stored = versions.stored_names(con, plan_id)
+        unknown = [n for n in wanted if n not in stored]
+        if unknown:
+            known = [*(n for n in stored if n != ACTUAL), f"{ACTUAL} (the actuals)"]
+            raise fail(f"{database}: no version {', '.join(map(repr, unknown))} of plan "
+                       f"{plan_id}; there are: {', '.join(known)} (xlplan version approve and "
+                       "xlplan reforecast --name make them)")
+        return {n: versions.load(con, plan_id, n) for n in wanted}
+    finally:
+        con.close()
 
 
 @app.command()

@@ -43,6 +43,7 @@ class Outcome:
     database: Path
     tracker: pd.DataFrame = field(repr=False, default_factory=pd.DataFrame)
     views: Views | None = field(repr=False, default=None)  # the report's figures
+    plan_warnings: tuple[str, ...] = ()  # e.g. prior-year rows of codes no longer in the plan
 
     def to_json(self) -> dict[str, Any]:
         return {"files": [f.to_json() for f in self.files], "units": self.units,

@@ -26,6 +26,7 @@ import duckdb
 from xlplan.consolidate import revisions
 from xlplan.consolidate.carry import Revisions, carry, gone_rows, key_of, keyed
 from xlplan.consolidate.examine import NOTES_SHEET, template_manifest
+from xlplan.season.returned import Returned, returned, write_review
 from xlplan.workbook.book import Book, Value
 from xlplan.workbook.build import Built, build_unit
 from xlplan.workbook.context import BuildContext
@@ -114,14 +115,18 @@ def reissue(ctx: BuildContext, con: duckdb.DuckDBPyConnection, out_dir: Path,
         if last is None:
             done.append(Reissued(unit, build_unit(ctx, out_dir, unit), 0))
         else:
-            done.append(_with_inputs(ctx, out_dir, unit, current, last, older))
+            done.append(_with_inputs(ctx, out_dir, unit, current, last, older,
+                                     returned(con, ctx.plan.id, unit)))
         if progress:
             progress(unit)
     return done
 
 
 def _with_inputs(ctx: BuildContext, out_dir: Path, unit: str, current: list[dict[str, Any]],
-                 last: LastSent, older: Revisions) -> Reissued:
+                 last: LastSent, older: Revisions, review: Returned | None = None
+                 ) -> Reissued:
+    """The unit's workbook with its inputs carried; a returned unit's also carries the
+    reviewer's comment and cell notes (:mod:`xlplan.season.returned`)."""
     rules = {key_of(unit, s): InputRule.from_json(s["rule"]) for s in current}
     values = {}  # as the current template's cells take them (a date was stored as text)
     for spec in last.inputs:
@@ -133,8 +138,13 @@ def _with_inputs(ctx: BuildContext, out_dir: Path, unit: str, current: list[dict
     not_carried = [f"{g[0].old['item']}: {g[0].why}" for g in gone_rows(carried.gone)]
     not_carried += [f"{f.new['item']} {f.new['period']}: {f.problem}" for f in carried.failing]
     lines = changes_since(ctx, unit, last, current, older)
-    built = build_unit(ctx, out_dir, unit, fill=fill,
-                       after=lambda book: write_changes(book, ctx, unit, lines))
+
+    def after(book: Book) -> None:
+        write_changes(book, ctx, unit, lines)
+        if review is not None:
+            write_review(book, review, ctx.plan.workbooks.language)
+
+    built = build_unit(ctx, out_dir, unit, fill=fill, after=after)
     return Reissued(unit, built, len(fill), last.path, not_carried, lines)
 
 

@@ -19,7 +19,14 @@ import xlsxwriter
 
 from xlplan.consolidate.examine import where
 from xlplan.consolidate.outcome import Outcome
-from xlplan.consolidate.views import MONTHS, Views, build_views, with_gap
+from xlplan.consolidate.views import (
+    FORECAST_COLUMNS,
+    MONTHS,
+    Forecast,
+    Views,
+    build_views,
+    with_gap,
+)
 from xlplan.engine.numbers import PlanNumbers
 from xlplan.files import replaced, replaced_together
 from xlplan.workbook.book import close_workbook
@@ -104,16 +111,19 @@ def _writing(path: Path) -> Iterator[None]:
                          "and CSVs are unchanged") from None
 
 
-def write_report(outcome: Outcome, numbers: PlanNumbers, facts: pd.DataFrame, path: Path) -> Views:
+def write_report(outcome: Outcome, numbers: PlanNumbers, facts: pd.DataFrame, path: Path,
+                 forecast: Forecast | None = None) -> Views:
     """The consolidated workbook and its two CSVs (every input, the full gap), all three
     written as temporaries and renamed into place only when all are written: a reader sees
-    the old set or the new set, never a mix (OutputFull when one cannot be written)."""
+    the old set or the new set, never a mix (OutputFull when one cannot be written). With
+    a ``forecast`` (the latest re-forecast in the database) the Gap and Org roll-up sheets
+    show the gap against it beside the gap against the budget."""
     accepted = [u for u, s in outcome.units.items() if s == "accepted"]
-    views = build_views(numbers, facts, accepted)
+    views = build_views(numbers, facts, accepted, forecast)
     outputs = [path, facts_csv_path(path), gap_csv_path(path)]
     with _writing(path), replaced_together(outputs) as (book, facts_csv, gap_csv):
         with _writing(path):
-            _workbook(outcome, numbers, facts, views, book, path)
+            _workbook(outcome, numbers, facts, views, book, path, forecast)
         with _writing(outputs[1]):
             to_csv(_facts_frame(facts), facts_csv)
         with _writing(outputs[2]):
@@ -122,19 +132,20 @@ def write_report(outcome: Outcome, numbers: PlanNumbers, facts: pd.DataFrame, pa
 
 
 def _workbook(outcome: Outcome, numbers: PlanNumbers, facts: pd.DataFrame, views: Views,
-              tmp: Path, path: Path) -> None:
+              tmp: Path, path: Path, forecast: Forecast | None = None) -> None:
     """The consolidated workbook into ``tmp`` (``path``: where it will be)."""
     w = _Writer(tmp)
     dashboard = w.wb.add_worksheet("Dashboard")
     _tracker(w, outcome)
     _files(w, outcome)
-    _gap(w, views, numbers, gap_csv_path(path).name)
+    against = forecast_note(forecast)
+    _gap(w, views, numbers, gap_csv_path(path).name, against)
     org = views.org.copy()
     w.table("Org roll-up", org, "OrgRollup", "Commitments rolled up through the org tree",
             {**{m: MONEY for m in MONTHS}, "commitment": MONEY, "target": MONEY,
-             "gap": MONEY, "attainment": "pct"}, {"name": 24}, "status",
+             "gap": MONEY, "attainment": "pct", **FORECAST_MONEY}, {"name": 24}, "status",
             "Each node sums the accepted input units below it; blank = nothing "
-            "submitted yet.")
+            "submitted yet." + against)
     for sheet, frame, name in (("By product", views.by_product, "ByProduct"),
                                ("By channel", views.by_channel, "ByChannel")):
         w.table(sheet, with_gap(frame, numbers), name, f"Target vs commitment {sheet.lower()}",
@@ -181,9 +192,11 @@ def _tracker(w: _Writer, outcome: Outcome) -> None:
     frame = outcome.tracker
     w.table("Tracker", frame, "Tracker", "Submission tracker", widths={
         "name": 22, "file": 34, "modified": 22, "reasons": 90}, status="status",
-        note="accepted / warnings (accepted, see reasons) / incomplete (intact, but a "
-             "completeness rule is unmet: not counted) / rejected / missing; superseded "
-             "counts older accepted files of the unit.")
+        note="status: the file's decision, accepted / warnings (accepted, see reasons) / "
+             "incomplete (intact, but a completeness rule is unmet: not counted) / "
+             "rejected / missing; superseded counts older accepted files of the unit. season: "
+             "where the unit stands (sent, submitted, late, returned, approved …; xlplan "
+             "review and xlplan log).")
 
 
 def _files(w: _Writer, outcome: Outcome) -> None:
@@ -216,21 +229,38 @@ def gap_csv_path(path: Path) -> Path:
     return path.with_name(f"{path.stem}-gap.csv")
 
 
-def _gap(w: _Writer, views: Views, numbers: PlanNumbers, csv_name: str) -> None:
+FORECAST_MONEY = {c: MONEY for c in FORECAST_COLUMNS}
+
+
+def forecast_note(forecast: Forecast | None) -> str:
+    """What the forecast columns are (nothing without a forecast)."""
+    if forecast is None:
+        return ""
+    return (f" forecast: version {forecast.name} (re-forecast as of {forecast.as_of}, the "
+            "latest in the history database); forecast_gap = commitment − forecast, beside "
+            "gap = commitment − target (the budget).")
+
+
+def _gap(w: _Writer, views: Views, numbers: PlanNumbers, csv_name: str,
+         against: str = "") -> None:
     """Target vs commitment per unit × product × channel × month; or, past GAP_CELLS cells,
     per unit × month, with the detail in the gap CSV. The detail has a row per unit,
     product, channel leaf and month (576 a unit in the example plan): at 500 units
     XlsxWriter held it in 514 MB, and past 1,820 units it would not fit in a sheet."""
     gap, note = views.gap, "Per unit × product × channel × month. " + BANDS_NOTE
     if gap.size > GAP_CELLS:
-        gap = with_gap(gap.groupby(["unit", "month"], sort=False)[["target", "commitment"]]
+        sums = ["target", "commitment", *(["forecast"] if "forecast" in gap else [])]
+        gap = with_gap(gap.groupby(["unit", "month"], sort=False)[sums]
                        .sum(min_count=1).reset_index(), numbers)
+        if "forecast" in gap:
+            forecast = gap.pop("forecast")
+            gap["forecast"], gap["forecast_gap"] = forecast, gap["commitment"] - forecast
         note = (f"Per unit × month, products and channels summed: the {len(views.gap):,} "
                 f"rows by unit × product × channel × month are in {csv_name}, beside this "
                 f"file. " + BANDS_NOTE)
     w.table("Gap", gap, "Gap", "Top-down target vs bottom-up commitment",
-            {"target": MONEY, "commitment": MONEY, "gap": MONEY, "attainment": "pct"},
-            status="status", note=note)
+            {"target": MONEY, "commitment": MONEY, "gap": MONEY, "attainment": "pct",
+             **FORECAST_MONEY}, status="status", note=note + against)
 
 
 def _dashboard(w: _Writer, ws: Any, outcome: Outcome, views: Views) -> None:

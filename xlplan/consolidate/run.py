@@ -16,18 +16,38 @@ import hashlib
 import json
 import os
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
 from xlplan.consolidate import revisions, store
+from xlplan.consolidate.examine import Examination
 from xlplan.consolidate.outcome import FileOutcome, Outcome, file_status, tracker_frame
 from xlplan.consolidate.package import Limits
 from xlplan.consolidate.report import write_report
+from xlplan.consolidate.views import Forecast, forecast_of
 from xlplan.consolidate.workers import examine_all
 from xlplan.engine.numbers import PlanNumbers
+from xlplan.season import status as season
 from xlplan.spec.loader import LoadedPlan, load_plan
+from xlplan.spec.models import Plan
 from xlplan.spec.prior_year import read_prior_year
+
+# Who examines the files: given the new files, the plan, the limits and the plan's earlier
+# revisions (a JSON file, or None), it yields one Examination per file, in any order.
+# Reader processes on this machine by default (workers.examine_all);
+# xlplan.consolidate.cluster.ClusterExaminer on Dask workers.
+Examiner = Callable[[list[Path], LoadedPlan, Limits | None, Path | None],
+                    Iterable[Examination]]
+
+
+def local_examiner(workers: int | None) -> Examiner:
+    """Reader processes on this machine, ``workers`` of them (default one per core)."""
+    def examine(paths: list[Path], plan: LoadedPlan, limits: Limits | None,
+                older: Path | None) -> Iterable[Examination]:
+        assert plan.path is not None  # loaded from its file
+        return examine_all(paths, plan.path, workers, limits, revisions=older)
+    return examine
 
 
 class OutputError(RuntimeError):
@@ -74,11 +94,16 @@ def check_writable(folder: Path) -> None:
 def consolidate(plan_path: Path, inbox: Path, out_dir: Path, db: Path | None = None,
                 workers: int | None = None, limits: Limits | None = None,
                 progress: Callable[[str], None] | None = None,
-                started: Callable[[int], None] | None = None) -> Outcome:
+                started: Callable[[int], None] | None = None,
+                examiner: Examiner | None = None) -> Outcome:
     """Run a consolidation; see the module docstring. Raises PlanError, OutputError,
-    store.DatabaseBusy / DatabaseError, FileNotFoundError when it cannot run at all."""
+    store.DatabaseBusy / DatabaseError, FileNotFoundError when it cannot run at all.
+
+    ``examiner``: who reads the files (default: ``workers`` reader processes here). Only
+    the reading moves; this process alone writes the history, one file at a time."""
     loaded = load_plan(plan_path)
-    numbers = PlanNumbers(loaded.plan, read_prior_year(loaded))
+    prior = read_prior_year(loaded)
+    numbers = PlanNumbers(loaded.plan, prior)
     plan_id, spec = loaded.plan.id, loaded.spec_hash
     check_writable(out_dir)
     db = db or out_dir / "xlplan.duckdb"
@@ -100,8 +125,8 @@ def consolidate(plan_path: Path, inbox: Path, out_dir: Path, db: Path | None = N
         received = arrival_order(todo)
         first = store.next_arrival(con)
         with earlier_revisions(con, plan_id, spec) as older:
-            for result in examine_all(todo.values(), loaded.path or plan_path, workers, limits,
-                                      revisions=older):
+            examine = examiner or local_examiner(workers)
+            for result in examine(list(todo.values()), loaded, limits, older):
                 sha = by_path[result.path]
                 place, when = received[sha]
                 store.store(con, plan_id, spec, sha, result.path.stat().st_size, run_id,
@@ -110,12 +135,30 @@ def consolidate(plan_path: Path, inbox: Path, out_dir: Path, db: Path | None = N
                 if progress:
                     progress(result.path.name)
         outcome = _outcome(con, loaded, numbers, paths, hashes, new_hashes, out_dir, db)
+        outcome.plan_warnings = prior.left_out if prior is not None else ()
         facts = store.current_facts(con, plan_id)
-        outcome.views = write_report(outcome, numbers, facts, outcome.output)  # and its CSVs
+        forecast = latest_forecast(con, loaded.plan)
+        outcome.views = write_report(outcome, numbers, facts, outcome.output,  # and its CSVs
+                                     forecast)
         store.finish_run(con, run_id, outcome.output, len(paths), len(new_hashes))
         return outcome
     finally:
         con.close()
+
+
+def latest_forecast(con: Any, plan: Plan) -> Forecast | None:
+    """The re-forecast with the latest as-of date kept in the history database, if any, in
+    the gap's layout (the report shows the gap against it beside the budget's)."""
+    from xlplan.tracking import versions
+    from xlplan.tracking.calendar import FiscalCalendar
+
+    version = versions.latest_forecast(con, plan.id)
+    if version is None:
+        return None
+    cal = FiscalCalendar.of(plan)
+    return forecast_of(version.name, version.as_of.isoformat() if version.as_of else "",
+                       version.cells, [cal.month_key(m) for m in range(12)],
+                       float(plan.currency.smallest_unit))
 
 
 @contextlib.contextmanager
@@ -183,7 +226,8 @@ def _outcome(con: Any, loaded: LoadedPlan, numbers: PlanNumbers, paths: list[Pat
         copies = copy_findings(path, sha, unit, same[sha], Path(str(found["path"])))
         files.append(FileOutcome(path, sha, unit, file_status(found),
                                  notes.get(sha, []) + copies, sha in new))
-    tracker = tracker_frame(numbers, subs, notes)
+    tracker = season.annotate(con, tracker_frame(numbers, subs, notes), subs, plan_id,
+                              loaded.plan.workbooks.deadline)
     units = {str(r["unit"]): {"warnings": "accepted"}.get(str(r["status"]), str(r["status"]))
              for r in tracker.to_dict("records")}
     return Outcome(plan_id, files, units, output_path(out_dir, plan_id), db, tracker)

@@ -12,8 +12,9 @@ the file's time on the filesystem as received, then its hash). The "last saved" 
 a file carries in its properties (``modified``) is kept to show, and decides nothing:
 anyone can write 2099 there.
 
-Tables: ``runs``, ``submissions``, ``findings``, ``facts``; views ``winners``
-(the file that counts for each unit) and ``current_facts`` (its inputs, for
+Tables: ``runs``, ``submissions``, ``findings``, ``facts`` (and the audit trail,
+:mod:`xlplan.season.audit`, whose review decisions lock an approved file); views
+``winners`` (the file that counts for each unit) and ``current_facts`` (its inputs, for
 the latest version of each plan), which tracking reads too.
 """
 
@@ -33,6 +34,7 @@ from xlplan.consolidate import revisions
 from xlplan.consolidate.examine import Examination
 from xlplan.database import DatabaseBusy as DatabaseBusy  # re-exported for the CLI
 from xlplan.database import DatabaseError as DatabaseError
+from xlplan.season import audit
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
@@ -65,10 +67,21 @@ CREATE TABLE IF NOT EXISTS facts (
     cell VARCHAR, item VARCHAR, period VARCHAR, value_num DOUBLE, value_text VARCHAR);
 CREATE OR REPLACE VIEW current_spec AS
     SELECT plan_id, arg_max(spec_hash, run_id) AS spec_hash FROM runs GROUP BY plan_id;
+-- the file that counts: the unit's approved file while it is approved (review_state, from
+-- the audit trail), else the accepted file received last; a file a reviewer rejected never
 CREATE OR REPLACE VIEW winners AS
-    SELECT plan_id, spec_hash, unit, arg_max(sha256, arrival) AS sha256
-    FROM submissions WHERE status IN ('accepted', 'warnings')
-    GROUP BY plan_id, spec_hash, unit;
+    SELECT plan_id, spec_hash, unit, sha256 FROM (
+        SELECT s.plan_id, s.spec_hash, s.unit, s.sha256,
+               row_number() OVER (PARTITION BY s.plan_id, s.spec_hash, s.unit
+                                  ORDER BY coalesce(r.action = 'approve', false) DESC,
+                                           s.arrival DESC) AS place
+        FROM submissions s
+        LEFT JOIN review_state r
+               ON r.plan_id = s.plan_id AND r.unit = s.unit AND r.sha256 = s.sha256
+        WHERE s.status IN ('accepted', 'warnings')
+          AND NOT EXISTS (SELECT 1 FROM refused_files x WHERE x.plan_id = s.plan_id
+                          AND x.unit = s.unit AND x.sha256 = s.sha256))
+    WHERE place = 1;
 CREATE OR REPLACE VIEW current_facts AS
     SELECT f.plan_id, f.unit, f.sheet, f.cell, f.item, f.period, f.value_num, f.value_text,
            f.sha256
@@ -81,7 +94,8 @@ CREATE OR REPLACE VIEW current_facts AS
 def connect(path: Path, wait_s: float = 10.0, read_only: bool = False
             ) -> duckdb.DuckDBPyConnection:
     """Open (creating if needed) the history database; wait a little if another run has it."""
-    return database.connect(path, SCHEMA + revisions.SCHEMA, read_only, wait_s)
+    return database.connect(path, audit.SCHEMA + SCHEMA + revisions.SCHEMA, read_only,
+                            wait_s)
 
 
 @dataclass(frozen=True)
@@ -163,6 +177,7 @@ def store(con: duckdb.DuckDBPyConnection, plan_id: str, spec_hash: str, sha256: 
             con.register("new_facts", frame)
             con.execute("INSERT INTO facts SELECT * FROM new_facts")
             con.unregister("new_facts")
+        audit.append_arrival(con, plan_id, result.unit, sha256, result.status, reason or None)
         con.execute("COMMIT")
         return True
     except BaseException:

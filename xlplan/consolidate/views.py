@@ -21,6 +21,7 @@ from xlplan.engine.okr import kr_progress, objective_progress
 from xlplan.engine.variance import attainment_array, status_array
 
 MONTHS = [f"M{m:02d}" for m in range(1, 13)]
+FORECAST_COLUMNS = ["forecast", "forecast_gap"]  # beside the budget's, with a forecast
 
 
 @dataclass
@@ -33,14 +34,40 @@ class Views:
     okr: pd.DataFrame
     bsc: pd.DataFrame
     budget: pd.DataFrame
+    forecast: str = ""  # the forecast version beside the budget (gap and org), if any
 
 
-def build_views(numbers: PlanNumbers, facts: pd.DataFrame, accepted: list[str]) -> Views:
+@dataclass(frozen=True)
+class Forecast:
+    """The latest re-forecast (a version in the history database) in the gap's layout:
+    ``frame`` has unit, product, channel, month (M01…M12) and forecast (money)."""
+
+    name: str
+    as_of: str
+    frame: pd.DataFrame
+
+
+def forecast_of(name: str, as_of: str, cells: dict[tuple[str, str, str, str], int],
+                month_keys: list[str], su: float) -> Forecast:
+    """A version's cells (unit, product, channel, ``YYYY-MM`` → minor units) in the gap's
+    layout; ``month_keys``: the ``YYYY-MM`` of each fiscal month."""
+    month = {key: MONTHS[m] for m, key in enumerate(month_keys)}
+    keys = [k for k in cells if k[3] in month]
+    frame = pd.DataFrame({"unit": [k[0] for k in keys], "product": [k[1] for k in keys],
+                          "channel": [k[2] for k in keys],
+                          "month": [month[k[3]] for k in keys],
+                          "forecast": np.array([cells[k] for k in keys], dtype=np.int64) * su},
+                         columns=["unit", "product", "channel", "month", "forecast"])
+    return Forecast(name, as_of, frame)
+
+
+def build_views(numbers: PlanNumbers, facts: pd.DataFrame, accepted: list[str],
+                forecast: Forecast | None = None) -> Views:
     commitments = commitment_cube(numbers, facts, accepted)
-    gap = gap_frame(numbers, commitments)
+    gap = gap_frame(numbers, commitments, forecast)
     return Views(commitments, gap, org_rollup(numbers, gap), _by(gap, "product"),
                  _by(gap, "channel"), okr_frame(numbers, facts), bsc_frame(numbers, facts),
-                 budget_frame(numbers, facts))
+                 budget_frame(numbers, facts), forecast.name if forecast else "")
 
 
 def facts_of(facts: pd.DataFrame, prefix: str) -> pd.DataFrame:
@@ -84,8 +111,11 @@ def _targets(numbers: PlanNumbers) -> pd.DataFrame:
     return pd.DataFrame({"target_minor": minor.astype(np.int64)}, index=index).reset_index()
 
 
-def gap_frame(numbers: PlanNumbers, commitments: pd.DataFrame) -> pd.DataFrame:
-    """Top-down target vs bottom-up commitment for every unit × product × channel × month.
+def gap_frame(numbers: PlanNumbers, commitments: pd.DataFrame,
+              forecast: Forecast | None = None) -> pd.DataFrame:
+    """Top-down target vs bottom-up commitment for every unit × product × channel × month;
+    with a ``forecast``, also the forecast and the commitment's gap against it
+    (``forecast_gap``).
 
     Units without an accepted submission have no commitment (NaN, no light),
     never a commitment of 0 that would read as a 100% gap.
@@ -98,8 +128,14 @@ def gap_frame(numbers: PlanNumbers, commitments: pd.DataFrame) -> pd.DataFrame:
     has_unit = merged["unit"].isin(submitted)
     merged.loc[has_unit, "commitment"] = merged.loc[has_unit, "commitment"].fillna(0.0)
     merged["target"] = merged.pop("target_minor") * su
-    return with_gap(merged, numbers)[["unit", "product", "channel", "month", "target",
-                                  "commitment", "gap", "attainment", "status"]]
+    columns = ["unit", "product", "channel", "month", "target", "commitment", "gap",
+               "attainment", "status"]
+    if forecast is not None:
+        merged = merged.merge(forecast.frame, on=["unit", "product", "channel", "month"],
+                              how="left")
+        merged["forecast_gap"] = merged["commitment"] - merged["forecast"]
+        columns += ["forecast", "forecast_gap"]
+    return with_gap(merged, numbers)[columns]
 
 
 def with_gap(frame: pd.DataFrame, numbers: PlanNumbers) -> pd.DataFrame:
@@ -124,6 +160,7 @@ def org_rollup(numbers: PlanNumbers, gap: pd.DataFrame) -> pd.DataFrame:
     by_unit = gap.pivot_table(index="unit", columns="month", values="commitment",
                               aggfunc=lambda s: s.sum(min_count=1), dropna=False)
     targets = gap.groupby("unit")["target"].sum()
+    forecasts = gap.groupby("unit")["forecast"].sum(min_count=1) if "forecast" in gap else None
     inputs = set(numbers.input_units)
     rows = []
     tree = numbers.tree
@@ -149,11 +186,17 @@ def org_rollup(numbers: PlanNumbers, gap: pd.DataFrame) -> pd.DataFrame:
             row[m] = months[m].sum(min_count=1) if m in months else math.nan
         row["commitment"] = months.sum(axis=1, min_count=1).sum(min_count=1)
         row["target"] = float(targets.reindex(below).sum())
+        if forecasts is not None:
+            row["forecast"] = forecasts.reindex(below).sum(min_count=1)
+            row["forecast_gap"] = row["commitment"] - row["forecast"]  # type: ignore[operator]
         rows.append(row)
         if code in inputs:
             continue
-    frame = pd.DataFrame(rows)
-    return with_gap(frame, numbers)
+    frame = with_gap(pd.DataFrame(rows), numbers)
+    if forecasts is None:
+        return frame
+    rest = [c for c in frame.columns if c not in FORECAST_COLUMNS]
+    return frame[[*rest, *FORECAST_COLUMNS]]
 
 
 def okr_frame(numbers: PlanNumbers, facts: pd.DataFrame) -> pd.DataFrame:

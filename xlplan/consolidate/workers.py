@@ -41,13 +41,13 @@ _Answers = Answers  # its name here before the machinery moved to xlplan.capped
 def _child(incoming: IO[bytes], outgoing: IO[bytes], plan_path: str, limits: Limits,
            revisions_path: str = "") -> None:
     """Child main loop: load the plan once, then examine each path sent until None.
+    ``plan_path``: the plan file, or a plan shipped to a cluster worker (xlplan.spec.shipped);
     ``revisions_path``: a JSON file of the plan's earlier revisions (spec hash → text)."""
-    from xlplan.spec.loader import load_plan
-    from xlplan.spec.prior_year import read_prior_year
+    from xlplan.spec.shipped import open_plan_source
     from xlplan.workbook.context import BuildContext
 
-    loaded = load_plan(Path(plan_path))
-    ctx = BuildContext(loaded, read_prior_year(loaded))
+    loaded, prior = open_plan_source(Path(plan_path))  # a plan file, or one shipped
+    ctx = BuildContext(loaded, prior)
     ctx.compute_all()  # the plan's numbers once, before the first file (and before the freeze)
     older = Revisions.from_file(Path(revisions_path), loaded.path) if revisions_path else None
     keep_out_of_gc()

@@ -18,8 +18,8 @@ from xlplan.engine.allocate import allocate_rows, order_by_code
 from xlplan.engine.org import OrgTree, allocate_org
 from xlplan.engine.phasing import Profile, phase_year, profile_from_calendar
 from xlplan.engine.rounding import to_minor
+from xlplan.spec.history import PriorYear
 from xlplan.spec.models import Channel, Plan
-from xlplan.spec.prior_year import PriorYear
 
 
 @dataclass(frozen=True)

@@ -41,8 +41,8 @@ from xlplan.engine.increment import Bridge, bridge
 from xlplan.engine.org import OrgTree
 from xlplan.engine.phasing import Profile, fiscal_months, phase_year, profile_from_calendar
 from xlplan.engine.rounding import to_minor
+from xlplan.spec.history import PriorYear
 from xlplan.spec.models import Plan
-from xlplan.spec.prior_year import PriorYear
 
 
 @dataclass(frozen=True)

@@ -9,11 +9,12 @@ which reports every problem at once.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 NonNeg = Annotated[float, Field(ge=0)]
 Share = Annotated[float, Field(ge=0, le=1)]
@@ -107,16 +108,30 @@ class Factors(Model):
     )
 
 
+# an address as mail servers take it: no spaces, one @, a dot in the domain
+EMAIL = re.compile(r"[^@\s<>,;]+@[^@\s<>,;]+\.[^@\s<>,;.]+")
+
+
 class Unit(Model):
     code: Code
     name: str
     parent: Code | None = None
     manager: str = ""
+    email: str = Field("", description="The manager's email address: xlplan send mails the "
+                                       "unit's workbook there, xlplan remind chases it.")
     kind: str = Field("unit", description="company, department, region, team, person …")
     base: NonNeg = Field(1.0, description="Base potential: market size or last year's share.")
     factors: Factors = Field(default_factory=Factors)
     weight: NonNeg | None = Field(None, description="Explicit weight (method: weights).")
     hold: Money | None = Field(None, description="A fixed target; siblings share the rest.")
+
+    @field_validator("email")
+    @classmethod
+    def _an_address(cls, value: str) -> str:
+        value = value.strip()
+        if value and not EMAIL.fullmatch(value):
+            raise ValueError(f"{value!r} is not an email address (name@example.com)")
+        return value
 
 
 class AllocationMethod(StrEnum):

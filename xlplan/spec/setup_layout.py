@@ -36,7 +36,7 @@ from decimal import Decimal
 from typing import Any, Literal
 
 from pydantic import BaseModel
-from pydantic_core import PydanticUndefined
+from pydantic.fields import PydanticUndefined
 
 import xlplan.spec.models as m
 
@@ -287,7 +287,7 @@ UNIT_KINDS = ("company", "department", "region", "team", "person")
 def _units() -> Table:
     cols = _columns(m.Unit, [
         ("Code", "code"), ("Name", "name"), ("Parent", "parent"), ("Manager", "manager"),
-        ("Kind", "kind"), ("Base", "base"), ("Priority", "factors.priority"),
+        ("Email", "email"), ("Kind", "kind"), ("Base", "base"), ("Priority", "factors.priority"),
         ("Maturity", "factors.maturity"), ("New hire share", "factors.new_hire_share"),
         ("Attainment history", "factors.attainment_history"), ("Weight", "weight"),
         ("Hold", "hold")],

@@ -256,7 +256,7 @@ def write_files(frame: pd.DataFrame, out_dir: Path, plan_id: str) -> list[Path]:
 
 def main(argv: list[str] | None = None) -> int:
     """``python -m xlplan.tracking.synthetic PLAN -o DIR``: write a year of actuals."""
-    from xlplan.spec import PlanError, load_plan
+    from xlplan.spec.loader import PlanError, load_plan
     from xlplan.spec.prior_year import DataFileError, read_prior_year
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)

@@ -215,3 +215,57 @@ def actual_version(targets: RevenueTargets, cube: dict[str, np.ndarray],
     cal = targets.calendar
     through = cal.days[revenue.last_day] if revenue.last_day >= 0 else None
     return Version("actual", "actual", spec_hash, through, _cells(targets, cube))
+
+
+def _has_tables(con: duckdb.DuckDBPyConnection) -> bool:
+    """Whether the database has the versions' tables (a database no version was kept in
+    may not)."""
+    return con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name IN "
+                       "('plan_versions', 'plan_version_values')").fetchone() == (2,)
+
+
+def stored_names(con: duckdb.DuckDBPyConnection, plan_id: str) -> list[str]:
+    """The names of a plan's stored versions, oldest first ([] when none)."""
+    if not _has_tables(con):
+        return []
+    return [str(n) for (n,) in con.execute(
+        "SELECT name FROM plan_versions WHERE plan_id=? ORDER BY created, name",
+        [plan_id]).fetchall()]
+
+
+def load(con: duckdb.DuckDBPyConnection, plan_id: str, name: str) -> Version:
+    """A stored version with its cells (VersionError naming the stored ones if unknown)."""
+    head = con.execute("SELECT kind, spec_hash, as_of, note FROM plan_versions WHERE "
+                       "plan_id=? AND name=?", [plan_id, name]).fetchone() \
+        if _has_tables(con) else None
+    if head is None:
+        stored = stored_names(con, plan_id)
+        raise VersionError(f"no version {name!r} of plan {plan_id}; stored: "
+                           f"{', '.join(stored) if stored else 'none'}")
+    kind, spec_hash, as_of, note = head
+    rows = con.execute("SELECT unit, product, channel, month, value_minor FROM "
+                       "plan_version_values WHERE plan_id=? AND name=?",
+                       [plan_id, name]).fetchall()
+    return Version(name, str(kind), str(spec_hash), as_of, {
+        (str(u), str(p), str(c), str(m)): int(v) for u, p, c, m, v in rows}, note or "")
+
+
+def latest_forecast(con: duckdb.DuckDBPyConnection, plan_id: str) -> Version | None:
+    """The forecast with the latest as-of date (then the newest), or None."""
+    if not _has_tables(con):
+        return None
+    row = con.execute("SELECT name FROM plan_versions WHERE plan_id=? AND kind='forecast' "
+                      "ORDER BY as_of DESC, created DESC LIMIT 1", [plan_id]).fetchone()
+    return load(con, plan_id, str(row[0])) if row else None
+
+
+def unit_months(version: Version, month_keys: list[str]) -> dict[str, np.ndarray]:
+    """A version's cells summed per unit and fiscal month (``month_keys``: the plan's
+    ``YYYY-MM`` of each fiscal month); cells of other months are not counted."""
+    index = {key: m for m, key in enumerate(month_keys)}
+    out: dict[str, np.ndarray] = {}
+    for (unit, _, _, month), value in version.cells.items():
+        m = index.get(month)
+        if m is not None:
+            out.setdefault(unit, np.zeros(len(month_keys), dtype=np.int64))[m] += value
+    return out

@@ -182,24 +182,30 @@ def build_all(ctx: BuildContext, out_dir: Path, units: Iterable[str] | None = No
     forked (Windows, macOS), the calling script needs an ``if __name__ == "__main__":``
     guard, as for any ``multiprocessing`` use.
     """
-    chosen = list(units) if units is not None else ctx.input_units
-    unknown = [u for u in chosen if u not in ctx.input_units]
-    if unknown:
-        raise ValueError(f"not units that fill a workbook: {', '.join(unknown)} "
-                         f"(these do: {', '.join(ctx.input_units)})")
-    todo: list[str | None] = [None, *chosen]
+    todo = workbooks_to_build(ctx, units)
     workers = min(workers, len(todo))
     if workers <= 1:
         built = []
         for unit in todo:
-            built.append(_build_one(ctx, out_dir, unit, with_functions))
+            built.append(build_one(ctx, out_dir, unit, with_functions))
             if progress:
                 progress(unit or "master")
         return built
     return _build_in_processes(ctx, out_dir, todo, with_functions, workers, progress)
 
 
-def _build_one(ctx: BuildContext, out_dir: Path, unit: str | None,
+def workbooks_to_build(ctx: BuildContext, units: Iterable[str] | None) -> list[str | None]:
+    """The master (None), then the units asked for (every input unit by default);
+    ValueError naming any that fills no workbook."""
+    chosen = list(units) if units is not None else ctx.input_units
+    unknown = [u for u in chosen if u not in ctx.input_units]
+    if unknown:
+        raise ValueError(f"not units that fill a workbook: {', '.join(unknown)} "
+                         f"(these do: {', '.join(ctx.input_units)})")
+    return [None, *chosen]
+
+
+def build_one(ctx: BuildContext, out_dir: Path, unit: str | None,
                with_functions: bool) -> Built:
     if unit is None:
         return build_master(ctx, out_dir, with_functions)
@@ -220,7 +226,7 @@ def _start_worker(ctx: BuildContext) -> None:
 
 def _build_in_worker(out_dir: Path, unit: str | None, with_functions: bool) -> Built:
     """One workbook, in a build process; its record of cells stays here (see build_all)."""
-    return replace(_build_one(_WORKER_CTX[0], out_dir, unit, with_functions), book=None)
+    return replace(build_one(_WORKER_CTX[0], out_dir, unit, with_functions), book=None)
 
 
 def _build_in_processes(ctx: BuildContext, out_dir: Path, todo: list[str | None],
