@@ -219,7 +219,7 @@ def test_a_last_day_kpi_recalculates_as_the_engine(tmp_path: object) -> None:
     from conftest import SMALL, require_tool
 
     from xlplan.libreoffice import LibreOffice, read_values
-    from xlplan.spec import load_plan
+    from xlplan.spec.loader import load_plan
     from xlplan.workbook.build import build_unit
     from xlplan.workbook.context import BuildContext
     from xlplan.workbook.verify import compare
