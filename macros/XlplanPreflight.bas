@@ -6,7 +6,9 @@ Attribute VB_Name = "XlplanPreflight"
 '   * every required input is filled in;
 '   * every input holds what its rule expects (a number within its bounds, a
 '     choice from its list, a date), even when it was pasted past the validation;
-'   * no cell of any visible sheet shows an error (#DIV/0!, #REF!, #NAME? ...).
+'   * no cell of any visible sheet shows an error (#DIV/0!, #REF!, #NAME? ...);
+'   * every completeness rule the Guide's readiness block shows is met (the
+'     People split ties, actions end after they start, required groups filled).
 ' It lists the problems and selects the first one, so the manager can fix it
 ' there. The consolidator checks the same rules again when the file arrives;
 ' this is the early warning. Needs the XlplanManifest module.
@@ -39,6 +41,7 @@ Public Function XlplanProblems(wb As Workbook) As Collection
     Dim problems As New Collection
     CheckInputs wb, problems
     CheckErrors wb, problems
+    CheckReadiness wb, problems
     Set XlplanProblems = problems
 End Function
 
@@ -63,6 +66,26 @@ Public Sub GoToProblem(wb As Workbook, problem As Variant)
     wb.Activate
     wb.Worksheets(CStr(problem(0))).Activate
     Application.Goto wb.Worksheets(CStr(problem(0))).Range(CStr(problem(1))), True
+End Sub
+
+' The completeness rules the Guide shows unmet: below the summary cell named Readiness,
+' after a header row, one row per rule (where, the rule in words, its status).
+Private Sub CheckReadiness(wb As Workbook, problems As Collection)
+    Dim summary As Range, r As Range, where As String, bang As Long
+    On Error Resume Next
+    Set summary = wb.Names("Readiness").RefersToRange
+    On Error GoTo 0
+    If summary Is Nothing Then Exit Sub
+    Set r = summary.Offset(4, -1)
+    Do While Len(CStr(r.Value)) > 0
+        If Len(CStr(r.Offset(0, 2).Value)) > 0 Then
+            where = CStr(r.Value)
+            bang = InStrRev(where, "!")
+            If bang > 1 Then problems.Add Array(Left$(where, bang - 1), Mid$(where, bang + 1), _
+                CStr(r.Offset(0, 1).Value) & " (unmet)")
+        End If
+        Set r = r.Offset(1, 0)
+    Loop
 End Sub
 
 Private Sub CheckInputs(wb As Workbook, problems As Collection)

@@ -189,3 +189,59 @@ def test_bsc_scores_always_in_range(actuals: dict[str, float]) -> None:
         assert math.isnan(result.total)
     for s in result.perspectives["score"].dropna():
         assert 0.0 <= s <= 10.0
+
+
+def test_aggregate_is_the_kpis_field_with_a_default_from_its_unit() -> None:
+    """sum / average / last as the KPI says; unset: money adds up, anything else averages."""
+    from xlplan.engine.bsc import day_rule, month_actual, mtd_rule
+
+    heads = Kpi(code="heads", name="Headcount", perspective="learning", unit="people",
+                target=40, frequency="daily", aggregate="last")
+    cash = Kpi(code="cash", name="Cash", perspective="financial", unit="CNY", target=1,
+               frequency="daily")
+    rate = Kpi(code="rate", name="Rate", perspective="process", unit="%", target=0.1,
+               frequency="daily")
+    assert [day_rule(k, "CNY") for k in (heads, cash, rate)] == ["last", "sum", "average"]
+    assert mtd_rule(heads.model_copy(update={"frequency": "monthly"}), "CNY") == "month"
+    days = [38.0, None, "", 41.0, None]
+    assert month_actual("last", days, None) == 41.0
+    assert month_actual("sum", days, None) == 79.0
+    assert month_actual("average", days, None) == 39.5
+
+
+@pytest.mark.libreoffice
+def test_a_last_day_kpi_recalculates_as_the_engine(tmp_path: object) -> None:
+    """The sheet's LOOKUP(9.99E+307, days) gives the last day filled, in LibreOffice as in
+    the engine (days 1, 2 and 5 filled: day 5's value; blanks between are skipped)."""
+    import dataclasses
+    from pathlib import Path
+
+    from conftest import SMALL, require_tool
+
+    from xlplan.libreoffice import LibreOffice, read_values
+    from xlplan.spec.loader import load_plan
+    from xlplan.workbook.build import build_unit
+    from xlplan.workbook.context import BuildContext
+    from xlplan.workbook.verify import compare
+
+    require_tool("soffice")
+    loaded = load_plan(SMALL)
+    kpis = [k.model_copy(update={"aggregate": "last"}) if k.code == "stock_out" else k
+            for k in loaded.plan.bsc.kpis]
+    plan = loaded.plan.model_copy(update={"bsc": loaded.plan.bsc.model_copy(
+        update={"kpis": kpis})})
+    ctx = BuildContext(dataclasses.replace(loaded, plan=plan), None)
+    blank = build_unit(ctx, Path(str(tmp_path)) / "blank", "EAST")
+    where = {i.period: (i.sheet, i.cell) for i in blank.book.inputs  # type: ignore[union-attr]
+             if i.item == "bsc:stock_out"}
+    fill = {where["2027-01-01"]: 0.04, where["2027-01-02"]: 0.06, where["2027-01-05"]: 0.03}
+    built = build_unit(ctx, Path(str(tmp_path)) / "filled", "EAST", fill=fill)
+    assert built.book is not None
+    row = where["2027-01-01"][1].lstrip("ABCDEFGHIJKLMNOPQRSTUVWXYZ")
+    expected = built.book.expected_values()
+    assert expected[("BSC", f"L{row}")] == 0.03  # MTD actual: the last day filled
+    with LibreOffice() as office:
+        values = read_values(office.recalculate([built.path], Path(str(tmp_path)) / "lo")[
+            built.path])
+    bsc = {k: v for k, v in expected.items() if k[0] == "BSC"}
+    assert compare(bsc, values) == []

@@ -37,6 +37,7 @@ DbOption = Annotated[Path | None, typer.Option(
     "--db", help="The history database (DuckDB). consolidate: default DIR/xlplan.duckdb.",
     show_default=False)]
 STATUS_STYLE = {"accepted": "green", "warnings": "yellow", "rejected": "red",
+                "incomplete": "magenta",
                 "missing": "bright_black", "superseded": "bright_black"}
 
 

@@ -30,20 +30,23 @@ from typing import Any, Literal
 
 from xlplan import TEMPLATE_VERSION
 from xlplan.consolidate.carry import Revisions, carry, gone_rows
+from xlplan.consolidate.formula_meaning import same_formula
 from xlplan.consolidate.input_formula import RefusedFormula, evaluate
 from xlplan.consolidate.package import Limits, Package, Refused, open_package
 from xlplan.consolidate.xlsx import RawBook, RawCell, RawSheet, cell_position, events
 from xlplan.lru import Recent
 from xlplan.workbook.book import Value, normalise
 from xlplan.workbook.build import TEMPLATES_KEPT, predict_unit
+from xlplan.workbook.completeness import Rule, cells_of, rules_for, unmet
+from xlplan.workbook.completeness import setting as completeness_setting
 from xlplan.workbook.context import BuildContext
 from xlplan.workbook.input_rules import InputRule
 from xlplan.workbook.manifest import SHEET as MANIFEST_SHEET
 from xlplan.workbook.manifest import Manifest, join_chunks, manifest_of
 
-Level = Literal["error", "warning"]
+Level = Literal["error", "incomplete", "warning"]
 NOTES_SHEET = "Changes"  # what xlplan reissue lists for the manager: no part of the template
-Status = Literal["accepted", "warnings", "rejected"]
+Status = Literal["accepted", "warnings", "incomplete", "rejected"]
 SHOWN = 5  # differing cells named per sheet and kind before "and N more"
 
 
@@ -94,6 +97,8 @@ class Examination:
     def status(self) -> Status:
         if any(f.level == "error" for f in self.findings):
             return "rejected"
+        if any(f.level == "incomplete" for f in self.findings):
+            return "incomplete"
         return "warnings" if self.findings else "accepted"
 
     def error(self, message: str, sheet: str = "", cell: str = "") -> None:
@@ -317,6 +322,9 @@ def _check_against_plan(book: RawBook, manifest: Manifest, ctx: BuildContext,
     _compare_structure(book, predicted.cells, set(values) | {
         (i["sheet"], i["cell"]) for i in expected_manifest.inputs}, result)
     if result.status != "rejected":
+        for unmet_rule, problem in unmet(completeness_rules(ctx, manifest.unit), values):
+            result.findings.append(Finding("incomplete", unmet_rule.sheet, unmet_rule.cell,
+                                           problem))
         _add_facts(result, expected_manifest.inputs, values)
     return values
 
@@ -409,6 +417,20 @@ def template_manifest(ctx: BuildContext, unit: str) -> Manifest:
     if kept is None:
         book = predict_unit(ctx, unit, {}, manifest=False)[0]
         kept = _TEMPLATES.put(key, manifest_of(book, ctx, unit))
+    return kept
+
+
+_RULES: Recent[tuple[str, str], list[Rule]] = Recent(TEMPLATES_KEPT)
+
+
+def completeness_rules(ctx: BuildContext, unit: str) -> list[Rule]:
+    """The unit's completeness rules, from the template's input cells and the plan (the
+    same rules the workbook's readiness block shows), once per unit and plan version."""
+    key = (ctx.loaded.spec_hash, unit)
+    kept = _RULES.get(key)
+    if kept is None:
+        inputs = cells_of(template_manifest(ctx, unit).inputs)
+        kept = _RULES.put(key, rules_for(inputs, completeness_setting(ctx, unit)))
     return kept
 
 
@@ -560,6 +582,8 @@ def _compare_structure(book: RawBook, cells: list[Any], inputs: set[tuple[str, s
             continue
         changed: list[str] = []
         stale: list[str] = []
+        respelled: list[str] = []
+        uncached: list[str] = []
         expected_refs = set()
         got_cells = raw.cells
         for cell in by_sheet[name]:
@@ -573,11 +597,18 @@ def _compare_structure(book: RawBook, cells: list[Any], inputs: set[tuple[str, s
             want = cell.content
             if not (content == want and type(content) is type(want)) and \
                     not _same(want, content, book.date1904):
-                changed.append(f"{cell.ref}: template has {_show(want)}, the file has "
-                               f"{_show(content)}")
-            elif cell.kind == "formula":
+                if cell.kind == "formula" and got is not None and got.formula is not None \
+                        and same_formula(str(want), got.formula):
+                    respelled.append(f"{cell.ref}: {_show(got.formula)}")
+                else:
+                    changed.append(f"{cell.ref}: template has {_show(want)}, the file has "
+                                   f"{_show(content)}")
+                    continue
+            if cell.kind == "formula":
                 cached = got.value if got else None
-                if cached != cell.expected and not _close(cell.expected, cached):
+                if cached is None and cell.expected not in (None, ""):
+                    uncached.append(cell.ref)
+                elif cached != cell.expected and not _close(cell.expected, cached):
                     stale.append(f"{cell.ref}: the file shows {_show(cached)}, its inputs "
                                  f"give {_show(cell.expected)}")
         unexpected = [ref for ref in got_cells.keys() - expected_refs
@@ -589,12 +620,26 @@ def _compare_structure(book: RawBook, cells: list[Any], inputs: set[tuple[str, s
         _report(result, "warning", name, [f"{r}: {_show(_file_content(raw.cells[r]))}" for r
                                           in unexpected],
                 "text or numbers outside the template's cells (ignored)")
+        if respelled:
+            result.warn(f"{_count(len(respelled), 'formula')} spelled as another spreadsheet "
+                        "program writes them (numbers, function names, spaces or quotes), "
+                        f"with the template's meaning: {respelled[0]}", name,
+                        respelled[0].partition(":")[0])
+        if uncached:
+            result.warn(f"{_count(len(uncached), 'formula')} saved without results (as a "
+                        "program that does not calculate, e.g. a Python library, saves them; "
+                        f"first {uncached[0]}): the engine recomputed them", name, uncached[0])
         _report(result, "warning", name, stale, "stale value (saved without recalculating, "
                 "e.g. with manual calculation): the consolidation uses the recomputed numbers")
         if not raw.protected:
             result.warn("sheet protection was removed", name)
         if raw.state != "visible":
             result.warn(f"the sheet is {raw.state} (the template shows it)", name)
+
+
+def _count(n: int, noun: str) -> str:
+    """``1 formula is``, ``3 formulas are``."""
+    return f"1 {noun} is" if n == 1 else f"{n} {noun}s are"
 
 
 def _report(result: Examination, level: Level, sheet: str, lines: list[str], what: str) -> None:

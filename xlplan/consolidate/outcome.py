@@ -16,7 +16,7 @@ from xlplan.consolidate.examine import where
 from xlplan.consolidate.views import Views
 from xlplan.engine.numbers import PlanNumbers
 
-UnitState = str  # accepted | missing | rejected
+UnitState = str  # accepted | incomplete | missing | rejected
 
 
 @dataclass
@@ -24,7 +24,7 @@ class FileOutcome:
     path: Path
     sha256: str
     unit: str
-    status: str  # accepted | warnings | rejected | superseded
+    status: str  # accepted | warnings | incomplete | rejected | superseded
     findings: list[dict[str, str]]
     new: bool  # examined in this run (False: seen before, taken from the history)
 
@@ -65,10 +65,13 @@ def tracker_frame(numbers: PlanNumbers, subs: pd.DataFrame,
         mine = by_unit.get(unit, subs.iloc[:0])
         winner = mine[mine["counts"]]
         rejected = mine[mine["status"] == "rejected"]
-        superseded = int(((mine["status"] != "rejected") & ~mine["counts"]).sum())
+        incomplete = mine[mine["status"] == "incomplete"]
+        superseded = int(mine["status"].isin(["accepted", "warnings"]).sum()) - len(winner)
         if len(winner):
             row = winner.iloc[0]
             status = str(row["status"])
+        elif len(incomplete):  # intact but not yet a plan: shown apart, never counted
+            row, status = incomplete.iloc[0], "incomplete"
         elif len(rejected):
             row, status = rejected.iloc[0], "rejected"
         else:

@@ -33,7 +33,8 @@ from xlplan.workbook.book import close_workbook
 
 STATUS_FILL = {"G": "#C6EFCE", "Y": "#FFEB9C", "O": "#F8CBAD", "R": "#FFC7CE",
                "accepted": "#C6EFCE", "warnings": "#FFEB9C", "missing": "#D9D9D9",
-               "rejected": "#FFC7CE", "superseded": "#EDEDED"}
+               "rejected": "#FFC7CE", "superseded": "#EDEDED",
+               "incomplete": "#E4DFEC"}
 
 
 class _Writer:
@@ -184,12 +185,15 @@ def _data(w: _Writer, facts: pd.DataFrame, csv_name: str) -> None:
                    f"all in {csv_name}, beside this file (it opens in Excel), and in the "
                    "history database.", w.fmt["note"])
 
+SHOWN_STATUSES = ("accepted", "warnings", "incomplete", "rejected", "missing")
+
 
 def _tracker(w: _Writer, outcome: Outcome) -> None:
     frame = outcome.tracker
     w.table("Tracker", frame, "Tracker", "Submission tracker", widths={
         "name": 22, "file": 34, "modified": 22, "reasons": 90}, status="status",
         note="status: the file's decision, accepted / warnings (accepted, see reasons) / "
+             "incomplete (intact, but a completeness rule is unmet: not counted) / "
              "rejected / missing; superseded counts older accepted files of the unit. season: "
              "where the unit stands (sent, submitted, late, returned, approved …; xlplan "
              "review and xlplan log).")
@@ -264,7 +268,7 @@ def _dashboard(w: _Writer, ws: Any, outcome: Outcome, views: Views) -> None:
     counts = outcome.tracker["status"].value_counts() if len(outcome.tracker) else pd.Series(
         dtype=int)
     ws.write_row(2, 0, ["Status", "Units"])
-    for i, key in enumerate(["accepted", "warnings", "rejected", "missing"]):
+    for i, key in enumerate(SHOWN_STATUSES):
         ws.write(3 + i, 0, key, w.fills[key])
         ws.write_number(3 + i, 1, int(counts.get(key, 0)))
     company = views.org.iloc[0] if len(views.org) else None
@@ -294,10 +298,11 @@ def _dashboard(w: _Writer, ws: Any, outcome: Outcome, views: Views) -> None:
     chart.set_size({"width": 720, "height": 320})
     ws.insert_chart(2, 4, chart)
     pie = w.wb.add_chart({"type": "pie"})
-    pie.add_series({"name": "Submissions", "categories": ["Dashboard", 3, 0, 6, 0],
-                     "values": ["Dashboard", 3, 1, 6, 1],
+    last = 2 + len(SHOWN_STATUSES)
+    pie.add_series({"name": "Submissions", "categories": ["Dashboard", 3, 0, last, 0],
+                     "values": ["Dashboard", 3, 1, last, 1],
                      "points": [{"fill": {"color": STATUS_FILL[k]}} for k in
-                                ("accepted", "warnings", "rejected", "missing")]})
+                                SHOWN_STATUSES]})
     pie.set_title({"name": "Submissions"})
     pie.set_size({"width": 360, "height": 280})
     ws.insert_chart(19, 4, pie)

@@ -189,7 +189,8 @@ def bsc_scores(kpis: Sequence[Kpi], actuals: Mapping[str, float | None]) -> BscR
 
 # --------------------------------------------------------------------------- month-to-date
 
-Rule = Literal["sum", "average", "month"]  # how a KPI's month-to-date is formed
+Rule = Literal["sum", "average", "last", "month"]  # how a KPI's month-to-date is formed
+DayRule = Literal["sum", "average", "last"]  # how a KPI's days make a month
 ISO_CODE = re.compile(r"^[A-Z]{3}$")
 
 
@@ -200,18 +201,23 @@ def is_money(kpi: Kpi, currency_code: str, symbol: str = "") -> bool:
 
 
 def mtd_rule(kpi: Kpi, currency_code: str, symbol: str = "") -> Rule:
-    """How a KPI's month-to-date is formed from its inputs.
-
-    * not daily → "month": the single month value the unit reports;
-    * daily money (cash flow, revenue) → "sum": a flow adds up over the days;
-    * daily "%", pts, x, h and anything else → "average": a level (a rate, a
-      score, a multiple, a duration) is averaged over the days reported.
-
-    Exception: money "per" something (``Output per head per day``) is a rate and
-    is averaged (the plan's KPI has no field for this).
-    """
+    """How a KPI's month-to-date is formed from its inputs: "month" (the single month
+    value the unit reports) when the KPI is not daily, else :func:`day_rule`."""
     if kpi.frequency != "daily":
         return "month"
+    return day_rule(kpi, currency_code, symbol)
+
+
+def day_rule(kpi: Kpi, currency_code: str, symbol: str = "") -> DayRule:
+    """How a KPI's days make its month: the KPI's own ``aggregate`` when the plan sets it
+    (sum: a flow; average: a level; last: a stock, such as headcount at month end).
+
+    Unset, a default from the unit: money (cash flow, revenue) is a flow and adds up,
+    anything else ("%", pts, x, h) is a level and is averaged over the days reported;
+    money "per" something (``Output per head per day``) is a rate and is averaged.
+    """
+    if kpi.aggregate is not None:
+        return kpi.aggregate
     if is_money(kpi, currency_code, symbol) and " per " not in f" {kpi.name.lower()} ":
         return "sum"
     return "average"
@@ -234,5 +240,7 @@ def month_actual(rule: Rule, days: Sequence[object], month_value: object) -> flo
     filled = [x for x in map(_number, days) if x is not None]
     if not filled:
         return None
+    if rule == "last":
+        return filled[-1]
     total = math.fsum(filled)
     return total if rule == "sum" else total / len(filled)

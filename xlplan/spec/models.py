@@ -264,6 +264,13 @@ class Kpi(Model):
     )
     weight: NonNeg = 1.0
     frequency: Literal["daily", "weekly", "monthly"] = "monthly"
+    aggregate: Literal["sum", "average", "last"] | None = Field(
+        None, description="How a daily KPI's days make its month: sum (a flow, such as cash), "
+                          "average (a level, such as a rate), last (a stock, such as "
+                          "headcount). Default: sum for money, average otherwise.")
+    maximum: float | None = Field(
+        None, description="The largest plausible value (a share's is 1, i.e. 100 %): a "
+                          "value typed above it is refused.")
 
 
 class Bsc(Model):
@@ -328,6 +335,10 @@ class PriorYear(Model):
     sheet: str | None = None
 
 
+InputGroup = Literal["commitments", "people", "bsc", "budget", "okr", "actions", "risks"]
+DEFAULT_REQUIRED: tuple[InputGroup, ...] = ("commitments", "people", "bsc", "budget")
+
+
 class Workbooks(Model):
     input_level: int | None = Field(
         None, description="Depth of the units that get a workbook (default: one above the leaves)."
@@ -336,6 +347,10 @@ class Workbooks(Model):
     submit_to: str = ""
     protect_password: str = ""
     language: Literal["en", "zh"] = "en"
+    required: list[InputGroup] = Field(
+        default_factory=lambda: list(DEFAULT_REQUIRED),
+        description="Input groups a submission must fill to be complete (BSC: the periods "
+                    "that end before the deadline).")
 
 
 class ActualsColumns(Model):

@@ -353,7 +353,9 @@ def _tables() -> tuple[Sheet, ...]:
     kpis = Table("Kpis", "BSC", "list", ("bsc", "kpis"), _columns(m.Kpi, [
         ("Code", "code"), ("Name", "name"), ("Perspective", "perspective"), ("Unit", "unit"),
         ("Direction", "direction"), ("Target", "target"), ("Floor", "floor"),
-        ("Weight", "weight"), ("Frequency", "frequency")]), first_col=5)
+        ("Weight", "weight"), ("Frequency", "frequency"), ("Aggregate", "aggregate"),
+        ("Maximum", "maximum")]),
+        first_col=5)
     risks = Table("Risks", "Risks", "list", ("risks",), _columns(m.Risk, [
         ("ID", "id"), ("Title", "title"), ("Level", "level"), ("Impact", "impact"),
         ("Owner", "owner")]))

@@ -30,7 +30,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from xlplan.engine.bsc import BscResult, bsc_scores, default_floor, kpi_score, mtd_rule
+from xlplan.engine.bsc import BscResult, bsc_scores, day_rule, default_floor, kpi_score
 from xlplan.engine.okr import okr_rollup
 from xlplan.engine.org import OrgTree
 from xlplan.engine.variance import attainment, status
@@ -50,10 +50,9 @@ def kpi_month_value(kpi: Kpi, currency: str, symbol: str, days: Sequence[float],
         return float(month_value)
     if not days:
         return None
-    rule = mtd_rule(kpi, currency, symbol)
-    if rule == "month":
-        rule = "sum" if mtd_rule(kpi.model_copy(update={"frequency": "daily"}), currency,
-                                 symbol) == "sum" else "average"
+    rule = day_rule(kpi, currency, symbol)
+    if rule == "last":
+        return float(days[-1])
     total = math.fsum(days)
     return total if rule == "sum" else total / len(days)
 

@@ -12,12 +12,12 @@ A workbook carries one month block (the first fiscal month); finance issues a
 new block each month, so a block never mixes two months' inputs. That is why
 the year-to-date column equals month-to-date here.
 
-Month-to-date of a daily KPI (:func:`mtd_rule`): money is a flow and adds up
-over the days (SUM); rates, points, multiples and hours are levels and are
-averaged over the days filled (AVERAGE). The plan's KPI has no field that says
-which, so the unit decides, with one exception: money "per" something (output
-per head per day) is a rate and is averaged. An empty month shows blanks, not
-``#DIV/0!``: every formula is guarded, as the engine's NaN is the sheet's ``""``.
+Month-to-date of a daily KPI (:func:`~xlplan.engine.bsc.day_rule`): the KPI's
+``aggregate`` says it: sum (a flow, SUM), average (a level, AVERAGE over the days
+filled) or last (a stock: the last day filled). Unset, money adds up and anything
+else is averaged; money "per" something (output per head per day) is averaged.
+An empty month shows blanks, not ``#DIV/0!``: every formula is guarded, as the
+engine's NaN is the sheet's ``""``.
 
 Master: the same block, read-only (the company's KPI definitions and targets;
 actuals come from the units, so its scores stay blank).
@@ -72,9 +72,27 @@ def kpi_values(kpi: Kpi, actual: float | None, bands: StatusBands) -> dict[str, 
             "score": blank(kpi_score(actual, kpi.target, floor, kpi.direction))}
 
 
+def kpi_rule(k: Kpi, money: bool) -> InputRule:
+    """The validation of a KPI's actuals: a share (unit ``%``) from 0 to 100 % as typed in
+    Excel (40 % is 0.4), money of any sign, any other measure ≥ 0; never above the KPI's
+    ``maximum``."""
+    if k.unit.strip() == "%":
+        high = 1.0 if k.maximum is None else min(1.0, k.maximum)
+        return InputRule("ratio", 0.0, high, title=k.code[:32],
+                         message=f"{k.name}: a share from 0 % to {high:.0%} (type 40% or "
+                                 f"0.4), target {k.target:.1%}.")
+    return InputRule("number", None if money else 0.0, k.maximum, title=k.code[:32],
+                     message=f"{k.name} ({k.unit or 'number'}), target {k.target:g}"
+                             + (": money, may be negative." if money else "."))
+
+
 def _mtd_formula(rule: Rule, days: str, month: str) -> str:
     if rule == "month":
         return f'IF(ISNUMBER({month}),{month},"")'
+    if rule == "last":  # the column of the last number (SUMPRODUCT makes MAX an array)
+        first = days.partition(":")[0]
+        return (f'IF(COUNT({days})=0,"",INDEX({days},1,SUMPRODUCT(MAX(ISNUMBER({days})*'
+                f'COLUMN({days})))-COLUMN({first})+1))')
     fn = "SUM" if rule == "sum" else "AVERAGE"
     return f'IF(COUNT({days})=0,"",{fn}({days}))'
 
@@ -124,15 +142,15 @@ def write_bsc(book: Book, ctx: BuildContext, scope: Scope) -> None:
                           ("Unit", k.unit), ("Direction", k.direction.value),
                           ("Frequency", k.frequency),
                           ("Month-to-date", {"month": "month value", "sum": "sum of days",
-                                             "average": "average of days"}[rule])):
+                                             "average": "average of days",
+                                             "last": "last day filled"}[rule])):
             s.label(r, COL[key], text)
         s.given(r, COL["Target"], k.target, style)
         s.given(r, COL["Floor (plan)"], k.floor, style)
         s.given(r, COL["Weight"], k.weight, "factor")
-        rule_in = InputRule("number", None if money else 0.0, title=k.code[:32],
-                            message=f"{k.name} ({k.unit or 'number'}), target {k.target:g}"
-                                    + (": money, may be negative." if money else "."))
-        input_style = "input_money" if money else "input_number"
+        rule_in = kpi_rule(k, money)
+        input_style = ("input_money" if money else "input_ratio" if rule_in.kind == "ratio"
+                       else "input_number")
         if inputs and rule == "month":
             s.input(r, COL["Month value"], None, rule_in, item=f"bsc:{k.code}",
                     period=f"{year}-{month:02d}", style=input_style)

@@ -110,7 +110,30 @@ def sample_inputs(ctx: BuildContext, manifest: Manifest, seed: int) -> dict[tupl
         else:
             value = _generic(rule, rng, ctx.plan.fiscal_year)
         fill[(spec["sheet"], spec["cell"])] = value
+    _make_complete(manifest, fill, rng)
     return fill
+
+
+def _make_complete(manifest: Manifest, fill: dict[tuple[str, str], Value],
+                   rng: random.Random) -> None:
+    """Keep the sample within the completeness rules (:mod:`xlplan.workbook.completeness`)
+    that values drawn one cell at a time can break: an action's dates in order, a KR's
+    current value between its start and its target."""
+    rows: dict[str, dict[str, tuple[str, str]]] = {}
+    for spec in manifest.inputs:
+        kind, _, rest = spec["item"].partition(":")
+        if kind in ("action", "okr"):
+            owner, _, name = rest.rpartition(":")
+            rows.setdefault(f"{kind}:{owner}", {})[name] = (spec["sheet"], spec["cell"])
+    for row in rows.values():
+        if "start" in row and "end" in row:
+            a, b = fill.get(row["start"]), fill.get(row["end"])
+            if isinstance(a, dt.date) and isinstance(b, dt.date) and b < a:
+                fill[row["start"]], fill[row["end"]] = b, a
+        if {"start", "target", "current"} <= row.keys():
+            s, t = fill.get(row["start"]), fill.get(row["target"])
+            if isinstance(s, int | float) and isinstance(t, int | float):
+                fill[row["current"]] = round(s + rng.uniform(0.2, 0.9) * (t - s), 2)
 
 
 def fill_sample(workbook: Path, out: Path, seed: int = 0, plan_path: Path | None = None,

@@ -15,6 +15,7 @@ from xlplan.workbook.last_year import write_review
 from xlplan.workbook.live import SHEET as LIVE
 from xlplan.workbook.live import write_live
 from xlplan.workbook.okr import write_okr
+from xlplan.workbook.readiness import write_readiness
 from xlplan.workbook.risks import write_risks
 from xlplan.workbook.scope import Scope, SheetWriter
 from xlplan.workbook.splitter import SHEET as ROUNDING
@@ -44,6 +45,7 @@ UNIT: list[tuple[str, SheetWriter]] = [
     ("People", write_people),
     ("OKR", write_okr), ("BSC", write_bsc), ("Budget", write_budget),
     ("Actions", write_actions), ("Risks", write_risks),
+    ("Guide", write_readiness),  # last: it checks the other sheets' inputs
     (ROUNDING, _nothing),
 ]
 # ``xlplan build --with-functions``: the Live sheet (XLPLAN_* functions) after the Dashboard.
