@@ -109,5 +109,5 @@ def test_a_killed_build_leaves_only_the_workbooks(tmp_path: Path) -> None:
     assert len(left) == 2
     done = subprocess.run(command, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
-    assert sorted(os.listdir(out)) == [f"{PLAN_ID}-master.xlsx", "units"]
+    assert sorted(os.listdir(out)) == [f"{PLAN_ID}-master.xlsx", "units", "xlplan.duckdb"]
     assert sorted(os.listdir(out / "units")) == [f"{PLAN_ID}-EAST.xlsx", f"{PLAN_ID}-WEST.xlsx"]
