@@ -67,6 +67,16 @@ def _normal(name: str) -> str:
     return re.sub(r"[-_.]+", "-", name).lower()
 
 
+def test_every_package_of_the_source_tree_is_in_the_wheel() -> None:
+    """pyproject lists the packages by name (xlplan.templates maps to another folder), so a
+    new subpackage must be added there or the wheel ships without it."""
+    listed = set(tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]
+                 ["packages"])
+    found = {".".join(init.parent.relative_to(ROOT).parts)
+             for init in (ROOT / "xlplan").rglob("__init__.py")}
+    assert found - listed == set(), "packages missing from pyproject.toml"
+
+
 def test_every_third_party_import_is_declared() -> None:
     project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
     requirements = [*project["dependencies"],
