@@ -15,7 +15,16 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from xlplan.commands.app import PlanArg, app, console, fail, open_plan, print_table, progress_bar
+from xlplan.commands.app import (
+    LanguageOption,
+    PlanArg,
+    app,
+    console,
+    fail,
+    open_plan,
+    print_table,
+    progress_bar,
+)
 from xlplan.consolidate.run import consolidate
 from xlplan.engine.allocate import AllocationError
 from xlplan.spec import PlanError
@@ -30,8 +39,9 @@ WorkersOption = Annotated[int | None, typer.Option(
 
 
 def _build(plan: Path, out_dir: Path, units: str | None, with_functions: bool = False,
-           workers: int | None = None) -> tuple[BuildContext, list[Built]]:
-    loaded, prior = open_plan(plan)
+           workers: int | None = None, language: LanguageOption = None
+           ) -> tuple[BuildContext, list[Built]]:
+    loaded, prior = open_plan(plan, language)
     ctx = BuildContext(loaded, prior)
     chosen = [u.strip() for u in units.split(",") if u.strip()] if units else None
     try:
@@ -61,9 +71,10 @@ def build(
         "--with-functions", help="Add a Live sheet to the master that uses the XLPLAN_* "
                                  "functions (for users of the xlplan add-in).")] = False,
     workers: WorkersOption = None,
+    language: LanguageOption = None,
 ) -> None:
     """Write the master workbook and one input workbook per unit."""
-    _, built = _build(plan, out, units, with_functions, workers)
+    _, built = _build(plan, out, units, with_functions, workers, language)
     master = next(b for b in built if b.unit is None)
     unit_paths = {b.unit: str(b.path) for b in built if b.unit is not None}
     if as_json:
@@ -107,6 +118,7 @@ def demo(
     plan: Annotated[Path | None, typer.Option(help="Plan to use (default: the bundled "
                                                    "example).")] = None,
     seed: Annotated[int, typer.Option(help="Random seed for the sample submissions.")] = 7,
+    language: LanguageOption = None,
 ) -> None:
     """The whole round trip on the bundled example: build, fill, consolidate.
 
@@ -121,7 +133,7 @@ def demo(
         for name in ("example-plan.yaml", "example-prior-year.csv"):
             with resources.as_file(source / name) as src:
                 shutil.copyfile(src, plan.parent / name)
-    ctx, built = _build(plan, out / "build", None)
+    ctx, built = _build(plan, out / "build", None, language=language)
     inbox = out / "inbox"
     units = [b for b in built if b.unit is not None]
     sending = units[:-1] if len(units) > 1 else units

@@ -31,7 +31,7 @@ from xlplan.consolidate.package import Limits, Package, Refused, open_package
 from xlplan.consolidate.xlsx import RawBook, RawCell, RawSheet, cell_position, events
 from xlplan.lru import Recent
 from xlplan.workbook.book import Value, normalise
-from xlplan.workbook.build import TEMPLATES_KEPT, predict_unit
+from xlplan.workbook.build import TEMPLATES_KEPT, context_in, predict_unit
 from xlplan.workbook.context import BuildContext
 from xlplan.workbook.input_rules import InputRule
 from xlplan.workbook.manifest import SHEET as MANIFEST_SHEET
@@ -248,6 +248,7 @@ def _check_against_plan(book: RawBook, manifest: Manifest, ctx: BuildContext,
                          spec["sheet"], spec["cell"])
             continue
         values[key] = value
+    ctx = context_in(ctx, manifest.language)  # a zh and an en book consolidate together
     try:
         expected_manifest = template_manifest(ctx, manifest.unit)
         predicted, _ = predict_unit(ctx, manifest.unit, values, manifest=False)
@@ -265,6 +266,8 @@ def _check_against_plan(book: RawBook, manifest: Manifest, ctx: BuildContext,
     _compare_structure(book, predicted.cells, set(rules), result)
     if result.status == "rejected":
         return
+    # facts name a sheet by its stable key: a zh and an en book give the same facts
+    stable = {shown: key for key, shown in manifest.sheet_names.items()}
     for spec in expected_manifest.inputs:
         value = values.get((spec["sheet"], spec["cell"]))
         if value is None or value == "":
@@ -273,11 +276,11 @@ def _check_against_plan(book: RawBook, manifest: Manifest, ctx: BuildContext,
             value, bool) else None
         text = None if number is not None else (value.isoformat() if isinstance(
             value, dt.date) else str(value))
-        result.facts.append(Fact(spec["sheet"], spec["cell"], spec["item"], spec["period"],
-                                 number, text))
+        result.facts.append(Fact(stable.get(spec["sheet"], spec["sheet"]), spec["cell"],
+                                 spec["item"], spec["period"], number, text))
 
 
-_TEMPLATES: Recent[tuple[str, str], Manifest] = Recent(TEMPLATES_KEPT)
+_TEMPLATES: Recent[tuple[str, str, str], Manifest] = Recent(TEMPLATES_KEPT)
 
 
 def template_manifest(ctx: BuildContext, unit: str) -> Manifest:
@@ -285,7 +288,7 @@ def template_manifest(ctx: BuildContext, unit: str) -> Manifest:
     not depend on what is typed, so it is computed once per unit and plan version, from
     the same dry run a submission gets (the one that reuses the input-blind writers' cells:
     in a consolidation where each unit sends one file, this is most of the work)."""
-    key = (ctx.loaded.spec_hash, unit)
+    key = (ctx.loaded.spec_hash, ctx.plan.workbooks.language, unit)
     kept = _TEMPLATES.get(key)
     if kept is None:
         book = predict_unit(ctx, unit, {}, manifest=False)[0]

@@ -21,6 +21,7 @@ from xlsxwriter.utility import xl_rowcol_to_cell
 
 from xlplan.engine.phasing import fiscal_months
 from xlplan.engine.rounding import excel_round, to_minor
+from xlplan.i18n import msg
 from xlplan.workbook import formulas
 from xlplan.workbook.book import Book, Sheet, ref
 from xlplan.workbook.commitments import excel_sum, number
@@ -29,7 +30,7 @@ from xlplan.workbook.input_rules import AMOUNT, TEXT, InputRule
 from xlplan.workbook.layout import decimals, fit_row
 from xlplan.workbook.scope import Scope
 
-SHEET = "Actions"
+SHEET = msg("Actions")
 UNIT_ROWS = 8
 HEADERS = ["Id", "Lever", "Task", "Owner", "Start", "End", "Budget", "Milestones", "Check"]
 COL = {name: i for i, name in enumerate(HEADERS)}

@@ -41,6 +41,7 @@ from xlplan.engine.bsc import (
 )
 from xlplan.engine.phasing import fiscal_months
 from xlplan.engine.variance import attainment, status
+from xlplan.i18n import msg
 from xlplan.spec.models import Kpi, Perspective, StatusBands
 from xlplan.workbook import formulas
 from xlplan.workbook.book import Book, Sheet, ref
@@ -49,7 +50,7 @@ from xlplan.workbook.highlights import add_data_bar, add_status_colours
 from xlplan.workbook.input_rules import InputRule
 from xlplan.workbook.scope import Scope
 
-SHEET = "BSC"
+SHEET = msg("BSC")
 
 HEADERS = ["Code", "KPI", "Perspective", "Unit", "Direction", "Frequency", "Target",
            "Floor (plan)", "Floor used", "Weight", "Month-to-date", "MTD actual", "YTD actual",

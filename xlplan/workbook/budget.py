@@ -28,15 +28,16 @@ from xlplan.engine.budget import (
 from xlplan.engine.last_year import classify_bcg
 from xlplan.engine.rounding import excel_round
 from xlplan.engine.variance import budget_check
+from xlplan.i18n import msg
 from xlplan.spec.models import BCG, Budget
 from xlplan.workbook import formulas
-from xlplan.workbook.book import Book, Sheet, quote_sheet, ref
+from xlplan.workbook.book import Book, Sheet, ref
 from xlplan.workbook.commitments import excel_sum, number
 from xlplan.workbook.context import Allocation, BuildContext
 from xlplan.workbook.input_rules import AMOUNT, TEXT, InputRule
 from xlplan.workbook.scope import Scope
 
-SHEET = "Budget"
+SHEET = msg("Budget")
 REQUEST_LINES = 12
 CATEGORY = InputRule("list", None, choices=POOL_NAMES, title="Pool",
                      message="The pool the item is paid from: base, incentive or reserve.")
@@ -84,7 +85,7 @@ def write_budget(book: Book, ctx: BuildContext, scope: Scope) -> None:
 
 def _write_master(book: Book, ctx: BuildContext, scope: Scope, budget: Budget,
                   alloc: Allocation) -> None:
-    s, su, q = book.sheet(SHEET), ctx.su_text, quote_sheet(SHEET)
+    s, su, q = book.sheet(SHEET), ctx.su_text, book.quote(SHEET)
     split, splitter = alloc.split, scope.splitter
     s.label(0, 0, f"{ctx.plan.name}: budget allocation", "title")
     s.label(1, 0, f"Amounts in {ctx.plan.currency.code}. The company reserve is held at HQ; "
@@ -167,7 +168,7 @@ def _write_master(book: Book, ctx: BuildContext, scope: Scope, budget: Budget,
 def _write_bcg(book: Book, ctx: BuildContext, scope: Scope, budget: Budget, alloc: Allocation,
                dist: str, top: int) -> None:
     """The distributable budget by product: over BCG classes, then evenly within each class."""
-    s, su, q, splitter = book.sheet(SHEET), ctx.su_text, quote_sheet(SHEET), scope.splitter
+    s, su, q, splitter = book.sheet(SHEET), ctx.su_text, book.quote(SHEET), scope.splitter
     products = ctx.plan.products
     amount = alloc.split.distributable
     s.label(top, 0, "Distributable budget by product (BCG rule of thumb: stars first)", "bold")
@@ -227,7 +228,7 @@ def _write_bcg(book: Book, ctx: BuildContext, scope: Scope, budget: Budget, allo
 
 def _write_unit(book: Book, ctx: BuildContext, unit: str, budget: Budget,
                 alloc: Allocation) -> None:
-    s, su, q = book.sheet(SHEET), ctx.su_text, quote_sheet(SHEET)
+    s, su, q = book.sheet(SHEET), ctx.su_text, book.quote(SHEET)
     mine, pools = alloc.units[unit], alloc.pools[unit]
     name = ctx.tree.units[unit].name
     s.label(0, 0, f"Budget: {name} ({unit})", "title")

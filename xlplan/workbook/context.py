@@ -13,6 +13,7 @@ from xlplan.engine.increment import Bridge, bridge
 from xlplan.engine.org import OrgTree
 from xlplan.engine.phasing import Profile, fiscal_months, profile_from_calendar
 from xlplan.engine.rounding import to_minor
+from xlplan.i18n import month_label
 from xlplan.spec.loader import LoadedPlan
 from xlplan.spec.models import Plan
 from xlplan.spec.prior_year import PriorYear
@@ -116,5 +117,6 @@ class BuildContext:
 
     @cached_property
     def month_labels(self) -> list[str]:
-        return [f"{MONTH_NAMES[m - 1]} {y}" for y, m in
+        """Each fiscal month as a heading (catalog messages: "Mar 2027", "2027年3月")."""
+        return [month_label(y, m) for y, m in
                 fiscal_months(self.plan.fiscal_year, self.plan.first_month)]

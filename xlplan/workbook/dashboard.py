@@ -34,6 +34,7 @@ from xlplan.engine.bsc import bsc_scores
 from xlplan.engine.budget import POOL_NAMES
 from xlplan.engine.decompose import split_unit_targets
 from xlplan.engine.okr import kr_progress
+from xlplan.i18n import msg
 from xlplan.spec.models import Budget
 from xlplan.workbook import formulas
 from xlplan.workbook.book import Book, Sheet, ref
@@ -45,7 +46,7 @@ from xlplan.workbook.okr import nan_blank, objective_value
 from xlplan.workbook.scope import Scope
 from xlplan.workbook.styles import HEADER_FILL
 
-SHEET = "Dashboard"
+SHEET = msg("Dashboard")
 MONTHS = 12
 TOTAL = 1 + MONTHS  # column N: a region's year
 CHECK = TOTAL + 1  # column O: the tie to the Targets sheet, or the status light
@@ -433,9 +434,9 @@ class _Dashboard:
         assert chart is not None
         stacked = len(target.rows) <= MAX_STACKED
         for r in (target.rows.values() if stacked else [target.total]):
-            chart.add_series({"name": [SHEET, r, 0],
-                              "categories": [SHEET, target.head, 1, target.head, MONTHS],
-                              "values": [SHEET, r, 1, r, MONTHS], "gap": 40})
+            chart.add_series({"name": [self.s.name, r, 0],
+                              "categories": [self.s.name, target.head, 1, target.head, MONTHS],
+                              "values": [self.s.name, r, 1, r, MONTHS], "gap": 40})
         title = "Target by month, stacked by region" if stacked else "Target by month"
         chart.set_title({"name": title, "name_font": {"size": 11, "bold": True}})
         chart.set_y_axis({"num_format": month_fmt, "num_font": {"size": 8},
@@ -450,8 +451,8 @@ class _Dashboard:
         bar = wb.add_chart({"type": "bar"})
         assert bar is not None
         bar.add_series({"name": "Target",
-                        "categories": [SHEET, first, 0, last, 0],
-                        "values": [SHEET, first, TOTAL, last, TOTAL],
+                        "categories": [self.s.name, first, 0, last, 0],
+                        "values": [self.s.name, first, TOTAL, last, TOTAL],
                         "fill": {"color": HEADER_FILL}, "border": {"none": True}, "gap": gap,
                         "data_labels": {"value": True, "num_format": year_fmt,
                                         "font": {"size": 8}}})
@@ -472,9 +473,9 @@ class _Dashboard:
         pools = wb.add_chart({"type": "bar", "subtype": "stacked"})
         assert pools is not None
         for i, pool in enumerate(POOL_NAMES):
-            pools.add_series({"name": [SHEET, budget_head, 2 + i],
-                              "categories": [SHEET, b_first, 0, b_last, 0],
-                              "values": [SHEET, b_first, 2 + i, b_last, 2 + i],
+            pools.add_series({"name": [self.s.name, budget_head, 2 + i],
+                              "categories": [self.s.name, b_first, 0, b_last, 0],
+                              "values": [self.s.name, b_first, 2 + i, b_last, 2 + i],
                               "fill": {"color": POOL_COLOURS[pool]}, "border": {"none": True},
                               "gap": gap})
         pools.set_title({"name": "Budget by region and pool",

@@ -18,14 +18,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from xlplan.engine.increment import Bridge
+from xlplan.i18n import msg
 from xlplan.workbook import formulas
-from xlplan.workbook.book import Book, Sheet, quote_sheet, ref
+from xlplan.workbook.book import Book, Sheet, ref
 from xlplan.workbook.context import BuildContext
 from xlplan.workbook.layout import decimals
 from xlplan.workbook.scope import Scope
 from xlplan.workbook.styles import GAP_FONT, HEADER_FILL
 
-SHEET = "Increment"
+SHEET = msg("Increment")
 KIND_NAMES = {
     "market_penetration": "Market penetration",
     "product_extension": "Product extension",
@@ -70,7 +71,7 @@ def write_increment(book: Book, ctx: BuildContext, scope: Scope) -> None:
     """The increment statement and its waterfall (master only)."""
     s = book.sheet(SHEET)
     b = ctx.bridge
-    q = quote_sheet(SHEET)
+    q = book.quote(SHEET)
     cur = ctx.plan.currency.code
     ns = ctx.plan.north_star
     s.label(0, 0, f"{ctx.plan.name}: increment statement", "title")
@@ -222,25 +223,25 @@ def _waterfall(book: Book, s: Sheet, head: int, target_row: int, below: int = 0)
     """A stacked column chart whose first series is invisible: a native waterfall."""
     first, last = head + 1, target_row
     n = last - first + 1
-    categories = [SHEET, first, COL["Chart label"], last, COL["Chart label"]]
+    categories = [s.name, first, COL["Chart label"], last, COL["Chart label"]]
     chart = book.wb.add_chart({"type": "column", "subtype": "stacked"})
     assert chart is not None
     chart.add_series({
         "name": "Invisible base",
         "categories": categories,
-        "values": [SHEET, first, COL["Invisible base"], last, COL["Invisible base"]],
+        "values": [s.name, first, COL["Invisible base"], last, COL["Invisible base"]],
         "fill": {"none": True}, "border": {"none": True},
     })
     colours = [LEVEL_COLOUR] + [LEVER_COLOUR] * (n - 3) + [GAP_COLOUR, LEVEL_COLOUR]
     chart.add_series({
         "name": "Step",
         "categories": categories,
-        "values": [SHEET, first, COL["Step (bar)"], last, COL["Step (bar)"]],
+        "values": [s.name, first, COL["Step (bar)"], last, COL["Step (bar)"]],
         "points": [{"fill": {"color": c}, "border": {"color": c}} for c in colours],
         "gap": 40,
         "data_labels": {"value": True, "num_format": "#,##0", "position": "inside_end",
                         # white on the dark baseline and target bars, black elsewhere
-                        "custom": [{"value": f"={quote_sheet(SHEET)}"
+                        "custom": [{"value": f"={book.quote(SHEET)}"
                                              f"{ref(first + i, COL['Amount'], absolute=True)}",
                                     **({"font": {"color": "white", "bold": True}}
                                        if i in (0, n - 1) else {})}

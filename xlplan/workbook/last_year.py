@@ -19,13 +19,14 @@ import math
 import pandas as pd
 
 from xlplan.engine.last_year import review
+from xlplan.i18n import msg
 from xlplan.spec.models import BCG, Tier
 from xlplan.workbook import formulas
 from xlplan.workbook.book import Book, Sheet, ref
 from xlplan.workbook.context import BuildContext
 from xlplan.workbook.scope import Scope
 
-SHEET = "Review"
+SHEET = msg("Review")
 HEADERS = ["Code", "Name", "Line", "BCG", "Revenue", "Cost", "Margin", "Margin %", "Cash",
            "Revenue share"]
 COL = {name: i for i, name in enumerate(HEADERS)}

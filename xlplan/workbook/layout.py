@@ -11,6 +11,7 @@ import math
 from collections.abc import Iterable
 from decimal import Decimal
 
+from xlplan.i18n import display_width
 from xlplan.workbook.book import Sheet
 
 LINE_HEIGHT = 15.0  # points per line at the default 11 pt font
@@ -18,12 +19,14 @@ CHARS_PER_WIDTH = 1.15  # characters of average text per unit of column width
 
 
 def fit_row(sheet: Sheet, row: int, texts: Iterable[tuple[str, float]]) -> None:
-    """Give ``row`` the height its longest wrapped text needs (``(text, column width)``)."""
+    """Give ``row`` the height its longest wrapped text needs (``(text, column width)``;
+    a message is measured as the sheet shows it, a CJK character as two)."""
     lines = 1
     for text, width in texts:
         per_line = max(1, int(width * CHARS_PER_WIDTH))
-        lines = max(lines, sum(math.ceil(max(1, len(part)) / per_line)
-                               for part in text.splitlines() or [""]))
+        shown = sheet.book.words(text)
+        lines = max(lines, sum(math.ceil(max(1, display_width(part)) / per_line)
+                               for part in shown.splitlines() or [""]))
     if lines > 1:
         sheet.ws.set_row(row, LINE_HEIGHT * lines)
 

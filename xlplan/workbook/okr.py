@@ -24,6 +24,7 @@ from dataclasses import dataclass
 
 from xlplan.engine.okr import kr_progress, weighted_mean
 from xlplan.engine.phasing import fiscal_months
+from xlplan.i18n import msg
 from xlplan.spec.models import Objective
 from xlplan.workbook import formulas
 from xlplan.workbook.book import Book, Sheet, ref
@@ -33,7 +34,7 @@ from xlplan.workbook.input_rules import TEXT, InputRule
 from xlplan.workbook.layout import fit_row
 from xlplan.workbook.scope import Scope
 
-SHEET = "OKR"
+SHEET = msg("OKR")
 INPUT_OBJECTIVES = 3
 KRS_PER_INPUT_OBJECTIVE = 3
 LIST_LIMIT = 255  # characters Excel allows in a literal drop-down list

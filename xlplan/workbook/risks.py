@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from xlplan.engine.rounding import to_minor
+from xlplan.i18n import msg
 from xlplan.spec.models import Level
 from xlplan.workbook.book import Book, Sheet, ref
 from xlplan.workbook.commitments import excel_sum, number
@@ -22,7 +23,7 @@ from xlplan.workbook.input_rules import AMOUNT, TEXT, InputRule
 from xlplan.workbook.layout import fit_row
 from xlplan.workbook.scope import Scope
 
-SHEET = "Risks"
+SHEET = msg("Risks")
 UNIT_RISKS = 3
 PLAN_NAMES = ("A", "B", "C")
 HEADERS = ["Id", "Risk", "Level", "Impact", "Owner", "Plan", "Action", "Cost", "Effect",
