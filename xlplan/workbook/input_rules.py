@@ -125,6 +125,9 @@ def _rule_json(rule: InputRule) -> dict[str, Any]:
     # "is" for False: a minimum of 0.0 equals False and must be kept
     out = {k: v for k, v in asdict(rule).items()
            if not (v is None or v is False or v == () or v == "")}
+    for key in ("title", "message"):  # in English words: a manifest means the same in any book
+        if key in out:
+            out[key] = Words()(out[key])
     for key in ("start", "end"):
         if key in out:
             out[key] = out[key].isoformat()
