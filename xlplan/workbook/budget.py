@@ -148,7 +148,7 @@ def _write_master(book: Book, ctx: BuildContext, scope: Scope, budget: Budget,
     pool_shares = [budget.pools.base, budget.pools.incentive, budget.pools.reserve]
     for u, row, result in zip(units, rows, by_unit, strict=True):
         amount = s.formula(row, 4, f"{result}*{su}", ctx.money(alloc.units[u]))
-        parts = splitter.split(f"{u} budget → pools", result, alloc.units[u],
+        parts = splitter.split(msg("{unit} budget → pools", unit=data(u)), result, alloc.units[u],
                                list(zip(pool_refs, pool_shares, strict=True)),
                                list(POOL_NAMES), [0, 1, 2]).refs
         for i, (name, part) in enumerate(zip(POOL_NAMES, parts, strict=True)):
@@ -216,7 +216,7 @@ def _write_bcg(book: Book, ctx: BuildContext, scope: Scope, budget: Budget, allo
         kids = members[c]
         if not kids:
             continue
-        parts = splitter.split(f"{c} → products (evenly)", result, minor,
+        parts = splitter.split(msg("{bcg} → products (evenly)", bcg=data(c)), result, minor,
                                [(None, 1.0)] * len(kids), kids, order_by_code(kids)).refs
         for code, part in zip(kids, parts, strict=True):
             s.formula(prow[code], 3, f"{part}*{su}", ctx.money(expected[code]))

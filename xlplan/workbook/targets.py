@@ -144,7 +144,7 @@ def write_master_targets(book: Book, splitter: Splitter, ctx: BuildContext) -> d
         total_formula = f"{parent_minor}-ROUND(SUM({hold_range})/{ctx.su_text},0)"
         held_total = sum(ctx.targets[k] for k in held)
         results = splitter.split(
-            f"{parent} → {', '.join(free)}", total_formula, ctx.targets[parent] - held_total,
+            data(f"{parent} → {', '.join(free)}"), total_formula, ctx.targets[parent] - held_total,
             [(f"{q}{ref(row_of[k], wcol, True)}", weights[k].weight) for k in free],
             free, order_by_code(free)).refs
         for k, res in zip(free, results, strict=True):
