@@ -125,3 +125,15 @@ def month_label(year: int, month: int) -> Msg:
 def quarter_label(quarter: int) -> Msg:
     """A fiscal quarter as a heading: Q1 in English, 一季度 in Chinese."""
     return (msg("Q1"), msg("Q2"), msg("Q3"), msg("Q4"))[quarter - 1]
+
+
+def amount_unit(currency: str, display: str = "yuan") -> Msg | Data:
+    """What amounts are counted in, for notes and headers: the currency (CNY), or thousands
+    or ten-thousands of it (workbooks.amount_display: 千元, 万元 for yuan)."""
+    if display == "thousand":
+        return msg("thousand yuan") if currency == "CNY" else msg(
+            "thousand {currency}", currency=data(currency))
+    if display == "wan":
+        return msg("ten thousand yuan") if currency == "CNY" else msg(
+            "ten thousand {currency}", currency=data(currency))
+    return data(currency)

@@ -27,7 +27,7 @@ from xlplan.workbook.book import Book, Sheet, ref
 from xlplan.workbook.commitments import excel_sum, number
 from xlplan.workbook.context import BuildContext
 from xlplan.workbook.input_rules import AMOUNT, TEXT, InputRule
-from xlplan.workbook.layout import decimals, fit_row
+from xlplan.workbook.layout import amounts_in, decimals, fit_row
 from xlplan.workbook.scope import Scope
 
 SHEET = msg("Actions")
@@ -91,7 +91,7 @@ def write_actions(book: Book, ctx: BuildContext, scope: Scope) -> None:
     who = msg("all units") if scope.is_master else data(scope.unit)
     s.label(0, 0, msg("{plan}: battle map, {who}", plan=data(plan.name), who=who),
             "title")
-    currency = data(plan.currency.code)
+    currency = amounts_in(plan)
     s.label(1, 0, msg("Key tasks per lever with owner, dates, budget ({currency}) and "
                       "milestones; the band shows when each runs. ", currency=currency)
             if scope.is_master else

@@ -31,7 +31,7 @@ from xlsxwriter.worksheet import Worksheet
 
 from xlplan.i18n import DEFAULT_LANGUAGE, Data, Msg, Words, msg
 from xlplan.workbook.input_rules import InputCell, InputRule
-from xlplan.workbook.styles import Styles
+from xlplan.workbook.styles import CJK_FONT, Styles
 
 Kind = Literal["label", "given", "formula", "input"]
 Value = float | int | str | bool | dt.date | None
@@ -270,6 +270,7 @@ class Book:
     inputs: list[InputCell] = field(default_factory=list)
     lookups: int = 0  # how often a writer asked for an input's value (see predict_unit)
     language: str = DEFAULT_LANGUAGE  # what the fixed text is shown in (xlplan.i18n)
+    amounts: str = "yuan"  # workbooks.amount_display: yuan, thousand or wan
     # label cells whose text was neither a catalog message nor marked plan data
     unmarked: list[tuple[str, str, str]] = field(default_factory=list)
 
@@ -280,12 +281,14 @@ class Book:
             self.styles: Any = _Nothing()
             self.sheets: dict[str, Sheet] = {}
             return
-        self.wb = xlsxwriter.Workbook(str(self.path), {
-            "strings_to_numbers": False, "strings_to_formulas": False, "strings_to_urls": False,
-        })
+        options: dict[str, Any] = {
+            "strings_to_numbers": False, "strings_to_formulas": False, "strings_to_urls": False}
+        if self.language == "zh":
+            options["default_format_properties"] = {"font_name": CJK_FONT}
+        self.wb = xlsxwriter.Workbook(str(self.path), options)
         self.wb.set_calc_mode("auto")
         self.wb.set_size(1400, 900)
-        self.styles = Styles(self.wb)
+        self.styles = Styles(self.wb, self.amounts)
         self.sheets = {}
 
     def sheet(self, key: str) -> Sheet:

@@ -35,6 +35,7 @@ from xlplan.workbook.book import Book, Sheet, ref
 from xlplan.workbook.commitments import excel_sum, number
 from xlplan.workbook.context import Allocation, BuildContext
 from xlplan.workbook.input_rules import AMOUNT, TEXT, InputRule
+from xlplan.workbook.layout import amounts_in
 from xlplan.workbook.scope import Scope
 
 SHEET = msg("Budget")
@@ -93,7 +94,7 @@ def _write_master(book: Book, ctx: BuildContext, scope: Scope, budget: Budget,
                       "split over the units by their share of the target, and each unit's "
                       "budget over its pools. Every split is rounded to the cent on the "
                       "Rounding sheet, so the parts always add up.",
-                      currency=data(ctx.plan.currency.code)), "subtitle")
+                      currency=amounts_in(ctx.plan)), "subtitle")
     s.label(3, 0, msg("Parameters"), "bold")
     p = _params(s, 4, [
         ("total", msg("Total budget"), ctx.money(split.total), "money_bold"),
@@ -240,7 +241,7 @@ def _write_unit(book: Book, ctx: BuildContext, unit: str, budget: Budget,
                       "plan (locked). Justify every item from zero in the yellow lines: an item "
                       "whose ROI (return ÷ amount) is below the floor is frozen; requests beyond "
                       "the tolerance of a pool or of the allocation need a root-cause note.",
-                      currency=data(ctx.plan.currency.code)), "subtitle")
+                      currency=amounts_in(ctx.plan)), "subtitle")
     s.label(3, 0, msg("Parameters"), "bold")
     p = _params(s, 4, [
         ("alloc", msg("Your allocation"), ctx.money(mine), "money_bold"),

@@ -90,6 +90,7 @@ def _write(path: Path, ctx: BuildContext, unit: str | None,
     with replaced(path) as tmp:
         book = Book(tmp, password=ctx.plan.workbooks.protect_password, fill=fill or {},
                     language=ctx.plan.workbooks.language,
+                    amounts=ctx.plan.workbooks.amount_display,
                     shown=shown or {})
         manifest = _run_writers(book, ctx, unit, writers)
         assert manifest is not None

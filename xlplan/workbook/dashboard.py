@@ -41,7 +41,7 @@ from xlplan.workbook.book import Book, Sheet, ref
 from xlplan.workbook.context import Allocation, BuildContext
 from xlplan.workbook.highlights import add_data_bar, add_heat_map, add_status_colours
 from xlplan.workbook.increment import IncrementRefs
-from xlplan.workbook.layout import decimals
+from xlplan.workbook.layout import amounts_in, decimals
 from xlplan.workbook.okr import nan_blank, objective_value
 from xlplan.workbook.scope import Scope
 from xlplan.workbook.styles import HEADER_FILL
@@ -136,7 +136,7 @@ class _Dashboard:
         s.label(1, 0, msg("Amounts in {currency}, whole units (the sheets behind show the cents). "
                           "Every figure is a formula on the plan's sheets or the engine's split "
                           "of the targets; ✓ marks a total that ties to its source to the cent.",
-                          currency=data(plan.currency.code)), "subtitle")
+                          currency=amounts_in(plan)), "subtitle")
         s.label(2, 0, msg("Read-only. Actuals, attainment and scores stay blank until finance "
                       "consolidates the regions' submissions."), "subtitle")
 

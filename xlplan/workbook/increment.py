@@ -22,7 +22,7 @@ from xlplan.i18n import Data, Msg, data, display_width, msg
 from xlplan.workbook import formulas
 from xlplan.workbook.book import Book, Sheet, ref
 from xlplan.workbook.context import BuildContext
-from xlplan.workbook.layout import decimals
+from xlplan.workbook.layout import amounts_in, decimals
 from xlplan.workbook.scope import Scope
 from xlplan.workbook.styles import GAP_FONT, HEADER_FILL
 
@@ -74,13 +74,12 @@ def write_increment(book: Book, ctx: BuildContext, scope: Scope) -> None:
     s = book.sheet(SHEET)
     b = ctx.bridge
     q = book.quote(SHEET)
-    cur = ctx.plan.currency.code
     ns = ctx.plan.north_star
     s.label(0, 0, msg("{plan}: increment statement", plan=data(ctx.plan.name)), "title")
     s.label(1, 0, msg("North star: {metric}, in {currency}. Baseline + increment = target; the "
                       "increment is split over growth levers, and what they do not cover is "
                       "the uncovered gap, shown on purpose.", metric=data(ns.metric),
-                      currency=data(cur)), "subtitle")
+                      currency=amounts_in(ctx.plan)), "subtitle")
 
     # the bridge table first (its cells are what the summary refers to)
     head = 10

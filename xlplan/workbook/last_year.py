@@ -24,6 +24,7 @@ from xlplan.spec.models import BCG, Tier
 from xlplan.workbook import formulas
 from xlplan.workbook.book import Book, Sheet, ref
 from xlplan.workbook.context import BuildContext
+from xlplan.workbook.layout import amounts_in
 from xlplan.workbook.scope import Scope
 
 SHEET = msg("Review")
@@ -72,7 +73,7 @@ def write_review(book: Book, ctx: BuildContext, scope: Scope) -> None:
     tables = review(plan, ctx.prior.frame)
     s.label(1, 0, msg("Prior-year actuals in {currency} from {file}. Margin = revenue − cost; "
                       "margin % = margin ÷ revenue; revenue share = revenue ÷ the table's "
-                      "total.", currency=data(plan.currency.code),
+                      "total.", currency=amounts_in(plan),
                       file=data(ctx.prior.file.rsplit('/', 1)[-1])), "subtitle")
     due = _exit_review_due(ctx)
     s.label(2, 0, msg("BCG rule of thumb: stars get 50–70% of marketing resources; dogs get an "

@@ -11,7 +11,8 @@ import math
 from collections.abc import Iterable
 from decimal import Decimal
 
-from xlplan.i18n import display_width
+from xlplan.i18n import Data, Msg, amount_unit, display_width
+from xlplan.spec.models import Plan
 from xlplan.workbook.book import Sheet
 
 LINE_HEIGHT = 15.0  # points per line at the default 11 pt font
@@ -34,3 +35,8 @@ def fit_row(sheet: Sheet, row: int, texts: Iterable[tuple[str, float]]) -> None:
 def decimals(smallest_unit: Decimal) -> int:
     """Decimal places of the currency's smallest unit (0.01 → 2), for ROUND in formulas."""
     return max(0, -int(smallest_unit.normalize().as_tuple().exponent))
+
+
+def amounts_in(plan: Plan) -> Msg | Data:
+    """What the plan's amounts are shown in (CNY, 千元, 万元: ``workbooks.amount_display``)."""
+    return amount_unit(plan.currency.code, plan.workbooks.amount_display)

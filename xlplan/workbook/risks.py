@@ -20,7 +20,7 @@ from xlplan.workbook.book import Book, Sheet, ref
 from xlplan.workbook.commitments import excel_sum, number
 from xlplan.workbook.context import BuildContext
 from xlplan.workbook.input_rules import AMOUNT, TEXT, InputRule
-from xlplan.workbook.layout import fit_row
+from xlplan.workbook.layout import amounts_in, fit_row
 from xlplan.workbook.scope import Scope
 
 SHEET = msg("Risks")
@@ -56,7 +56,7 @@ def write_risks(book: Book, ctx: BuildContext, scope: Scope) -> None:
     plan = ctx.plan
     s.label(0, 0, msg("{plan}: top risks and plans A/B/C", plan=data(plan.name)),
             "title")
-    currency = data(plan.currency.code)
+    currency = amounts_in(plan)
     s.label(1, 0, msg("Red: stop the loss; orange: intervene; yellow: watch. Costs in "
                       "{currency}.", currency=currency) if scope.is_master else
             msg("Red: stop the loss; orange: intervene; yellow: watch. Costs in {currency}. "

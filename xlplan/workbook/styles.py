@@ -19,6 +19,15 @@ WHOLE = "#,##0"  # money in whole currency units (the Dashboard)
 RATIO = "0.0%"
 GAP_FILL = "#FCE4D6"
 GAP_FONT = "#C00000"
+# amounts shown in thousands or ten-thousands (workbooks.amount_display): number formats
+# only, the values stay exact to the cent. A trailing comma divides by 1,000; 万 (10,000)
+# has no Excel scaling, so its format shows thousands with a literal point before the last
+# digit (12,345,678 → 1234.6).
+SCALED = {"yuan": {MONEY: MONEY, WHOLE: WHOLE},
+          "thousand": {MONEY: "#,##0.0,", WHOLE: "#,##0,"},
+          "wan": {MONEY: "0\\.0,", WHOLE: "0\\.0,"}}
+# the font of a Chinese workbook: 等线 (DengXian), Office's own CJK font on Windows and Mac
+CJK_FONT = "等线"
 STATUS_COLOURS = {"G": "#C6EFCE", "Y": "#FFEB9C", "O": "#F8CBAD", "R": "#FFC7CE"}
 
 BASE: dict[str, dict[str, Any]] = {
@@ -74,14 +83,17 @@ BASE: dict[str, dict[str, Any]] = {
 class Styles:
     """Formats of one workbook, created once and looked up by name; ``input_*`` unlocked."""
 
-    def __init__(self, workbook: Workbook):
+    def __init__(self, workbook: Workbook, amounts: str = "yuan"):
         self._wb = workbook
         self._cache: dict[str, Format] = {}
+        self._scaled = SCALED[amounts]
 
     def __getitem__(self, name: str) -> Format:
         if name not in self._cache:
             is_input = name.startswith("input_")
             props = dict(BASE[name.removeprefix("input_")])
+            if props.get("num_format") in self._scaled:
+                props["num_format"] = self._scaled[props["num_format"]]
             if is_input:
                 props |= {"bg_color": INPUT_FILL, "font_color": INPUT_FONT, "locked": False,
                           "border": 1, "border_color": "#BFBFBF"}

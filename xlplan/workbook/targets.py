@@ -21,6 +21,7 @@ from xlplan.i18n import Msg, data, msg, quarter_label
 from xlplan.spec.models import AllocationMethod, Maturity
 from xlplan.workbook.book import Book, Sheet, quote_sheet, ref
 from xlplan.workbook.context import BuildContext
+from xlplan.workbook.layout import amounts_in
 from xlplan.workbook.splitter import Splitter
 
 SHEET = msg("Targets")
@@ -56,7 +57,7 @@ def write_master_targets(book: Book, splitter: Splitter, ctx: BuildContext) -> d
     sheet.label(1, 0, msg("Amounts in {currency}. Each unit's target = its parent's target × "
                           "its weight ÷ its siblings' weights, rounded to the cent (see the "
                           "Rounding sheet). Weight = base × priority × maturity × new-hire × "
-                          "history factors.", currency=data(plan.currency.code)), "subtitle")
+                          "history factors.", currency=amounts_in(plan)), "subtitle")
     mf = rules.maturity_factors
     years = rules.history_years
     p = _write_params(sheet, 3, {
@@ -188,7 +189,7 @@ def write_unit_targets(book: Book, splitter: Splitter, ctx: BuildContext, unit: 
     sheet.label(1, 0, msg("Amounts in {currency}. The annual target comes from the master plan; "
                           "it is split by product mix, then by channel shares, then over the "
                           "months by the seasonality profile (Rounding sheet: to the cent).",
-                          currency=data(plan.currency.code)), "subtitle")
+                          currency=amounts_in(plan)), "subtitle")
     sheet.label(3, 0, msg("Annual target"), "bold")
     sheet.given(3, 2, ctx.money(ctx.targets[unit]), "money_bold")
     annual = f"{q}{ref(3, 2, True)}"

@@ -38,7 +38,8 @@ def write_board(result: TrackResult, out_dir: Path) -> tuple[Path, Book]:
     record of its cells."""
     final = board_path(out_dir, result.plan.id, result.as_of.isoformat())
     with replaced(final) as tmp:
-        book = Book(tmp, language=result.plan.workbooks.language)
+        book = Book(tmp, language=result.plan.workbooks.language,
+                    amounts=result.plan.workbooks.amount_display)
         board = BoardSheet(book, result)
         board.title()
         board.bands()
