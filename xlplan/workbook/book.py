@@ -142,6 +142,16 @@ class Sheet:
         self.book = book
         self.ws = ws
         self.name = name
+        self.widest: dict[int, float] = {}  # column → width its widest money number needs
+
+    def _measure(self, col: int, value: Value, style: str) -> None:
+        """Remember how wide a money number is as shown, so its column never shows ###."""
+        if self.book.path is None or isinstance(value, bool) or not isinstance(value,
+                                                                              int | float):
+            return
+        width = self.book.styles.width_of(style, float(value))
+        if width is not None and width > self.widest.get(col, 0.0):
+            self.widest[col] = width
 
     def _record(self, row: int, col: int, kind: Kind, content: Value,
                 expected: Value = None) -> None:
@@ -173,6 +183,7 @@ class Sheet:
                                    self.book.styles[style])
         else:
             self.ws.write_number(row, col, float(value), self.book.styles[style])
+            self._measure(col, value, style)
         self._record(row, col, "given", value)
 
     def formula(self, row: int, col: int, formula: str, expected: Value,
@@ -182,6 +193,7 @@ class Sheet:
         if isinstance(expected, float) and expected != expected:  # NaN: the cell shows ""
             expected = ""
         self.ws.write_formula(row, col, text, self.book.styles[style], expected)
+        self._measure(col, expected, style)
         self._record(row, col, "formula", text, expected)
         return ref(row, col)
 
@@ -212,6 +224,7 @@ class Sheet:
             self.ws.write_string(row, col, value, fmt)
         else:
             self.ws.write_number(row, col, float(value), fmt)
+            self._measure(col, value, style)
         self.ws.data_validation(row, col, row, col, rule.validation(self.book.words))
         self._record(row, col, "input", value)
         self.book.inputs.append(InputCell(self.name, ref(row, col), item, period, rule))
@@ -219,6 +232,19 @@ class Sheet:
     def widths(self, widths: dict[int, float]) -> None:
         for col, width in widths.items():
             self.ws.set_column(col, col, width)
+
+    def fit_numbers(self) -> None:
+        """Widen each column its money numbers do not fit (never narrow one): a number too
+        wide for its column shows as ### in Excel and LibreOffice."""
+        for col, width in sorted(self.widest.items()):
+            info = self.ws.col_info.get(col)
+            pixels = int(width * self.ws.max_digit_width + 0.5) + self.ws.cell_padding
+            current = info.width if info is not None and info.width is not None else 64
+            if current < pixels:
+                self.ws.set_column_pixels(col, col, pixels,
+                                          info.column_format if info is not None else None,
+                                          {"hidden": info.hidden, "level": info.level,
+                                           "collapsed": info.collapsed} if info else None)
 
     def print_setup(self) -> None:
         """Landscape, one page wide (as long as it needs), A4, the sheet name and page
@@ -330,6 +356,8 @@ class Book:
     def close(self) -> None:
         """Write the file, then let XlsxWriter's in-memory copy go (it costs ~300 bytes a cell;
         the record of cells is what callers keep)."""
+        for sheet in self.sheets.values():
+            sheet.fit_numbers()
         close_workbook(self.wb)
         del self.wb, self.styles
         for sheet in self.sheets.values():

@@ -80,6 +80,22 @@ BASE: dict[str, dict[str, Any]] = {
 }
 
 
+def shown_number(num_format: str, value: float) -> str | None:
+    """A money amount as ``num_format`` shows it (the formats of :data:`SCALED`), to size
+    its column; None for any other format."""
+    if num_format == MONEY:
+        return f"{value:,.2f}"
+    if num_format == WHOLE:
+        return f"{value:,.0f}"
+    if num_format == SCALED["thousand"][MONEY]:
+        return f"{value / 1e3:,.1f}"
+    if num_format == SCALED["thousand"][WHOLE]:
+        return f"{value / 1e3:,.0f}"
+    if num_format == SCALED["wan"][MONEY]:
+        return f"{value / 1e4:.1f}"
+    return None
+
+
 class Styles:
     """Formats of one workbook, created once and looked up by name; ``input_*`` unlocked."""
 
@@ -87,6 +103,17 @@ class Styles:
         self._wb = workbook
         self._cache: dict[str, Format] = {}
         self._scaled = SCALED[amounts]
+
+    def width_of(self, name: str, value: float) -> float | None:
+        """Columns (digit widths) a money number takes in style ``name``, None for a style
+        that is not money; bold and larger fonts take more."""
+        style = self[name]  # the format as written (scaled), whoever registered it
+        fmt = style.num_format
+        text = shown_number(fmt, value) if isinstance(fmt, str) else None
+        if text is None:
+            return None
+        scale = (style.font_size or 11) / 11 * (1.1 if style.bold else 1.0)
+        return len(text) * scale + 1
 
     def __getitem__(self, name: str) -> Format:
         if name not in self._cache:
