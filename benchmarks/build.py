@@ -53,7 +53,7 @@ import yaml
 from timing import peak_rss_mb, timed  # benchmarks/timing.py
 from xlsxwriter.utility import xl_cell_to_rowcol
 
-from xlplan.spec import LoadedPlan, load_plan
+from xlplan.spec.loader import LoadedPlan, load_plan
 from xlplan.workbook.build import Built, build_all, build_master, build_unit
 from xlplan.workbook.context import BuildContext
 

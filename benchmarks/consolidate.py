@@ -46,7 +46,7 @@ sys.path.insert(0, str(REPO / "benchmarks"))
 from timing import peak_rss_mb, timed  # noqa: E402  (benchmarks/timing.py)
 
 from xlplan.consolidate.run import consolidate  # noqa: E402
-from xlplan.spec import load_plan  # noqa: E402
+from xlplan.spec.loader import load_plan  # noqa: E402
 from xlplan.spec.prior_year import read_prior_year  # noqa: E402
 from xlplan.workbook.build import (  # noqa: E402
     build_all,

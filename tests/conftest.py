@@ -1,4 +1,10 @@
-"""Shared fixtures. Under CI=true, a test that needs a system tool fails instead of skipping."""
+"""Shared fixtures. Under CI=true, a test that needs a system tool fails instead of skipping.
+
+Markers (pyproject.toml): ``libreoffice`` on every test that drives soffice (checked: a
+test that asks :func:`require_tool` for it without the marker fails), so
+``-m "not libreoffice"`` runs without LibreOffice; ``slow`` on the long ones, so
+``-m "not slow"`` runs in a couple of minutes.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from xlplan.spec import LoadedPlan, load_plan
+from xlplan.spec.loader import LoadedPlan, load_plan
 from xlplan.spec.prior_year import read_prior_year
 from xlplan.workbook.build import Built, build_all
 from xlplan.workbook.context import BuildContext
@@ -20,10 +26,20 @@ TEMPLATES = ROOT / "workbook_templates"
 SMALL = TEMPLATES / "small-plan.yaml"
 EXAMPLE = TEMPLATES / "example-plan.yaml"
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+LIBREOFFICE_TOOLS = ("soffice", "pdftoppm")  # pdftoppm: LibreOffice's PDFs to pictures
+_RUNNING: list[pytest.Item] = []  # the test being set up or run
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    _RUNNING[:] = [item]
 
 
 def require_tool(name: str) -> str:
     """Path of a system tool; skip locally when missing, but fail loudly under CI=true."""
+    if name in LIBREOFFICE_TOOLS and _RUNNING \
+            and _RUNNING[0].get_closest_marker("libreoffice") is None:
+        pytest.fail(f"{_RUNNING[0].nodeid} uses {name}: mark it @pytest.mark.libreoffice")
     path = shutil.which(name)
     if path is None:
         message = f"{name} is not installed (bash .ci/run installs it)"

@@ -75,7 +75,7 @@ def set_cell(path: Path, dst: Path, sheet: str, cell: str, xml: str) -> Path:
     """Replace one cell's XML (``<c r="B5" …>…</c>``) with ``xml``."""
     def edit(data: bytes) -> bytes:
         pattern = rf'<c r="{cell}"(?: [^>]*?)?(?:/>|>.*?</c>)'.encode()
-        new, n = re.subn(pattern, xml.encode(), data, count=1, flags=re.S)
+        new, n = re.subn(pattern, lambda _m: xml.encode(), data, count=1, flags=re.S)
         assert n == 1, f"{sheet}!{cell} not found"
         return new
     return rewrite(path, dst, {sheet_part(path, sheet): edit})

@@ -363,6 +363,8 @@ End Sub
 """
 
 
+@pytest.mark.slow
+@pytest.mark.libreoffice
 def test_vba_manifest_reader_in_libreoffice_basic(built: list[Built], tmp_path: Path) -> None:
     """The VBA JSON reader and file naming, run by LibreOffice Basic in VBA mode, read a real
     unit workbook's manifest inputs as Python does (non-ASCII names as \\u escapes)."""

@@ -1,4 +1,4 @@
-"""Allocation: DOMAIN.md's hand-worked cases, and exactness as a property."""
+"""Allocation: docs/METHOD.md's hand-worked cases, and exactness as a property."""
 
 from __future__ import annotations
 
@@ -72,7 +72,7 @@ def test_negative_weight_is_an_error() -> None:
 
 
 def test_region_weight_multiplies_visible_factors() -> None:
-    # DOMAIN.md: priority 1.4, maturity "mature" (1.2), 45% new hires (> 40% → × 0.9).
+    # docs/METHOD.md: priority 1.4, maturity "mature" (1.2), 45% new hires (> 40% → × 0.9).
     unit = Unit(code="R", name="R", parent="C", base=1.0,
                 factors=Factors(priority=1.4, maturity=Maturity.mature, new_hire_share=0.45))
     w = factor_breakdown(unit, AllocationRules())
@@ -91,7 +91,7 @@ def test_history_uplift_and_review_flag() -> None:
 
 
 def test_pyramid_company_to_rep() -> None:
-    # DOMAIN.md: 100,000,000 → sales 60,000,000 → East 30,000,000 → each of 15 reps 2,000,000.
+    # docs/METHOD.md: 100,000,000 → sales 60,000,000 → East 30,000,000 → each of 15 reps 2,000,000.
     units = [Unit(code="CO", name="co"),
              Unit(code="SALES", name="s", parent="CO", weight=0.6),
              Unit(code="OTHER", name="o", parent="CO", weight=0.4),

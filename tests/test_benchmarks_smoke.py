@@ -12,6 +12,8 @@ import pytest
 
 from xlplan.udfs import FUNCTIONS
 
+pytestmark = pytest.mark.slow  # each benchmark's quick run
+
 REPO = Path(__file__).resolve().parent.parent
 
 
@@ -72,6 +74,7 @@ def test_functions_benchmark_quick() -> None:
         assert ours > 0 and floor > 0
 
 
+@pytest.mark.libreoffice
 def test_engine_benchmark_quick(tmp_path: Path) -> None:
     """``benchmarks/engine.py --quick``: 6 × 4 × 12 against LibreOffice (numbers checked to
     the cent inside the script), 60 × 10 × 12 for the engine alone, one round."""
@@ -96,3 +99,17 @@ def test_engine_benchmark_quick(tmp_path: Path) -> None:
     alone = next(line for line in out.splitlines() if line.startswith("| 60 × 10 × 12 |"))
     assert alone.count("|") == 11  # 10 columns
     assert (tmp_path / "engine-6x4.xlsx").is_file()
+
+
+@pytest.mark.slow
+def test_cluster_benchmark_quick() -> None:
+    """benchmarks/cluster.py --quick: a local pool and Dask clusters of 1 and 2 workers on
+    4 files of the small plan, and the paper estimate."""
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    proc = subprocess.run([sys.executable, str(REPO / "benchmarks" / "cluster.py"), "--quick"],
+                          cwd=REPO, env=env, capture_output=True, text=True, timeout=900)
+    assert proc.returncode == 0, proc.stderr
+    rows = [line for line in proc.stdout.splitlines() if line.startswith("| dask local:")]
+    assert [r.split(" | ")[0] for r in rows] == ["| dask local:1", "| dask local:2"]
+    assert all(float(r.split(" | ")[2]) > 0 for r in rows)  # warm seconds
+    assert "10,000 files:" in proc.stdout and "100,000 files:" in proc.stdout

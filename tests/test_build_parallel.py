@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from xlplan.spec import load_plan
+from xlplan.spec.loader import load_plan
 from xlplan.workbook.book import fingerprint_line, normalise
 from xlplan.workbook.build import build_all
 from xlplan.workbook.context import BuildContext
@@ -75,6 +75,7 @@ def test_rule_json_is_a_fresh_copy_each_time() -> None:
     assert InputRule.from_json(rule.to_json()) == rule
 
 
+@pytest.mark.slow
 def test_build_processes_also_work_when_spawned(tmp_path: Path) -> None:
     """Windows and macOS start processes with "spawn" (a fresh interpreter, the context
     pickled over): the same workbooks must come out."""
@@ -86,7 +87,7 @@ def test_build_processes_also_work_when_spawned(tmp_path: Path) -> None:
     script = (
         "import datetime as dt, multiprocessing, sys\n"
         "from pathlib import Path\n"
-        "from xlplan.spec import load_plan\n"
+        "from xlplan.spec.loader import load_plan\n"
         "from xlplan.workbook.build import build_all\n"
         "from xlplan.workbook.context import BuildContext\n"
         "if __name__ == '__main__':\n"

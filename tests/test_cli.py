@@ -12,7 +12,7 @@ from conftest import SMALL
 from typer.testing import CliRunner
 
 from xlplan.cli import app
-from xlplan.spec import PlanError, load_plan_text
+from xlplan.spec.loader import PlanError, load_plan_text
 
 runner = CliRunner()
 

@@ -61,6 +61,7 @@ def one(outcome: Outcome, name: str) -> dict[str, object]:
 # --------------------------------------------------------------------------- round trip
 
 
+@pytest.mark.slow
 def test_round_trip_totals_to_the_cent(tmp_path: Path, filled: dict[str, Filled],
                                        ctx: BuildContext) -> None:
     inbox = inbox_with(tmp_path, *(f.workbook for f in filled.values()))
@@ -87,6 +88,7 @@ def test_round_trip_totals_to_the_cent(tmp_path: Path, filled: dict[str, Filled]
     wb.close()
 
 
+@pytest.mark.slow
 def test_inputs_past_the_data_limit_go_to_the_csv_only(
         tmp_path: Path, filled: dict[str, Filled], monkeypatch: pytest.MonkeyPatch) -> None:
     """The Data sheet lists every accepted input, unless there are so many (hundreds of
@@ -113,6 +115,7 @@ def test_inputs_past_the_data_limit_go_to_the_csv_only(
     assert int(listed.split(":")[1].lstrip("ABCDEFGHIJ")) - 4 == rows  # the same inputs
 
 
+@pytest.mark.slow
 def test_gap_past_its_limit_sums_products_and_channels(
         tmp_path: Path, filled: dict[str, Filled], ctx: BuildContext,
         monkeypatch: pytest.MonkeyPatch) -> None:
@@ -153,6 +156,7 @@ def test_gap_past_its_limit_sums_products_and_channels(
         assert r["status"] in {"G", "Y", "O", "R"}
 
 
+@pytest.mark.slow
 def test_current_facts_reads_every_input_in_order() -> None:
     """The compact reader (chunks, categoricals, sorted in pandas) gives exactly the rows
     and the order of the plain query: here on 5,000 shuffled rows (three chunks of 2,048),
@@ -197,6 +201,7 @@ def test_current_facts_reads_every_input_in_order() -> None:
     assert len(none) == 0 and list(none.columns) == list(plain.columns)
 
 
+@pytest.mark.slow
 def test_rerun_is_idempotent(tmp_path: Path, filled: dict[str, Filled]) -> None:
     inbox = inbox_with(tmp_path, *(f.workbook for f in filled.values()))
     first = run(tmp_path, inbox)
@@ -335,6 +340,7 @@ def test_manifest_edited(tmp_path: Path, units: dict[str, Built], filled: dict[s
                for x in f["findings"])  # type: ignore[union-attr]
 
 
+@pytest.mark.slow
 def test_manifest_unit_changed_to_another_unit(tmp_path: Path, filled: dict[str, Filled]
                                                ) -> None:
     """EAST's workbook relabelled as WEST's in its manifest: WEST's template differs."""
@@ -359,8 +365,9 @@ def test_file_renamed_to_another_unit(tmp_path: Path, filled: dict[str, Filled])
     assert any("file name says WEST" in x["message"] for x in f["findings"])  # type: ignore
 
 
+@pytest.mark.slow
 def test_workbook_from_another_plan(tmp_path: Path) -> None:
-    from xlplan.spec import load_plan
+    from xlplan.spec.loader import load_plan
     from xlplan.spec.prior_year import read_prior_year
 
     other = tmp_path / "other-plan.yaml"
@@ -390,6 +397,7 @@ def test_stale_values_from_manual_calculation(tmp_path: Path, units: dict[str, B
     assert "42" in stale["message"]
 
 
+@pytest.mark.slow
 def test_untouched_copy_is_not_flagged(tmp_path: Path, filled: dict[str, Filled]) -> None:
     """The tamper helpers change only what they say: a pass-through rewrite is accepted."""
     same = rewrite(filled["EAST"].workbook, tmp_path / "small-EAST.xlsx", {})
@@ -418,6 +426,7 @@ def test_input_breaking_its_rule(tmp_path: Path, units: dict[str, Built],
 # --------------------------------------------------------------------------- runs and CLI
 
 
+@pytest.mark.slow
 def test_bad_files_never_stop_the_others(tmp_path: Path, filled: dict[str, Filled]) -> None:
     inbox = inbox_with(tmp_path, filled["EAST"].workbook)
     (inbox / "empty.xlsx").write_bytes(b"")
@@ -434,6 +443,7 @@ def test_bad_files_never_stop_the_others(tmp_path: Path, filled: dict[str, Fille
     assert "encrypted" in status["locked.xlsx"][1]
 
 
+@pytest.mark.slow
 def test_reader_timeout_rejects_the_file_and_the_run_completes(
         tmp_path: Path, filled: dict[str, Filled]) -> None:
     inbox = inbox_with(tmp_path, *(f.workbook for f in filled.values()))
@@ -442,6 +452,7 @@ def test_reader_timeout_rejects_the_file_and_the_run_completes(
     assert all("longer than" in f.findings[0]["message"] for f in outcome.files)
 
 
+@pytest.mark.slow
 def test_cli_json_contract_and_status(tmp_path: Path, filled: dict[str, Filled]) -> None:
     inbox = inbox_with(tmp_path, filled["EAST"].workbook)
     copy(filled["WEST"].workbook, inbox / "broken.xlsx").write_bytes(b"PK\x03\x04broken")
@@ -500,6 +511,7 @@ def test_input_rules_survive_the_manifest() -> None:
     assert AMOUNT.check(-5.0) is not None and AMOUNT.check(0.0) is None
 
 
+@pytest.mark.slow
 def test_demo_runs_the_round_trip(tmp_path: Path) -> None:
     result = runner.invoke(app, ["demo", "-o", str(tmp_path / "demo"), "--plan", str(SMALL)])
     assert result.exit_code == 0, result.output
@@ -512,6 +524,7 @@ def test_demo_runs_the_round_trip(tmp_path: Path) -> None:
     assert "Top-down vs bottom-up" in result.output
 
 
+@pytest.mark.slow
 def test_report_views_match_the_engine(tmp_path: Path, filled: dict[str, Filled],
                                        ctx: BuildContext) -> None:
     """Budget requests, BSC scores and OKR progress in the report are the engine's numbers
@@ -591,6 +604,8 @@ def test_template_manifest_is_the_one_the_built_workbook_carries(
         assert len(ours.sheets) >= 8 and ours.inputs
 
 
+@pytest.mark.slow
+@pytest.mark.libreoffice
 def test_a_workbook_saved_by_another_spreadsheet_program_is_accepted(
         tmp_path: Path, filled: dict[str, Filled]) -> None:
     """A manager may open and save the workbook in LibreOffice: it rewrites every part of
@@ -619,6 +634,7 @@ def test_a_workbook_saved_by_another_spreadsheet_program_is_accepted(
     assert round(total[0], 2) == round(filled["WEST"].totals["commitment"], 2)
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(os.name != "posix", reason="file modes are POSIX")
 def test_outputs_get_the_permissions_of_any_new_file(tmp_path: Path, ctx: BuildContext,
                                                      filled: dict[str, Filled]) -> None:
@@ -691,6 +707,7 @@ def test_a_reader_that_prints_does_not_corrupt_its_answers(filled: dict[str, Fil
         proc.wait()
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(os.name != "posix", reason="kills with a POSIX signal")
 def test_a_reader_killed_mid_file_rejects_that_file_and_the_next_gets_a_new_one(
         filled: dict[str, Filled]) -> None:

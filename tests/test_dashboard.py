@@ -15,7 +15,7 @@ import pytest
 from conftest import EXAMPLE, SMALL, require_tool
 
 from xlplan.libreoffice import render_png
-from xlplan.spec import load_plan
+from xlplan.spec.loader import load_plan
 from xlplan.spec.prior_year import read_prior_year
 from xlplan.workbook.build import Built, build_master, build_unit
 from xlplan.workbook.context import BuildContext
@@ -102,6 +102,8 @@ def test_region_months_add_up_to_each_region_target(plan: Path) -> None:
     assert sum(map(sum, months.values())) == ctx.targets[ctx.tree.root]
 
 
+@pytest.mark.slow
+@pytest.mark.libreoffice
 def test_the_dashboard_renders(small_master: tuple[BuildContext, Built], tmp_path: Path
                                ) -> None:
     require_tool("soffice")

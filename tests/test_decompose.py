@@ -1,4 +1,4 @@
-"""Phasing and the full decomposition: DOMAIN.md's onion, and ties at every level."""
+"""Phasing and the full decomposition: docs/METHOD.md's onion, and ties at every level."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from xlplan.engine.decompose import decompose
 from xlplan.engine.increment import bridge
 from xlplan.engine.phasing import Profile, phase_year, quarters_of, selling_day_weights
-from xlplan.spec import LoadedPlan
+from xlplan.spec.loader import LoadedPlan
 from xlplan.spec.models import Plan
 from xlplan.tracking.calendar import FiscalCalendar
 from xlplan.tracking.phased_targets import split_days
@@ -126,7 +126,7 @@ def test_phasing_is_exact_at_every_level(total: int, quarters: list[float],
 
 
 def test_efficiency_levers_cover_a_profit_increment(small: LoadedPlan) -> None:
-    """DOMAIN.md: operating efficiency counts toward a profit increment."""
+    """docs/METHOD.md: operating efficiency counts toward a profit increment."""
     profit = small.plan.model_copy(update={"north_star": small.plan.north_star.model_copy(
         update={"metric": "gross_profit"})})
     b = bridge(profit)

@@ -17,6 +17,8 @@ from conftest import ROOT, require_tool
 
 from xlplan.libreoffice import LibreOffice, LibreOfficeError, read_values, render_png
 
+pytestmark = [pytest.mark.libreoffice, pytest.mark.slow]  # every test here drives soffice
+
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 

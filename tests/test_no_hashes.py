@@ -15,7 +15,7 @@ from test_tracking_year import as_actuals
 
 from xlplan.consolidate.run import consolidate
 from xlplan.libreoffice import LibreOffice
-from xlplan.spec import load_plan
+from xlplan.spec.loader import load_plan
 from xlplan.spec.prior_year import read_prior_year
 from xlplan.tracking.board import write_board
 from xlplan.tracking.synthetic import generate

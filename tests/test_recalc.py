@@ -23,12 +23,13 @@ from xlplan.cli import app
 from xlplan.engine.okr import kr_progress, objective_progress
 from xlplan.engine.variance import attainment, status
 from xlplan.recalc import Recalc, RecalcError, recalc, require_formulas
-from xlplan.spec import load_plan
-from xlplan.spec.loader import in_language
+from xlplan.spec.loader import in_language, load_plan
 from xlplan.spec.prior_year import read_prior_year
 from xlplan.workbook.build import Built, build_master
 from xlplan.workbook.context import BuildContext
 from xlplan.workbook.live import ORG_HEAD, SHEET
+
+pytestmark = pytest.mark.slow  # the formulas package recalculates whole workbooks
 
 runner = CliRunner()
 

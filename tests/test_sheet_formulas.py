@@ -165,6 +165,7 @@ def office() -> Iterator[LibreOffice]:
         yield lo
 
 
+@pytest.mark.libreoffice
 def test_each_builder_gives_the_engine_answer_in_libreoffice(
         sheet: tuple[Path, dict[str, Any]], office: LibreOffice, tmp_path: Path) -> None:
     path, expected = sheet

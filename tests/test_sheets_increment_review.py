@@ -19,7 +19,7 @@ import pytest
 from conftest import SMALL
 from openpyxl.worksheet.worksheet import Worksheet
 
-from xlplan.spec import load_plan
+from xlplan.spec.loader import load_plan
 from xlplan.workbook.actions import END_BEFORE_START
 from xlplan.workbook.build import Built, build_master, build_unit
 from xlplan.workbook.context import BuildContext

@@ -200,6 +200,8 @@ def _close(got: Any, want: Any) -> bool:
     return isinstance(got, int | float) and abs(got - want) <= 1e-9 * max(1.0, abs(want))
 
 
+@pytest.mark.slow
+@pytest.mark.libreoffice
 def test_filled_in_unit_recalculates_as_the_engine(ctx: BuildContext, built: list[Built],
                                                    tmp_path: Path) -> None:
     require_tool("soffice")

@@ -21,7 +21,8 @@ from typing import Any
 import pytest
 import yaml
 
-from xlplan.spec import LoadedPlan, PlanError, Problem, json_schema, load_plan, load_plan_text
+from xlplan.spec import Problem, json_schema
+from xlplan.spec.loader import LoadedPlan, PlanError, load_plan, load_plan_text
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATES = ROOT / "workbook_templates"
@@ -308,7 +309,8 @@ def test_wrong_type(old: str, new: str, path: str, fragments: tuple[str, ...]) -
 def test_invalid_yaml_reports_the_line() -> None:
     old = "    kind: region\n    manager: Chen Jie\n"
     text = edit(old, "    kind: region\n   manager: Chen Jie\n")  # indented one space short
-    expect(text, "(plan)", line_of(text, "   manager: Chen Jie"), "not valid YAML")
+    expect(text, "(plan)", line_of(text, "   manager: Chen Jie"), "is indented 3 spaces",
+           "indent it 4 spaces")
 
 
 def test_invalid_yaml_stray_brace() -> None:

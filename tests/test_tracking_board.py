@@ -22,8 +22,7 @@ from conftest import EXAMPLE, require_tool
 from test_tracking_year import as_actuals
 
 from xlplan.libreoffice import LibreOffice, read_values, render_png
-from xlplan.spec import load_plan
-from xlplan.spec.loader import in_language
+from xlplan.spec.loader import in_language, load_plan
 from xlplan.spec.prior_year import read_prior_year
 from xlplan.tracking.board import write_board
 from xlplan.tracking.board.bsc import SCORE_COLOURS
@@ -34,6 +33,8 @@ from xlplan.tracking.synthetic import generate
 from xlplan.tracking.track import TrackResult, track
 from xlplan.workbook.book import Book
 from xlplan.workbook.styles import STATUS_COLOURS
+
+pytestmark = pytest.mark.slow  # one board of the example plan's year, shared
 
 AS_OF = dt.date(2027, 6, 15)
 SHEETS = ["Board", "Warnings", "Weeks", "BSC", "OKR", "Budget", "Review"]
@@ -191,6 +192,7 @@ def office() -> Iterator[LibreOffice]:
         yield lo
 
 
+@pytest.mark.libreoffice
 def test_every_formula_recalculates_to_the_engine(made: tuple[TrackResult, Path, Book],
                                                   office: LibreOffice, tmp_path: Path) -> None:
     _, path, book = made
@@ -265,6 +267,7 @@ def count(image: np.ndarray, colour: str, tolerance: int = 6) -> int:
     return int((np.abs(image - np.array(rgb(colour))) <= tolerance).all(axis=2).sum())
 
 
+@pytest.mark.libreoffice
 def test_the_charts_render(made: tuple[TrackResult, Path, Book], office: LibreOffice,
                            tmp_path: Path) -> None:
     require_tool("pdftoppm")

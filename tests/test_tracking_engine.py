@@ -21,7 +21,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from xlplan.spec import LoadedPlan, PlanError, load_plan_text
+from xlplan.spec.loader import LoadedPlan, PlanError, load_plan_text
 from xlplan.tracking.actuals import COLUMNS
 from xlplan.tracking.reader import read_actuals
 from xlplan.tracking.reforecast import raise_for, reforecast

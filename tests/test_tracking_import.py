@@ -17,7 +17,7 @@ from test_tracking_engine import HEADER, TINY
 from typer.testing import CliRunner
 
 from xlplan.cli import app
-from xlplan.spec import LoadedPlan, load_plan_text
+from xlplan.spec.loader import LoadedPlan, load_plan_text
 from xlplan.tracking import store
 from xlplan.tracking.reader import ActualsError, read_actuals
 
@@ -327,6 +327,38 @@ def test_a_board_from_workbook_kpis_alone(plan_file: Path, tmp_path: Path) -> No
     assert all(w["open"] and w["fired"] == "2027-01-31" for w in doc["warnings"])
     assert doc["warnings"][0]["decider"] == "HQ (Boss)"
     assert Path(doc["board"]).is_file()
+
+
+@pytest.mark.parametrize(("rows", "as_of"), [
+    (GOOD, "2027-01-04"),  # the last day with revenue, not the later KPI reading
+    (GOOD + ",2027-03,SOUTH,P1,WEB,revenue,5000\n", "2027-03-31"),  # a month row: its end
+])
+def test_track_without_as_of_reports_as_of_the_last_revenue_day(
+        plan_file: Path, tmp_path: Path, rows: str, as_of: str) -> None:
+    """Not today (which may lie outside the fiscal year): the last day the revenue actuals
+    cover."""
+    db = tmp_path / "x.duckdb"
+    assert run("actuals", str(plan_file), str(write(tmp_path, "a.csv", rows)),
+               "--db", str(db))[0] == 0
+    code, out, err = run("track", str(plan_file), "-o", str(tmp_path / "board"), "--db",
+                         str(db), "--json")
+    assert code == 0, err
+    doc = json.loads(out)
+    assert doc["as_of"] == doc["data_through"] == as_of
+    assert Path(doc["board"]).name == f"tiny-2027-board-{as_of}.xlsx"
+
+
+def test_track_without_as_of_or_revenue_says_so(plan_file: Path, tmp_path: Path) -> None:
+    db = tmp_path / "board" / "xlplan.duckdb"
+    con = store.connect(db)
+    try:
+        _facts_view(con)  # KPI readings only
+    finally:
+        con.close()
+    code, _, err = run("track", str(plan_file), "-o", str(tmp_path / "board"))
+    assert code == 1
+    assert "no revenue actuals for plan tiny-2027" in err and "pass --as-of" in err
+    assert not list((tmp_path / "board").glob("*.xlsx"))
 
 
 def test_reforecast_needs_the_months_it_closes(plan_file: Path, tmp_path: Path) -> None:

@@ -18,7 +18,7 @@ from conftest import EXAMPLE
 from typer.testing import CliRunner
 
 from xlplan.cli import app
-from xlplan.spec import LoadedPlan, load_plan
+from xlplan.spec.loader import LoadedPlan, load_plan
 from xlplan.spec.prior_year import PriorYear, read_prior_year
 from xlplan.tracking import store
 from xlplan.tracking.actuals import COLUMNS
@@ -27,6 +27,8 @@ from xlplan.tracking.reader import check
 from xlplan.tracking.reforecast import raise_for, reforecast
 from xlplan.tracking.synthetic import Scenario, generate, write_files
 from xlplan.tracking.track import TrackResult, track
+
+pytestmark = pytest.mark.slow  # the example plan's synthetic year, shared
 
 runner = CliRunner()
 APR = [dt.date(2027, 4, d) for d in (1, 5, 11, 18, 25, 30)]

@@ -1,6 +1,6 @@
 """The XLPLAN_* functions: importable without Excel, plain callables, the engine's numbers.
 
-Hand-worked cases come from DOMAIN.md (and the engine's own docstrings); random
+Hand-worked cases come from docs/METHOD.md (and the engine's own docstrings); random
 inputs (hypothesis) are checked against the engine's *scalar* reference
 functions and independent sums, to the cent and shape for shape.
 """
@@ -77,7 +77,7 @@ def test_import_works_without_excel_and_functions_are_plain_callables() -> None:
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           timeout=120)
     assert proc.returncode == 0, proc.stderr
-    assert proc.stdout.strip() == "[]"  # DESIGN.md principle 7: nothing heavier than pandas
+    assert proc.stdout.strip() == "[]"  # docs/DESIGN.md principle 7: nothing heavier than pandas
 
 
 def test_every_function_is_registered_once_and_has_its_core() -> None:
@@ -91,7 +91,7 @@ def test_every_function_is_registered_once_and_has_its_core() -> None:
 
 
 def test_allocate_hundred_over_three() -> None:
-    # DOMAIN.md / engine: 100 over 1:1:1 in whole units is 34/33/33, the extra unit to the first
+    # docs/METHOD.md: 100 over 1:1:1 in whole units is 34/33/33, the extra unit to the first
     assert XLPLAN_ALLOCATE(100, [[1, 1, 1]], 1) == [[34.0, 33.0, 33.0]]
     # the default step is the cent: 33.33 each, the cent left over to the first
     assert XLPLAN_ALLOCATE(100, [[1, 1, 1]]) == [[33.34, 33.33, 33.33]]

@@ -14,8 +14,7 @@ from babel.messages.pofile import read_po
 from conftest import ROOT, SMALL
 
 from xlplan.i18n import LANGUAGES, Msg, Words, data, display_width, msg
-from xlplan.spec import PlanError, load_plan
-from xlplan.spec.loader import in_language
+from xlplan.spec.loader import PlanError, in_language, load_plan
 from xlplan.spec.prior_year import read_prior_year
 from xlplan.workbook.book import Book
 from xlplan.workbook.build import _run_writers, master_sheets, predict_unit

@@ -22,7 +22,7 @@ import pytest
 from conftest import EXAMPLE, SMALL, require_tool
 
 from xlplan.libreoffice import LibreOffice, read_values
-from xlplan.spec import load_plan
+from xlplan.spec.loader import load_plan
 from xlplan.spec.prior_year import read_prior_year
 from xlplan.workbook.build import Built, build_all, build_unit
 from xlplan.workbook.context import BuildContext
@@ -102,12 +102,16 @@ def assert_all_equal(books: list[Built], values: dict[Path, Any]) -> int:
     return checked
 
 
+@pytest.mark.slow
+@pytest.mark.libreoffice
 def test_small_plan_every_formula_cell_equals_the_engine(small_built: BuiltPlan,
                                                          small_values: dict[Path, Any]) -> None:
     checked = assert_all_equal(small_built.all, small_values)
     assert checked > 3000  # master, 2 units, 2 filled units: not a vacuous check
 
 
+@pytest.mark.slow
+@pytest.mark.libreoffice
 def test_example_plan_every_formula_cell_equals_the_engine(office: LibreOffice,
                                                            example_built: BuiltPlan,
                                                            tmp_path: Path) -> None:
@@ -115,6 +119,8 @@ def test_example_plan_every_formula_cell_equals_the_engine(office: LibreOffice,
     assert checked > 100_000
 
 
+@pytest.mark.slow
+@pytest.mark.libreoffice
 def test_the_check_catches_a_wrong_cached_value(office: LibreOffice, small_built: BuiltPlan,
                                                 tmp_path: Path) -> None:
     """Build a workbook whose recorded engine value is wrong in one cell: it must be caught."""
@@ -131,6 +137,8 @@ def test_the_check_catches_a_wrong_cached_value(office: LibreOffice, small_built
     assert [(m.sheet, m.cell) for m in mismatches] == [victim]
 
 
+@pytest.mark.slow
+@pytest.mark.libreoffice
 def test_libreoffice_really_recalculates_our_workbooks(office: LibreOffice,
                                                       small_built: BuiltPlan,
                                                       tmp_path: Path) -> None:
@@ -150,6 +158,7 @@ def _as_built(b: Built, path: Path) -> Built:
     return Built(path, b.unit, b.manifest, b.book)
 
 
+@pytest.mark.slow
 def test_small_plan_with_the_formulas_package(small_built: BuiltPlan) -> None:
     import formulas  # a dev dependency: installed by the test command
     for b in [small_built.fresh[0], small_built.fresh[1], small_built.filled[0]]:
@@ -183,6 +192,8 @@ def small_values(office: LibreOffice, small_built: BuiltPlan,
     return recalculated(office, small_built.all, tmp_path_factory.mktemp("small-recalc"))
 
 
+@pytest.mark.slow
+@pytest.mark.libreoffice
 def test_targets_tie_to_the_master(small_built: BuiltPlan, small_values: dict[Path, Any]
                                    ) -> None:
     """With LibreOffice's numbers: unit targets are the master's, and add up to the company."""

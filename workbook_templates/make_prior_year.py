@@ -30,7 +30,7 @@ Cost gives a gross margin typical of each product line (core ~22%, emerging
 still receivable). With ``--segments`` each row is split further over the
 plan's customer segments (three times the rows).
 
-Codes are read from the plan through :func:`xlplan.spec.load_plan`, so the CSV
+Codes are read from the plan through :func:`xlplan.spec.loader.load_plan`, so the CSV
 never drifts from the plan. The output path defaults to the plan's
 ``prior_year.file``.
 """
@@ -46,7 +46,7 @@ from pathlib import Path
 import numpy as np
 
 from xlplan.engine.allocate import allocate, allocate_rows
-from xlplan.spec import load_plan
+from xlplan.spec.loader import load_plan
 from xlplan.spec.models import Plan, Tier
 
 HERE = Path(__file__).resolve().parent

@@ -1,6 +1,6 @@
 """xlplan: annual operating plans that live in Excel.
 
-The package is layered as DESIGN.md describes: ``spec`` (the plan file) feeds
+The package is layered as docs/DESIGN.md describes: ``spec`` (the plan file) feeds
 ``engine`` (every number, pure Python), which feeds the workbook writers and the
 consolidator; ``cli`` is the command line over all of them.
 """

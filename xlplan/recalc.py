@@ -83,8 +83,10 @@ def require_formulas() -> ModuleType:
     try:
         import formulas
     except ImportError:
-        raise RecalcError("xlplan recalc needs the formulas package: "
-                          "pip install 'xlplan[recalc]'") from None
+        raise RecalcError("xlplan recalc needs the formulas package (the extra 'recalc'): "
+                          "in the xlplan checkout, pip install -e \".[recalc]\" (or pip "
+                          "install 'xlplan[recalc]' where xlplan comes from a package "
+                          "index)") from None
     return formulas
 
 

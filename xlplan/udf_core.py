@@ -20,7 +20,7 @@ faces. Here is everything between a worksheet range and the engine:
   cell ``"#VALUE! XLPLAN_…: what is wrong"`` naming the argument and the row
   and column inside it; never a Python traceback.
 
-This module imports only numpy and the engine (DESIGN.md, principle 7): it
+This module imports only numpy and the engine (docs/DESIGN.md, principle 7): it
 runs inside xlwings Lite (Pyodide) too.
 """
 

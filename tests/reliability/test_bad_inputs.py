@@ -202,7 +202,30 @@ def _date1904(good: Path, dst: Path) -> Path:
     return rewrite(good, dst, parts)
 
 
+def _manifest_rule(cell: str, rule: str, sheet: str, xml: str) -> Make:
+    """Widen the rule the hidden manifest lists for ``cell``, then type ``xml`` into the cell
+    (a submission vouching for itself: the template's rule must still apply)."""
+    def make(good: Path, dst: Path) -> Path:
+        def edit(data: bytes) -> bytes:
+            pattern = rf'("cell":"{cell}","item":"[^"]*","period":"[^"]*","rule":)\{{[^}}]*\}}'
+            new, n = re.subn(pattern.encode(), lambda m: m.group(1) + rule.encode(), data,
+                             count=1)
+            assert n == 1, cell
+            return new
+        middle = good.with_name(f"{dst.stem}-manifest.xlsx")
+        rewrite(good, middle, {"xl/sharedStrings.xml": edit})
+        return set_cell(middle, dst, sheet, cell, xml)
+    return make
+
+
+def _text(cell: str, text: str) -> str:
+    """An inline-string cell (``\\r`` kept as a character reference, as Excel writes it)."""
+    escaped = text.replace("&", "&amp;").replace("<", "&lt;").replace("\r", "&#13;")
+    return f'<c r="{cell}" t="inlineStr"><is><t>{escaped}</t></is></c>'
+
+
 INJECTION = "=HYPERLINK(\"http://evil.example\",\"click\")"
+CR_INJECTION = "notes\r=cmd|' /C calc'!A0"
 
 CASES = [
     Case("empty", _bytes(b""), "rejected", "empty"),
@@ -272,7 +295,7 @@ CASES = [
                                           '<c r="C5" t="e"><v>#DIV/0!</v></c>'),
          "rejected", "#DIV/0!", "Commitments", "C5"),
     Case("formula without cached value in an input", _cell(
-        "Commitments", "C5", '<c r="C5"><f>1+1</f></c>'), "rejected", "no saved result",
+        "Commitments", "C5", '<c r="C5"><f>1+1</f></c>'), "warnings", "saved no result",
         "Commitments", "C5"),
     Case("formula without cached value (derived cell)", _sheet_re(
         "Commitments", rb"(<f>SUM\(C5:N5\)</f>)<v>[^<]*</v>", rb"\1"), "warnings",
@@ -286,6 +309,47 @@ CASES = [
     Case("formula-injection text", _cell("OKR", "B12", '<c r="B12" t="inlineStr"><is><t>'
                                          + INJECTION.replace('"', "&quot;") + "</t></is></c>"),
          "accepted", ""),
+    # issue 23: nothing a submission says about itself is trusted
+    Case("manifest allows a negative amount", _manifest_rule(
+        "C5", '{"kind":"number","title":"Amount"}', "Commitments", '<c r="C5"><v>-5000</v></c>'),
+        "rejected", "is not a number ≥ 0", "Commitments", "C5"),
+    Case("manifest allows a KR weight of 50", _manifest_rule(
+        "L12", '{"kind":"ratio","minimum":0.0,"maximum":100.0}', "OKR",
+        '<c r="L12"><v>50</v></c>'), "rejected", "is not a ratio", "OKR", "L12"),
+    Case("manifest makes an amount text", _manifest_rule(
+        "C5", '{"kind":"text"}', "Commitments", _text("C5", "lots")), "rejected", "is text",
+        "Commitments", "C5"),
+    Case("formula in an input saved with another value", _cell(
+        "Commitments", "C5", '<c r="C5"><f>1+1</f><v>5000000</v></c>'), "warnings", "=1+1",
+        "Commitments", "C5"),
+    Case("formula with a function in an input", _cell(
+        "Commitments", "C5", '<c r="C5"><f>SUM(1,2)</f><v>3</v></c>'), "rejected",
+        "type the value", "Commitments", "C5"),
+    Case("formula pointing to another cell", _cell(
+        "Commitments", "C5", '<c r="C5"><f>Guide!A1*0+7</f><v>7</v></c>'), "rejected",
+        "type the value", "Commitments", "C5"),
+    Case("formula pointing to another workbook", _cell(
+        "Commitments", "C5", '<c r="C5"><f>[1]Sheet1!A1</f><v>100</v></c>'), "rejected",
+        "another workbook", "Commitments", "C5"),
+    Case("formula pointing to a workbook by path", _cell(
+        "Commitments", "C5", "<c r=\"C5\"><f>'C:\\plans\\[x.xlsx]S'!A1+1</f><v>100</v></c>"),
+        "rejected", "another workbook", "Commitments", "C5"),
+    Case("amount over the validation's 1e15", _cell(
+        "Commitments", "C5", '<c r="C5"><v>1E16</v></c>'), "rejected", "1e+15", "Commitments",
+        "C5"),
+    Case("amount of 1e28", _cell("Commitments", "C5", '<c r="C5"><v>1E28</v></c>'),
+         "rejected", "1e+15", "Commitments", "C5"),
+    Case("signed number under -1e15", _cell("OKR", "G12", '<c r="G12"><v>-2E15</v></c>'),
+         "rejected", "-1e+15", "OKR", "G12"),
+    Case("text date with trailing words", _cell(
+        "OKR", "K12", _text("K12", "2027-03-15 or maybe april")), "rejected", "not a date",
+        "OKR", "K12"),
+    Case("text date 2027/3/15", _cell("OKR", "K12", _text("K12", "2027/3/15")), "accepted",
+         ""),
+    Case("text date 2027年3月15日", _cell("OKR", "K12", _text("K12", "2027年3月15日")),
+         "accepted", ""),
+    Case("carriage return then a formula in a text", _cell(
+        "OKR", "B12", _text("B12", CR_INJECTION)), "accepted", ""),
 ]
 
 
@@ -369,3 +433,60 @@ def test_injection_is_stored_as_text_and_neutralised_in_csv(
     assert stored == (INJECTION,)
     assert neutralise(INJECTION) == "'" + INJECTION and neutralise("-5 units") == "'-5 units"
     assert neutralise("plain") == "plain"
+
+
+def _fact(outcome: Outcome, path: Path, sheet: str, cell: str) -> tuple[object, ...] | None:
+    con = duckdb.connect(str(outcome.database), read_only=True)
+    row = con.execute(
+        "SELECT value_num, value_text FROM facts JOIN submissions USING (plan_id, spec_hash, "
+        "sha256) WHERE path = ? AND sheet = ? AND cell = ?", [str(path), sheet, cell]
+    ).fetchone()
+    con.close()
+    return row
+
+
+def test_a_widened_manifest_rule_is_reported_as_tampering(
+        matrix: tuple[Outcome, dict[str, Path]]) -> None:
+    outcome, files = matrix
+    for name in ("manifest allows a negative amount", "manifest allows a KR weight of 50"):
+        got = next(f for f in outcome.files if f.path == files[name])
+        assert any("rule" in f["message"] and f["sheet"] == "_xlplan" for f in got.findings
+                   ), got.findings
+
+
+def test_a_formula_input_counts_at_its_own_result_not_its_saved_value(
+        matrix: tuple[Outcome, dict[str, Path]]) -> None:
+    outcome, files = matrix
+    path = files["formula in an input saved with another value"]
+    assert _fact(outcome, path, "Commitments", "C5") == (2.0, None)
+
+
+def test_text_dates_in_the_usual_forms_are_read_exactly(
+        matrix: tuple[Outcome, dict[str, Path]]) -> None:
+    outcome, files = matrix
+    for name in ("text date 2027/3/15", "text date 2027年3月15日"):
+        assert _fact(outcome, files[name], "OKR", "K12") == (None, "2027-03-15"), name
+
+
+def test_csv_quotes_line_breaks_and_neutralises_every_line(tmp_path: Path) -> None:
+    """A bare carriage return is a line break to a spreadsheet: the field must be quoted
+    and the line after it must not start a formula."""
+    import csv
+
+    import pandas as pd
+
+    from xlplan.consolidate.report import write_facts_csv
+
+    texts = [CR_INJECTION, "a\n+1", "a\r\n@SUM(1)", "\r=1", "fine\nline"]
+    frame = pd.DataFrame({"plan_id": "p", "unit": "EAST", "item": "okr:x:title",
+                          "value_num": [None] * len(texts), "value_text": texts})
+    path = tmp_path / "facts.csv"
+    write_facts_csv(frame, path)
+    with path.open(encoding="utf-8-sig", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    assert [r["value_text"] for r in rows] == [
+        "notes\r'=cmd|' /C calc'!A0", "a\n'+1", "a\r\n'@SUM(1)", "'\r'=1", "fine\nline"]
+    raw = path.read_bytes()
+    for line in re.split(rb"\r\n|\r|\n", raw):
+        assert not line.startswith((b"=", b"+", b"@", b"-")), line
+    assert neutralise(CR_INJECTION) == "notes\r'=cmd|' /C calc'!A0"

@@ -13,6 +13,8 @@ from summary import NOTES, SMALL, STATS
 from xlplan.consolidate.package import Limits
 from xlplan.consolidate.workers import examine_all
 
+pytestmark = pytest.mark.slow  # the sweep of every corpus file
+
 CORPUS = Path(__file__).resolve().parents[3] / "shared" / "corpus"
 BOUND_S = 30.0  # per file; the reader process is killed beyond it
 

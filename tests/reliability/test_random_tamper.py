@@ -18,6 +18,8 @@ from xlplan.workbook.build import Built
 from xlplan.workbook.context import BuildContext
 from xlplan.workbook.input_rules import InputRule
 
+pytestmark = pytest.mark.slow  # hundreds of random workbooks
+
 SETTINGS = settings(max_examples=25, deadline=None, derandomize=True,
                     suppress_health_check=[HealthCheck.function_scoped_fixture])
 

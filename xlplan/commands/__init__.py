@@ -10,10 +10,14 @@ import importlib
 
 MODULES: tuple[str, ...] = (
     "plan",
+    "plan_file",
     "build",
     "addin",
     "consolidate",
     "tracking",
+    "season",
+    "versions",
+    "review",
 )
 
 

@@ -8,7 +8,7 @@ Each module of :mod:`xlplan.commands` registers its commands on :data:`app`.
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -18,8 +18,8 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from xlplan.spec import LoadedPlan, PlanError, load_plan
-from xlplan.spec.loader import in_language
+from xlplan.commands.untrusted import clean
+from xlplan.spec.loader import LoadedPlan, PlanError, in_language, load_plan
 from xlplan.spec.prior_year import DataFileError, PriorYear, read_prior_year
 
 app = typer.Typer(
@@ -33,8 +33,13 @@ app = typer.Typer(
 console = Console(highlight=False, soft_wrap=True,
                   width=None if sys.stdout.isatty() else 160)
 
-PlanArg = Annotated[Path, typer.Argument(help="The plan file (YAML).", metavar="PLAN",
-                                         show_default=False)]
+PlanArg = Annotated[Path, typer.Argument(
+    help="The plan: a YAML file or a setup workbook (.xlsx).", metavar="PLAN",
+    show_default=False)]
+SchedulerOption = Annotated[str | None, typer.Option(
+    "--scheduler", metavar="ADDRESS",
+    help="Run on a Dask distributed cluster: tcp://HOST:PORT of a running scheduler, or "
+         "local:N for N worker processes here (needs xlplan[cluster]).", show_default=False)]
 
 
 class Format(StrEnum):
@@ -49,8 +54,9 @@ def print_table(view: Table) -> None:
 
 
 def fail(message: str) -> typer.Exit:
-    """Print an input error to stderr and return the exit for invalid input (1)."""
-    typer.echo(message, err=True)
+    """Print an input error to stderr and return the exit for invalid input (1). Control
+    characters (from a file name or a file's text) are shown escaped, never sent raw."""
+    typer.echo(clean(message), err=True)
     return typer.Exit(1)
 
 
@@ -70,9 +76,17 @@ def open_plan(path: Path, language: Language | None = None
     ``language`` (``--language``) overrides the plan's ``workbooks.language``."""
     try:
         loaded = in_language(load_plan(path), language.value if language else None)
-        return loaded, read_prior_year(loaded)
+        prior = read_prior_year(loaded)
     except (PlanError, DataFileError) as exc:
         raise fail(str(exc)) from None
+    warn(prior.left_out if prior is not None else ())
+    return loaded, prior
+
+
+def warn(lines: Iterable[str]) -> None:
+    """Warnings about the input (the work goes on) on stderr, one a line."""
+    for line in lines:
+        typer.echo(clean(f"warning: {line}"), err=True)
 
 
 def progress_bar(total: int, what: str) -> tuple[Callable[[str], None], Callable[[], None]]:

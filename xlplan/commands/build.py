@@ -6,6 +6,7 @@ import json
 import os
 import shutil
 import sys
+from collections.abc import Callable
 from importlib import resources
 from pathlib import Path
 from typing import Annotated
@@ -15,9 +16,11 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
+from xlplan.cluster import ClusterError, connected
 from xlplan.commands.app import (
     LanguageOption,
     PlanArg,
+    SchedulerOption,
     app,
     console,
     fail,
@@ -25,9 +28,11 @@ from xlplan.commands.app import (
     print_table,
     progress_bar,
 )
+from xlplan.commands.season import record_revision
+from xlplan.commands.untrusted import text
 from xlplan.consolidate.run import consolidate
 from xlplan.engine.allocate import AllocationError
-from xlplan.spec import PlanError
+from xlplan.spec.loader import PlanError
 from xlplan.spec.prior_year import DataFileError
 from xlplan.workbook.build import Built, build_all
 from xlplan.workbook.context import BuildContext
@@ -39,8 +44,8 @@ WorkersOption = Annotated[int | None, typer.Option(
 
 
 def _build(plan: Path, out_dir: Path, units: str | None, with_functions: bool = False,
-           workers: int | None = None, language: LanguageOption = None
-           ) -> tuple[BuildContext, list[Built]]:
+           workers: int | None = None, scheduler: str | None = None,
+           language: LanguageOption = None) -> tuple[BuildContext, list[Built]]:
     loaded, prior = open_plan(plan, language)
     ctx = BuildContext(loaded, prior)
     chosen = [u.strip() for u in units.split(",") if u.strip()] if units else None
@@ -48,10 +53,16 @@ def _build(plan: Path, out_dir: Path, units: str | None, with_functions: bool = 
         count = 1 + len(chosen if chosen is not None else ctx.input_units)
         step, stop = progress_bar(count, "building")
         try:
-            built = build_all(ctx, out_dir, chosen, progress=step, with_functions=with_functions,
-                              workers=workers or os.cpu_count() or 1)
+            if scheduler:
+                built = _build_on_cluster(scheduler, ctx, out_dir, chosen, step, with_functions)
+            else:
+                built = build_all(ctx, out_dir, chosen, progress=step,
+                                  with_functions=with_functions,
+                                  workers=workers or os.cpu_count() or 1)
         finally:
             stop()
+    except ClusterError as exc:
+        raise fail(str(exc)) from None
     except AllocationError as exc:
         raise fail(f"{plan}: {exc}") from None
     except ValueError as exc:
@@ -59,6 +70,15 @@ def _build(plan: Path, out_dir: Path, units: str | None, with_functions: bool = 
     except OSError as exc:
         raise fail(f"cannot write to {exc.filename or out_dir}: {exc.strerror or exc}") from None
     return ctx, built
+
+
+def _build_on_cluster(scheduler: str, ctx: BuildContext, out_dir: Path,
+                      units: list[str] | None, step: Callable[[str], None],
+                      with_functions: bool) -> list[Built]:
+    from xlplan.workbook.cluster import build_on_cluster
+
+    with connected(scheduler) as client:
+        return build_on_cluster(client, ctx, out_dir, units, step, with_functions)
 
 
 @app.command()
@@ -71,19 +91,29 @@ def build(
         "--with-functions", help="Add a Live sheet to the master that uses the XLPLAN_* "
                                  "functions (for users of the xlplan add-in).")] = False,
     workers: WorkersOption = None,
+    db: Annotated[Path | None, typer.Option(
+        "--db", help="History database that records this plan revision (default: "
+                     "OUT/xlplan.duckdb, where consolidate -o OUT keeps its history).",
+        show_default=False)] = None,
+    scheduler: SchedulerOption = None,
     language: LanguageOption = None,
 ) -> None:
-    """Write the master workbook and one input workbook per unit."""
-    _, built = _build(plan, out, units, with_functions, workers, language)
+    """Write the master workbook and one input workbook per unit.
+
+    With --scheduler the workbooks are written by Dask workers into OUT, which
+    must be a folder every worker sees at the same path."""
+    ctx, built = _build(plan, out, units, with_functions, workers, scheduler,
+                        language)
+    record_revision(ctx.loaded, db or out / "xlplan.duckdb", "build")
     master = next(b for b in built if b.unit is None)
     unit_paths = {b.unit: str(b.path) for b in built if b.unit is not None}
     if as_json:
         doc = {"master": str(master.path), "units": unit_paths}
         sys.stdout.write(json.dumps(doc, ensure_ascii=False, indent=2) + "\n")
         return
-    console.print(f"master: {master.path}")
+    console.print(text(f"master: {master.path}"))
     for unit, path in unit_paths.items():
-        console.print(f"  {unit}: {path}")
+        console.print(text(f"  {unit}: {path}"))
 
 
 @app.command("fill-sample")
@@ -109,7 +139,8 @@ def fill_sample_cmd(
         sys.stdout.write(json.dumps(filled.to_json(), ensure_ascii=False, indent=2) + "\n")
     else:
         totals = ", ".join(f"{k} {v:,.2f}" for k, v in filled.totals.items())
-        console.print(f"{filled.unit}: filled {filled.cells} input cells → {out} ({totals})")
+        console.print(text(f"{filled.unit}: filled {filled.cells} input cells → {out} "
+                           f"({totals})"))
 
 
 @app.command()
@@ -153,9 +184,9 @@ def demo(
     print_outcome(outcome)
     if outcome.views is not None:
         _print_gap(outcome.views.org, ctx)
-    console.print(f"master: {built[0].path}\nunit workbooks: {out / 'build' / 'units'}\n"
-                  f"sample submissions: {inbox} (stale: {stale or 'none'}, missing: "
-                  f"{units[-1].unit if len(units) > 1 else 'none'})")
+    console.print(text(f"master: {built[0].path}\nunit workbooks: {out / 'build' / 'units'}\n"
+                       f"sample submissions: {inbox} (stale: {stale or 'none'}, missing: "
+                       f"{units[-1].unit if len(units) > 1 else 'none'})"))
 
 
 def _print_gap(org: pd.DataFrame, ctx: BuildContext) -> None:
@@ -167,7 +198,7 @@ def _print_gap(org: pd.DataFrame, ctx: BuildContext) -> None:
     for row in org.to_dict("records"):
         committed = row["commitment"]
         has = committed == committed  # NaN: nothing submitted below this node
-        view.add_row("  " * int(row["level"]) + str(row["code"]),
+        view.add_row(text("  " * int(row["level"]) + str(row["code"])),
                      f"{row['submitted']}/{row['units']}", f"{row['target']:,.2f}",
                      f"{committed:,.2f}" if has else "—", f"{row['gap']:,.2f}" if has else "—",
                      f"{row['attainment']:.1%}" if has else "—",

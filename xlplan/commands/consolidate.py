@@ -12,12 +12,25 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from xlplan.commands.app import PlanArg, app, console, fail, print_table, progress_bar
+from xlplan.cluster import ClusterError, connected
+from xlplan.commands.app import (
+    PlanArg,
+    SchedulerOption,
+    app,
+    console,
+    fail,
+    print_table,
+    progress_bar,
+    warn,
+)
+from xlplan.commands.untrusted import text
 from xlplan.consolidate import store
 from xlplan.consolidate.examine import where
 from xlplan.consolidate.outcome import Outcome, tracker_frame
+from xlplan.consolidate.report import OutputFull
 from xlplan.consolidate.run import OutputError, consolidate
-from xlplan.spec import PlanError, load_plan
+from xlplan.season import status as season
+from xlplan.spec.loader import PlanError, load_plan
 from xlplan.spec.prior_year import DataFileError
 
 DbOption = Annotated[Path | None, typer.Option(
@@ -37,14 +50,24 @@ def consolidate_cmd(
     workers: Annotated[int | None, typer.Option(
         help="Reader processes (default: one per core).", min=1)] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the outcome as JSON.")] = False,
+    scheduler: SchedulerOption = None,
+    ship_files: Annotated[bool, typer.Option(
+        "--ship-files", help="With --scheduler: send each file's bytes to the workers (for "
+                             "workers that do not see INBOX at the same path).")] = False,
 ) -> None:
     """Read the submitted workbooks, check them, merge them, keep history, report.
 
     Every file gets a decision (accepted, accepted with warnings, rejected,
     superseded) with reasons naming sheet and cell. Rejections are results:
     the exit code is 0 whenever the run completed, 1 when it could not run
-    (bad plan, missing inbox, unwritable output, database busy).
+    (bad plan, missing inbox, unwritable output, database busy, cluster unusable).
+
+    With --scheduler the files are read on Dask workers (INBOX a folder every
+    worker sees at the same path, or --ship-files); this machine still keeps the
+    history, so the decisions and numbers are those of a local run.
     """
+    if ship_files and not scheduler:
+        raise typer.BadParameter("only with --scheduler", param_hint="--ship-files")
     bar: dict[str, Any] = {}
 
     def started(count: int) -> None:
@@ -54,20 +77,35 @@ def consolidate_cmd(
         bar["step"](name)
 
     try:
-        outcome = consolidate(plan, inbox, out, db, workers, progress=step, started=started)
-    except (PlanError, DataFileError) as exc:
+        if scheduler:
+            outcome = _on_cluster(scheduler, ship_files, plan, inbox, out, db, step, started)
+        else:
+            outcome = consolidate(plan, inbox, out, db, workers, progress=step,
+                                  started=started)
+    except (PlanError, DataFileError, ClusterError) as exc:
         raise fail(str(exc)) from None
-    except (OutputError, store.DatabaseBusy, store.DatabaseError, FileNotFoundError) as exc:
+    except (OutputError, OutputFull, store.DatabaseBusy, store.DatabaseError,
+            FileNotFoundError) as exc:
         raise fail(str(exc)) from None
     except OSError as exc:
         raise fail(f"cannot write to {out}: {exc.strerror or exc}") from None
     finally:
         if "stop" in bar:
             bar["stop"]()
+    warn(outcome.plan_warnings)
     if as_json:
         sys.stdout.write(json.dumps(outcome.to_json(), ensure_ascii=False, indent=2) + "\n")
         return
     print_outcome(outcome)
+
+
+def _on_cluster(scheduler: str, ship_files: bool, plan: Path, inbox: Path, out: Path,
+                db: Path | None, step: Any, started: Any) -> Outcome:
+    from xlplan.consolidate.cluster import ClusterExaminer
+
+    with connected(scheduler) as client:
+        return consolidate(plan, inbox, out, db, progress=step, started=started,
+                           examiner=ClusterExaminer(client, ship_files))
 
 
 def print_outcome(outcome: Outcome) -> None:
@@ -76,26 +114,28 @@ def print_outcome(outcome: Outcome) -> None:
     new = sum(f.new for f in outcome.files)
     console.print(f"{len(outcome.files)} files in the inbox ({new} new, "
                   f"{len(outcome.files) - new} seen before)")
-    for f in outcome.files:
+    for f in outcome.files:  # every string from a file or a file name printed as text
         if f.findings and f.new:
             style = STATUS_STYLE.get(f.status, "")
-            console.print(Text(f.status, style=style), f"{f.path}", sep=": ")
+            console.print(Text(f.status, style=style), text(f.path), sep=": ")
             for n in f.findings[:6]:
                 place = where(n["sheet"], n["cell"])
-                console.print(f"  {n['level']}: {place + ': ' if place else ''}{n['message']}")
+                console.print(text(f"  {n['level']}: {place + ': ' if place else ''}"
+                                   f"{n['message']}"))
             if len(f.findings) > 6:
                 console.print(f"  … {len(f.findings) - 6} more (see the Files sheet)")
-    console.print(f"report: {outcome.output}\ndatabase: {outcome.database}")
+    console.print(text(f"report: {outcome.output}\ndatabase: {outcome.database}"))
 
 
 def _print_tracker(tracker: Any, title: str) -> None:
-    view = Table(title=title, title_justify="left")
-    for col in ("unit", "name", "status", "file", "modified", "reasons"):
+    view = Table(title=text(title), title_justify="left")
+    for col in ("unit", "name", "status", "season", "file", "modified", "reasons"):
         view.add_column(col, overflow="fold", max_width=60 if col == "reasons" else None)
     for row in tracker.itertuples():
         style = STATUS_STYLE.get(row.status, "")
-        view.add_row(row.unit, row.name, Text(row.status, style=style), row.file,
-                     str(row.modified)[:19], row.reasons)
+        view.add_row(text(row.unit), text(row.name), Text(row.status, style=style),
+                     text(str(getattr(row, "season", ""))), text(row.file),
+                     text(str(row.modified)[:19]), text(row.reasons))
     print_table(view)
 
 
@@ -122,28 +162,31 @@ def status_cmd(
     if not path.is_file():
         raise fail(f"{path}: no history database here; pass --db DIR/xlplan.duckdb "
                    "(xlplan consolidate writes one into its output folder)")
+    from xlplan.engine.numbers import PlanNumbers
     from xlplan.spec.prior_year import read_prior_year
-    from xlplan.workbook.context import BuildContext
 
-    ctx = BuildContext(loaded, read_prior_year(loaded))
+    numbers = PlanNumbers(loaded.plan, read_prior_year(loaded))
     try:
         con = store.connect(path, read_only=True)
     except (store.DatabaseBusy, store.DatabaseError) as exc:
         raise fail(str(exc)) from None
     try:
-        subs = store.submissions(con, ctx.plan.id, loaded.spec_hash)
-        notes = store.findings(con, ctx.plan.id, loaded.spec_hash)
+        subs = store.submissions(con, loaded.plan.id, loaded.spec_hash)
+        notes = store.findings(con, loaded.plan.id, loaded.spec_hash)
+        tracker = season.annotate(con, tracker_frame(numbers, subs, notes), subs,
+                                  loaded.plan.id, loaded.plan.workbooks.deadline)
+    except ValueError as exc:  # $XLPLAN_TODAY not a date
+        raise fail(str(exc)) from None
     finally:
         con.close()
-    tracker = tracker_frame(ctx, subs, notes)
     if as_json:
-        doc = {"plan": ctx.plan.id, "units": tracker.to_dict(orient="records")}
+        doc = {"plan": loaded.plan.id, "units": tracker.to_dict(orient="records")}
         sys.stdout.write(json.dumps(doc, ensure_ascii=False, indent=2, default=str) + "\n")
         return
     if subs.empty:
-        console.print(f"nothing consolidated yet for {ctx.plan.id} (this plan version) in "
-                      f"{path}")
-    _print_tracker(tracker, f"Submissions for {ctx.plan.id} ({path})")
+        console.print(text(f"nothing consolidated yet for {loaded.plan.id} (this plan version) "
+                           f"in {path}"))
+    _print_tracker(tracker, f"Submissions for {loaded.plan.id} ({path})")
 
 
 @app.command("diff")
@@ -172,6 +215,6 @@ def diff_cmd(
     for col in ("cell", "item", "period", "before", "after"):
         view.add_column(col, overflow="fold")
     for c in changes:
-        view.add_row(f"{c.sheet}!{c.cell}", c.item, c.period, c.show(c.before),
-                     c.show(c.after))
+        view.add_row(text(f"{c.sheet}!{c.cell}"), text(c.item), text(c.period),
+                     text(c.show(c.before)), text(c.show(c.after)))
     print_table(view)

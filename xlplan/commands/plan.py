@@ -21,6 +21,8 @@ from xlplan.engine.increment import bridge
 from xlplan.engine.org import OrgTree
 from xlplan.engine.rounding import to_major as money
 from xlplan.spec import json_schema
+from xlplan.spec.convert import export_setup
+from xlplan.spec.loader import load_plan
 
 DIMENSIONS = ("org", "product", "channel", "month", "quarter")
 STARTER = "small-plan.yaml"
@@ -30,18 +32,25 @@ STARTER = "small-plan.yaml"
 def init(
     directory: Annotated[Path, typer.Argument(help="Where to write the starter plan.")] = Path("."),
     force: Annotated[bool, typer.Option(help="Overwrite existing files.")] = False,
+    excel: Annotated[bool, typer.Option("--excel", help="Write the plan as a setup workbook "
+                                                        "(plan.xlsx) to fill in Excel.")] = False,
 ) -> None:
-    """Write a starter plan (plan.yaml and its prior-year actuals) to edit."""
+    """Write a starter plan (plan.yaml, or plan.xlsx with --excel, and its prior-year
+    actuals) to edit."""
     directory.mkdir(parents=True, exist_ok=True)
     source = resources.files("xlplan.templates")
-    targets = {STARTER: directory / "plan.yaml", "small-prior-year.csv":
+    plan_name = "plan.xlsx" if excel else "plan.yaml"
+    targets = {STARTER: directory / plan_name, "small-prior-year.csv":
                directory / "small-prior-year.csv"}
     clash = [str(t) for t in targets.values() if t.exists()]
     if clash and not force:
         raise fail(f"not overwriting {', '.join(clash)} (use --force)")
     for name, target in targets.items():
         with resources.as_file(source / name) as src:
-            shutil.copyfile(src, target)
+            if excel and name == STARTER:
+                export_setup(load_plan(src), target)
+            else:
+                shutil.copyfile(src, target)
     plan_file = targets[STARTER]
     console.print(f"wrote {plan_file} — edit it, then run: xlplan validate {plan_file}")
 

@@ -1,5 +1,5 @@
 """``xlplan actuals``, ``xlplan track`` and ``xlplan reforecast``: following the plan through
-the year (DOMAIN.md step 4).
+the year (docs/METHOD.md step 4).
 
 Databases: ``actuals`` and ``reforecast`` use ``xlplan.duckdb`` in the current
 folder unless ``--db`` says otherwise; ``track -o DIR`` uses
@@ -30,7 +30,7 @@ from xlplan.commands.app import (
     progress_bar,
 )
 from xlplan.engine.allocate import AllocationError
-from xlplan.spec import PlanError, load_plan
+from xlplan.spec.loader import PlanError, load_plan
 from xlplan.tracking import store
 from xlplan.tracking.reader import ActualsError, columns_with, read_actuals
 
@@ -39,7 +39,8 @@ DbOption = Annotated[Path | None, typer.Option(
     "--db", help="The actuals database (DuckDB). actuals and reforecast: default "
                  f"./{DB_NAME}; track: default DIR/{DB_NAME}.", show_default=False)]
 AsOfOption = Annotated[str | None, typer.Option(
-    "--as-of", help="Date to report as of (YYYY-MM-DD; default: today).", show_default=False)]
+    "--as-of", help="Date to report as of (YYYY-MM-DD; default: the last day the revenue "
+              "actuals cover).", show_default=False)]
 
 
 def _date(text: str | None, option: str) -> dt.date:
@@ -160,6 +161,26 @@ def _load_for_tracking(plan: Path, db: Path, forecast: Path | None = None,
     return loaded, prior, frame, fc
 
 
+def _last_revenue_day(plan: Any, frame: Any, prior: Any, database: Path) -> dt.date:
+    """``track``'s default as-of date: the last day any revenue actual covers (a month row
+    covers its month). Not today: a board of a year not yet started, or long over, says
+    nothing, and the last actuals are what there is to report on. Actuals lie within the
+    fiscal year (the import refuses others), so this is never past its end."""
+    from xlplan.tracking.compare import revenue_actuals
+    from xlplan.tracking.phased_targets import revenue_targets
+
+    try:
+        targets = revenue_targets(plan, prior)
+    except AllocationError as exc:
+        raise fail(f"{plan.id}: {exc}") from None
+    revenue = revenue_actuals(frame, targets, plan.north_star.metric,
+                              float(plan.currency.smallest_unit))
+    if revenue.last_day < 0:
+        raise fail(f"{database}: no {plan.north_star.metric} actuals for plan {plan.id}, so "
+                   "no date to report as of: import some (xlplan actuals) or pass --as-of")
+    return targets.calendar.days[revenue.last_day]
+
+
 @app.command()
 def track(
     plan: PlanArg,
@@ -169,24 +190,36 @@ def track(
     forecast: Annotated[Path | None, typer.Option(
         help="A re-forecast plan (xlplan reforecast) to show beside the budget.",
         show_default=False)] = None,
+    compare: Annotated[str | None, typer.Option(
+        "--compare", help="Two or three versions from the database to show side by side with "
+                          "the actuals on a Versions sheet, comma-separated (e.g. "
+                          "budget,forecast-q1; actual: the actuals as they stand; xlplan "
+                          "versions lists them).", show_default=False)] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the warnings and the "
                                                          "headline figures as JSON.")] = False,
     language: LanguageOption = None,
 ) -> None:
     """Write the tracking board DIR/<plan-id>-board-<date>.xlsx: attainment, warnings, BSC,
-    OKR, budget use and the quarterly review."""
+    OKR, budget use and the quarterly review (and, with --compare, versions side by side).
+
+    Without --as-of the board is as of the last day the revenue actuals in the database
+    cover (within the fiscal year)."""
     from xlplan.tracking.board import write_board
     from xlplan.tracking.track import TrackError
     from xlplan.tracking.track import track as run_track
 
-    day = _date(as_of, "--as-of")
+    day = _date(as_of, "--as-of") if as_of is not None else None
     database = db or out / DB_NAME
+    names = _compare_names(compare)
     loaded, prior, frame, fc = _load_for_tracking(plan, database, forecast, language)
+    stored = _stored_versions(database, loaded.plan.id, names)
     if frame.empty:
         hint = ""
         if db is None and Path(DB_NAME).is_file():
             hint = f" (./{DB_NAME} exists: pass --db {DB_NAME} to use it)"
         raise fail(f"{database}: no actuals for plan {loaded.plan.id}{hint}")
+    if day is None:
+        day = _last_revenue_day(loaded.plan, frame, prior, database)
     step, stop = progress_bar(2, "tracking")
     try:
         try:
@@ -194,8 +227,13 @@ def track(
         except (TrackError, AllocationError) as exc:
             raise fail(f"{plan}: {exc}") from None
         step("board")
+        comparison = None
+        if names:
+            from xlplan.tracking.version_compare import compare_versions
+
+            comparison = compare_versions(result, names, stored)
         try:
-            path, _ = write_board(result, out)
+            path, _ = write_board(result, out, comparison)
         except OSError as exc:
             raise fail(f"cannot write to {out}: {exc.strerror or exc}") from None
         step("done")
@@ -227,20 +265,64 @@ def track(
         console.print("  no warnings")
 
 
+def _compare_names(text: str | None) -> list[str]:
+    """The versions ``--compare`` names: two or three, no repeats."""
+    if text is None:
+        return []
+    names = [n.strip() for n in text.split(",") if n.strip()]
+    if not 2 <= len(names) <= 3 or len(set(names)) != len(names):
+        raise typer.BadParameter(f"expected two or three different version names separated by "
+                                 f"commas (e.g. budget,forecast-q1), got {text!r}",
+                                 param_hint="--compare")
+    return names
+
+
+def _stored_versions(database: Path, plan_id: str, names: list[str]) -> dict[str, Any]:
+    """The named versions from the database (``actual`` is the actuals themselves), or exit
+    1 naming the unknown ones and the versions stored."""
+    from xlplan.tracking import versions
+    from xlplan.tracking.version_compare import ACTUAL
+
+    wanted = [n for n in names if n != ACTUAL]
+    if not wanted:
+        return {}
+    con = _connect(database, read_only=True)
+    try:
+        stored = versions.stored_names(con, plan_id)
+        unknown = [n for n in wanted if n not in stored]
+        if unknown:
+            known = [*(n for n in stored if n != ACTUAL), f"{ACTUAL} (the actuals)"]
+            raise fail(f"{database}: no version {', '.join(map(repr, unknown))} of plan "
+                       f"{plan_id}; there are: {', '.join(known)} (xlplan version approve and "
+                       "xlplan reforecast --name make them)")
+        return {n: versions.load(con, plan_id, n) for n in wanted}
+    finally:
+        con.close()
+
+
 @app.command()
 def reforecast(
     plan: PlanArg,
     as_of: Annotated[str, typer.Option("--as-of", help="Months ended by this date take their "
                                                        "actuals (YYYY-MM-DD).")],
-    out: Annotated[Path, typer.Option("-o", "--out", help="The re-forecast plan file to write.")],
+    out: Annotated[Path | None, typer.Option(
+        "-o", "--out", help="Also export the re-forecast as a plan file.",
+        show_default=False)] = None,
     db: DbOption = None,
+    name: Annotated[str | None, typer.Option(
+        "--name", help="Keep it in the database as version forecast-NAME, per unit × product "
+                       "× channel × month (xlplan versions lists them).",
+        show_default=False)] = None,
+    replace: Annotated[bool, typer.Option(
+        "--replace", help="Replace a version of that name (otherwise an error).")] = False,
     keep_annual: Annotated[bool, typer.Option(
         "--keep-annual/--update-annual",
         help="Keep the annual target (the rest of the year absorbs the variance) or carry "
              "the variance and the raise into a new annual target.")] = True,
     as_json: Annotated[bool, typer.Option("--json", help="Report as JSON.")] = False,
 ) -> None:
-    """Write a re-forecast plan: the rest of the year re-spread after the actuals."""
+    """Re-forecast the rest of the year after the actuals: kept as a version in the database
+    (--name) and/or exported as a plan file (-o); the plan file itself is never changed."""
     from xlplan.tracking.compare import revenue_actuals
     from xlplan.tracking.phased_targets import revenue_targets
     from xlplan.tracking.plan_file import write_plan
@@ -248,7 +330,10 @@ def reforecast(
     from xlplan.tracking.reforecast import reforecast as run_reforecast
 
     day = _date(as_of, "--as-of")
-    if out.resolve() == plan.resolve():
+    if out is None and name is None:
+        raise typer.BadParameter("say where the re-forecast goes: --name NAME (a version in "
+                                 "the database) and/or -o FILE (a plan file)", param_hint="--name")
+    if out is not None and out.resolve() == plan.resolve():
         raise typer.BadParameter("would overwrite the plan itself", param_hint="--out")
     loaded, prior, frame, _ = _load_for_tracking(plan, db or Path(DB_NAME))
     p = loaded.plan
@@ -259,8 +344,14 @@ def reforecast(
         rf = run_reforecast(p, targets, revenue, day, keep_annual)
     except (ReforecastError, AllocationError) as exc:
         raise fail(f"{plan}: {exc}") from None
+    if name is not None:
+        from xlplan.commands.versions import save_forecast
+
+        save_forecast(loaded, targets, revenue, frame, day, name, keep_annual, replace,
+                      db or Path(DB_NAME))
     try:
-        write_plan(loaded, rf, out)
+        if out is not None:
+            write_plan(loaded, rf, out)
     except OSError as exc:
         raise fail(f"cannot write {out}: {exc.strerror or exc}") from None
     su = p.currency.smallest_unit
@@ -269,7 +360,8 @@ def reforecast(
                "actual": float(rf.actual[m] * su) if m < rf.closed else None,
                "forecast": float(rf.months[m] * su)} for m in range(12)]
     if as_json:
-        doc = {"plan": p.id, "as_of": rf.as_of.isoformat(), "out": str(out),
+        doc = {"plan": p.id, "as_of": rf.as_of.isoformat(), "out": str(out) if out else None,
+               "version": f"forecast-{name}" if name else None,
                "closed_months": rf.closed, "beat": rf.beat, "raise": rf.raise_,
                "raised_months": [cal.month_key(m) for m in rf.raised],
                "keep_annual": rf.keep_annual, "annual_before": float(rf.annual_before * su),
@@ -286,5 +378,7 @@ def reforecast(
     print_table(view)
     if rf.note:
         console.print(rf.note)
+    wrote = f"; wrote {out} (xlplan validate {out})" if out else ""
+    kept = f"; kept as version forecast-{name}" if name else ""
     console.print(f"annual {rf.annual_before * su:,} → {rf.annual_after * su:,} "
-                  f"{p.currency.code}; wrote {out} (xlplan validate {out})")
+                  f"{p.currency.code}{kept}{wrote}")

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from xlplan.consolidate.carry import key_of, keyed
 from xlplan.consolidate.examine import manifest_from
 from xlplan.consolidate.package import Refused, open_package
 from xlplan.consolidate.xlsx import CellValue, RawBook, read_book
@@ -56,7 +57,10 @@ def _read(path: Path) -> tuple[RawBook, Manifest]:
 
 
 def diff_inputs(old: Path, new: Path) -> list[Change]:
-    """Input cells whose value differs (blank and empty text count as the same)."""
+    """Inputs whose value differs (blank and empty text count as the same), matched by their
+    key (unit, sheet, item, period), not their address, so two workbooks of different plan
+    revisions compare row by row. An input only the old one has is listed with its old cell
+    (after: blank); one only the new one has, with its new cell."""
     old_book, old_manifest = _read(old)
     new_book, new_manifest = _read(new)
     if (old_manifest.plan_id, old_manifest.unit) != (new_manifest.plan_id, new_manifest.unit):
@@ -64,12 +68,23 @@ def diff_inputs(old: Path, new: Path) -> list[Change]:
                         f"{old_manifest.plan_id}/{old_manifest.unit or 'master'}, {new} is "
                         f"{new_manifest.plan_id}/{new_manifest.unit or 'master'}")
     changes = []
+    unit = new_manifest.unit
+    old_keyed = keyed(unit, [i for i in old_manifest.inputs if isinstance(i, dict)])
+    new_keys = set()
     for spec in new_manifest.inputs:
-        before = _value(old_book, spec["sheet"], spec["cell"])
+        key = key_of(unit, spec)
+        new_keys.add(key)
+        was = old_keyed.get(key)
+        before = _value(old_book, was["sheet"], was["cell"]) if was else None
         after = _value(new_book, spec["sheet"], spec["cell"])
         if before != after:
             changes.append(Change(spec["sheet"], spec["cell"], spec["item"], spec["period"],
                                   before, after))
+    for key, spec in old_keyed.items():
+        before = _value(old_book, spec["sheet"], spec["cell"])
+        if key not in new_keys and before is not None:
+            changes.append(Change(spec["sheet"], spec["cell"], spec["item"], spec["period"],
+                                  before, None))
     return changes
 
 

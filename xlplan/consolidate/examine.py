@@ -8,7 +8,9 @@ manifest claims, so an edited manifest cannot vouch for an edited sheet:
 - every locked cell (label, given number, formula) must be what the template
   has, at the same address (a changed label, a number over a formula, an
   inserted row, a renamed sheet all show here, each with its sheet and cell);
-- every input must pass its rule (the one the workbook's validation used);
+- every input must pass its rule (the one the workbook's validation used, from the
+  template: the manifest's copy is only compared with it); an input holding a formula
+  counts at the result xlplan computes, never at the value the file saved for it;
 - every formula's cached value must be what the engine computes from the
   inputs (a difference means manual calculation or a stale file).
 
@@ -27,6 +29,8 @@ from pathlib import Path
 from typing import Any, Literal
 
 from xlplan import TEMPLATE_VERSION
+from xlplan.consolidate.carry import Revisions, carry, gone_rows
+from xlplan.consolidate.input_formula import RefusedFormula, evaluate
 from xlplan.consolidate.package import Limits, Package, Refused, open_package
 from xlplan.consolidate.xlsx import RawBook, RawCell, RawSheet, cell_position, events
 from xlplan.lru import Recent
@@ -38,6 +42,7 @@ from xlplan.workbook.manifest import SHEET as MANIFEST_SHEET
 from xlplan.workbook.manifest import Manifest, join_chunks, manifest_of
 
 Level = Literal["error", "warning"]
+NOTES_SHEET = "Changes"  # what xlplan reissue lists for the manager: no part of the template
 Status = Literal["accepted", "warnings", "rejected"]
 SHOWN = 5  # differing cells named per sheet and kind before "and N more"
 
@@ -80,6 +85,7 @@ class Examination:
     plan_id: str = ""
     unit: str = ""
     modified: str = ""  # when the file was last saved (docProps/core.xml), ISO
+    built_from: str = ""  # the spec hash of the plan revision its manifest names
     findings: list[Finding] = field(default_factory=list)
     facts: list[Fact] = field(default_factory=list)
     seconds: float = 0.0  # time the examination took (the reader's own clock)
@@ -97,8 +103,11 @@ class Examination:
         self.findings.append(Finding("warning", sheet, cell, message))
 
 
-def examine(path: Path, ctx: BuildContext, limits: Limits | None = None) -> Examination:
-    """Everything consolidation needs to decide on one file. Never raises for bad files."""
+def examine(path: Path, ctx: BuildContext, limits: Limits | None = None,
+            older: Revisions | None = None) -> Examination:
+    """Everything consolidation needs to decide on one file. Never raises for bad files.
+    ``older``: the plan's earlier revisions, whose workbooks are carried over (see
+    :mod:`xlplan.consolidate.carry`); without them such a workbook is refused."""
     started = time.perf_counter()
     result = Examination(path)
     try:
@@ -108,7 +117,7 @@ def examine(path: Path, ctx: BuildContext, limits: Limits | None = None) -> Exam
         result.seconds = time.perf_counter() - started
         return result
     try:
-        _examine_package(package, ctx, result)
+        _examine_package(package, ctx, result, older)
     except Refused as exc:
         result.error(str(exc))
     finally:
@@ -117,7 +126,8 @@ def examine(path: Path, ctx: BuildContext, limits: Limits | None = None) -> Exam
     return result
 
 
-def _examine_package(package: Package, ctx: BuildContext, result: Examination) -> None:
+def _examine_package(package: Package, ctx: BuildContext, result: Examination,
+                     older: Revisions | None = None) -> None:
     from xlplan.consolidate.xlsx import read_book
 
     for flag in package.flags:
@@ -133,9 +143,18 @@ def _examine_package(package: Package, ctx: BuildContext, result: Examination) -
         for cell, message in raw.problems:
             result.error(message, raw.name, cell)
     manifest = _manifest(book, result)
-    if manifest is None or not _identity(manifest, ctx, package.path, result):
+    if manifest is None:
         return
-    _check_against_plan(book, manifest, ctx, result)
+    result.built_from = manifest.spec_hash
+    source = _revision(manifest, ctx, older, result)
+    if source is None or not _identity(manifest, ctx, source, package.path, result):
+        return
+    # predicted in the language it was built in: a zh and an en book consolidate together
+    language = manifest.language
+    values = _check_against_plan(book, manifest, context_in(source, language), result)
+    if source is not ctx and values is not None and result.status != "rejected":
+        _carry_over(manifest.unit, context_in(source, language), context_in(ctx, language),
+                    values, result)
 
 
 def _modified(package: Package) -> str:
@@ -180,8 +199,32 @@ def manifest_from(sheet: RawSheet) -> Manifest:
     return Manifest.from_rows(join_chunks([p for p in pairs if p[0]]))
 
 
-def _identity(manifest: Manifest, ctx: BuildContext, path: Path, result: Examination) -> bool:
-    """Right plan, version and template; a unit that fills a workbook. False: stop here."""
+def _revision(manifest: Manifest, ctx: BuildContext, older: Revisions | None,
+              result: Examination) -> BuildContext | None:
+    """The build context of the revision the file was built from: the current plan's, or
+    an earlier revision's rebuilt from the history's record. None (with the reason) when
+    xlplan has no record of that revision."""
+    if manifest.spec_hash == ctx.loaded.spec_hash or manifest.plan_id != ctx.plan.id:
+        return ctx  # another plan's file is refused by _identity
+    if older is None or manifest.spec_hash not in older:
+        result.error(f"built from another version of the plan (spec hash "
+                     f"{manifest.spec_hash[:12]}…, the plan now has "
+                     f"{ctx.loaded.spec_hash[:12]}…) of which this history has no record "
+                     "(xlplan build --db or a consolidation records each revision): rebuild "
+                     "and resend this unit's workbook", MANIFEST_SHEET)
+        return None
+    try:
+        return older.context(manifest.spec_hash)
+    except Exception as exc:  # a stored revision that no longer loads is a finding
+        result.error(f"could not rebuild revision {manifest.spec_hash[:12]}… of the plan, "
+                     f"which this workbook was built from ({exc})", MANIFEST_SHEET)
+        return None
+
+
+def _identity(manifest: Manifest, ctx: BuildContext, source: BuildContext, path: Path,
+              result: Examination) -> bool:
+    """Right plan and template; a unit that fills a workbook in the revision it was built
+    from and still does in the current one. False: stop here."""
     plan = ctx.plan
     result.plan_id, result.unit = manifest.plan_id, manifest.unit
     if manifest.plan_id != plan.id:
@@ -190,19 +233,19 @@ def _identity(manifest: Manifest, ctx: BuildContext, path: Path, result: Examina
     if not manifest.unit:
         result.error("this is the master workbook, not a unit's submission", MANIFEST_SHEET)
         return False
-    if manifest.unit not in ctx.input_units:
+    if source is not ctx and manifest.unit in source.input_units and \
+            manifest.unit not in ctx.input_units:
+        result.error(f"unit {manifest.unit!r} is no longer in the plan (the revision this "
+                     "workbook was built from had it; its earlier submissions stay in the "
+                     "history)", MANIFEST_SHEET)
+        return False
+    if manifest.unit not in source.input_units:
         result.error(f"unit {manifest.unit!r} does not fill a workbook in this plan (these "
                      f"do: {', '.join(ctx.input_units)})", MANIFEST_SHEET)
         return False
     if manifest.template_version != TEMPLATE_VERSION:
         result.error(f"built with template version {manifest.template_version}, this xlplan "
                      f"reads {TEMPLATE_VERSION}: send a workbook from the current build",
-                     MANIFEST_SHEET)
-        return False
-    if manifest.spec_hash != ctx.loaded.spec_hash:
-        result.error(f"built from another version of the plan (spec hash "
-                     f"{manifest.spec_hash[:12]}…, the plan now has "
-                     f"{ctx.loaded.spec_hash[:12]}…): rebuild and resend this unit's workbook",
                      MANIFEST_SHEET)
         return False
     named = units_named(path.name, ctx.input_units)
@@ -228,47 +271,93 @@ def units_named(file_name: str, units: Sequence[str]) -> list[str]:
 
 
 def _check_against_plan(book: RawBook, manifest: Manifest, ctx: BuildContext,
-                        result: Examination) -> None:
+                        result: Examination) -> dict[tuple[str, str], Value] | None:
+    """Read every input by the template's rules, recompute, compare. The input cells and
+    their rules come from the dry run of the unit's template, never from the file's own
+    manifest: a manifest that lists other cells or wider rules is reported as edited.
+    Returns the inputs read (None when the template could not be rebuilt or recomputed)."""
+    try:
+        expected_manifest = template_manifest(ctx, manifest.unit)
+    except Exception as exc:  # a rebuild failure is a finding, not a crash
+        result.error(f"could not rebuild the unit's template ({exc})")
+        return None
     values: dict[tuple[str, str], Value] = {}
-    rules: dict[tuple[str, str], dict[str, Any]] = {}
     merged = {name: _merged_cells(sheet) for name, sheet in book.sheets.items()}
-    for spec in manifest.inputs:
+    for spec in expected_manifest.inputs:
         key = (spec["sheet"], spec["cell"])
-        rules[key] = spec
         raw = book.sheets.get(spec["sheet"])
         cell = raw.cells.get(spec["cell"]) if raw else None
         if spec["cell"] in merged.get(spec["sheet"], set()):
             result.error("input cell is covered by merged cells (its value is hidden); "
                          "unmerge it", spec["sheet"], spec["cell"])
         rule = InputRule.from_json(spec["rule"])
-        value, problem = _typed(cell, rule, book.date1904)
+        value, problem, note = _typed(cell, rule, book.date1904)
         problem = problem or rule.check(value)
+        label = f"{spec['item']} {spec['period']}".strip()
         if problem:
-            result.error(f"{spec['item']} {spec['period']}: {problem}".replace("  ", " "),
-                         spec["sheet"], spec["cell"])
+            result.error(f"{label}: {problem}", spec["sheet"], spec["cell"])
             continue
+        if note:
+            result.warn(f"{label}: {note}", spec["sheet"], spec["cell"])
         values[key] = value
-    ctx = context_in(ctx, manifest.language)  # a zh and an en book consolidate together
     try:
-        expected_manifest = template_manifest(ctx, manifest.unit)
         predicted, _ = predict_unit(ctx, manifest.unit, values, manifest=False)
     except Exception as exc:  # a recompute failure is a finding, not a crash
         result.error(f"could not recompute the workbook from its inputs ({exc})")
+        return None
+    _compare_manifest(manifest, expected_manifest, result)
+    _compare_structure(book, predicted.cells, set(values) | {
+        (i["sheet"], i["cell"]) for i in expected_manifest.inputs}, result)
+    if result.status != "rejected":
+        _add_facts(result, expected_manifest, values)
+    return values
+
+
+def _carry_over(unit: str, source: BuildContext, ctx: BuildContext,
+                values: dict[tuple[str, str], Value], result: Examination) -> None:
+    """A file of an earlier revision, intact against that revision's template: its inputs
+    by key onto the current template (see :mod:`xlplan.consolidate.carry`)."""
+    try:
+        current = template_manifest(ctx, unit)
+    except Exception as exc:  # a rebuild failure is a finding, not a crash
+        result.error(f"could not rebuild the unit's current template ({exc})")
         return
-    if expected_manifest.sheets != manifest.sheets or expected_manifest.fingerprint != \
-            manifest.fingerprint:
-        result.error("the manifest was edited: its fingerprints are not the template's",
-                     MANIFEST_SHEET)
-    elif [(i["sheet"], i["cell"], i["item"], i["period"]) for i in expected_manifest.inputs] \
-            != [(i["sheet"], i["cell"], i["item"], i["period"]) for i in manifest.inputs]:
-        result.error("the manifest was edited: its list of input cells is not the template's",
-                     MANIFEST_SHEET)
-    _compare_structure(book, predicted.cells, set(rules), result)
-    if result.status == "rejected":
-        return
-    # facts name a sheet by its stable key: a zh and an en book give the same facts
-    stable = {shown: key for key, shown in manifest.sheet_names.items()}
-    for spec in expected_manifest.inputs:
+    carried = carry(unit, template_manifest(source, unit).inputs, values, current.inputs,
+                    ctx.plan)
+    for row in gone_rows(carried.gone):
+        first = row[0]
+        cells = first.old["cell"] if len(row) == 1 else \
+            f"{first.old['cell']}…{row[-1].old['cell']} ({len(row)} inputs)"
+        shown = "; ".join(f"{g.old['period'] or g.old['item']} {_show(g.value)}"
+                          for g in row[:3]) + ("; …" if len(row) > 3 else "")
+        result.warn(f"{first.old['item']} at {cells}, from the plan revision this workbook "
+                    f"was built from, is not carried over: {first.why} ({shown})",
+                    first.old["sheet"], first.old["cell"])
+    for bad in carried.failing:
+        label = f"{bad.new['item']} {bad.new['period']}".strip()
+        moved = "" if (bad.new["sheet"], bad.new["cell"]) == (bad.old["sheet"], bad.old["cell"]) \
+            else f" (now {where(bad.new['sheet'], bad.new['cell'])})"
+        result.error(f"{label}{moved}: under the current plan's rule, {bad.problem}",
+                     bad.old["sheet"], bad.old["cell"])
+    if carried.new:
+        new = carried.new[0]
+        more = f" and {len(carried.new) - 1} more" if len(carried.new) > 1 else ""
+        result.warn(f"the current plan asks for inputs this workbook's revision did not have: "
+                    f"{new['item']} {new['period']}".rstrip() + f"{more} (missing here; "
+                    "xlplan reissue writes the current workbook with this file's inputs)",
+                    new["sheet"], new["cell"])
+    result.facts = []
+    if result.status != "rejected":
+        _add_facts(result, current, carried.values, current.inputs)
+
+
+def _add_facts(result: Examination, template: Manifest, values: dict[tuple[str, str], Value],
+               inputs: list[dict[str, Any]] | None = None) -> None:
+    """The inputs that hold something, as facts (at the cells of ``inputs``, by default the
+    template's). A fact names its sheet by the stable key (Commitments, not 承诺): a zh
+    and an en book give the same facts."""
+    stable = {shown: key for key, shown in template.sheet_names.items()}
+    for spec in template.inputs if inputs is None else inputs:
         value = values.get((spec["sheet"], spec["cell"]))
         if value is None or value == "":
             continue
@@ -278,6 +367,28 @@ def _check_against_plan(book: RawBook, manifest: Manifest, ctx: BuildContext,
             value, dt.date) else str(value))
         result.facts.append(Fact(stable.get(spec["sheet"], spec["sheet"]), spec["cell"],
                                  spec["item"], spec["period"], number, text))
+
+
+def _compare_manifest(manifest: Manifest, expected: Manifest, result: Examination) -> None:
+    """The file's manifest against the template's: any difference is tampering (the
+    template's version is what was used)."""
+    if expected.sheets != manifest.sheets or expected.fingerprint != manifest.fingerprint:
+        result.error("the manifest was edited: its fingerprints are not the template's",
+                     MANIFEST_SHEET)
+        return
+    listed = [i if isinstance(i, dict) else {} for i in manifest.inputs]
+    if [(i["sheet"], i["cell"], i["item"], i["period"]) for i in expected.inputs] != \
+            [(i.get("sheet"), i.get("cell"), i.get("item"), i.get("period")) for i in listed]:
+        result.error("the manifest was edited: its list of input cells is not the template's",
+                     MANIFEST_SHEET)
+        return
+    changed = [f"{want['sheet']}!{want['cell']}" for want, got in
+               zip(expected.inputs, listed, strict=True)
+               if want["rule"] != got.get("rule")]
+    if changed:
+        more = f" and {len(changed) - 1} more" if len(changed) > 1 else ""
+        result.error(f"the manifest was edited: the input rule of {changed[0]}{more} is not "
+                     "the template's (the template's rules were applied)", MANIFEST_SHEET)
 
 
 _TEMPLATES: Recent[tuple[str, str, str], Manifest] = Recent(TEMPLATES_KEPT)
@@ -324,33 +435,75 @@ EXCEL_EPOCH = dt.date(1899, 12, 30)
 EPOCH_1904 = dt.date(1904, 1, 1)
 
 
-def _typed(cell: RawCell | None, rule: InputRule, date1904: bool) -> tuple[Value, str | None]:
-    """An input's value as its rule reads it, or the reason it cannot be read."""
-    if cell is not None and cell.formula and cell.value is None:
-        return None, (f"holds the formula {cell.formula[:40]} with no saved result (the "
-                      "workbook was saved without calculating): type the value")
+def _typed(cell: RawCell | None, rule: InputRule, date1904: bool
+           ) -> tuple[Value, str | None, str | None]:
+    """An input's value as its rule reads it: (value, why it cannot be read, a note)."""
+    if cell is not None and cell.formula:
+        return _from_formula(cell, rule)
     if cell is None or cell.value is None or cell.value == "":
-        return None, None
+        return None, None, None
     if cell.error:
-        return None, f"the cell shows the error {cell.value}"
+        return None, f"the cell shows the error {cell.value}", None
     value = cell.value
     if rule.kind == "date":
         if isinstance(value, float) and not isinstance(value, bool):
             if not (math.isfinite(value) and 0 < value < 2_958_466):
-                return None, f"{value!r} is not a date"
+                return None, f"{value!r} is not a date", None
             epoch = EPOCH_1904 if date1904 else EXCEL_EPOCH
-            return epoch + dt.timedelta(days=int(value)), None
-        try:
-            return dt.date.fromisoformat(str(value)[:10]), None
-        except ValueError:
-            return None, f"{value!r} is not a date"
+            return epoch + dt.timedelta(days=int(value)), None, None
+        day = date_from_text(str(value))
+        if day is None:
+            return None, (f"{str(value)[:40]!r} is not a date (type it as a date, or as "
+                          "2027-03-15, 2027/3/15 or 2027年3月15日)"), None
+        return day, None, None
     if rule.kind in ("text", "list"):
         if isinstance(value, float):
-            return (str(int(value)) if value.is_integer() else repr(value)), None
-        return str(value), None
+            return (str(int(value)) if value.is_integer() else repr(value)), None, None
+        return str(value), None, None
     if isinstance(value, str):
-        return None, f"{value[:40]!r} is text, expected {rule.describe()}"
-    return value, None
+        return None, f"{value[:40]!r} is text, expected {rule.describe()}", None
+    return value, None, None
+
+
+def _from_formula(cell: RawCell, rule: InputRule) -> tuple[Value, str | None, str | None]:
+    """A formula in an input: its own result when it is arithmetic of numbers (the value
+    the file saved for it is never used), otherwise refused."""
+    formula = cell.formula or ""
+    shown = formula if len(formula) <= 60 else formula[:57] + "…"
+    if rule.kind not in ("number", "integer", "ratio"):
+        return None, f"holds the formula {shown}: type the value, not a formula", None
+    try:
+        value = evaluate(formula)
+    except RefusedFormula as exc:
+        return None, (f"holds the formula {shown}, which {exc}: an input takes a number "
+                      "or arithmetic of numbers (e.g. =1200*12); type the value"), None
+    saved = cell.value
+    note = f"holds the formula {shown}: consolidated as its result {value:g}"
+    if isinstance(saved, float) and not isinstance(saved, bool) and not _close(value, saved):
+        note += f" (the file saved {saved:g} for it, which was not used)"
+    elif saved is None:
+        note += " (the file saved no result for it)"
+    return value, None, note
+
+
+_DATE_TEXT = re.compile(
+    r"(\d{4})-(\d{1,2})-(\d{1,2})(?:T00:00(?::00(?:\.0+)?)?Z?)?"  # ISO (a "d" cell: midnight)
+    r"|(\d{4})/(\d{1,2})/(\d{1,2})"  # 2027/3/15
+    r"|(\d{4})年(\d{1,2})月(\d{1,2})日")  # 2027年3月15日
+
+
+def date_from_text(text: str) -> dt.date | None:
+    """A date typed as text, in one of the forms a plan's managers write (ISO 2027-03-15,
+    2027/3/15, 2027年3月15日) and nothing else: the whole text must be the date, so
+    ``2027-03-15 or maybe april`` is not read as the 15th of March."""
+    match = _DATE_TEXT.fullmatch(text.strip())
+    if match is None:
+        return None
+    year, month, day = (int(g) for g in match.groups() if g is not None)
+    try:
+        return dt.date(year, month, day)
+    except ValueError:
+        return None
 
 
 def _file_content(cell: RawCell | None) -> Value:
@@ -388,7 +541,8 @@ def _compare_structure(book: RawBook, cells: list[Any], inputs: set[tuple[str, s
     for cell in cells:
         by_sheet.setdefault(cell.sheet, []).append(cell)
     expected_names = [n for n in by_sheet if n != MANIFEST_SHEET]
-    extra = [n for n in book.sheets if n not in by_sheet and n != MANIFEST_SHEET]
+    extra = [n for n in book.sheets if n not in by_sheet and n not in (MANIFEST_SHEET,
+                                                                        NOTES_SHEET)]
     for name in expected_names:
         if name not in book.sheets:
             hint = f" (renamed to {extra[0]!r}?)" if extra else ""

@@ -14,7 +14,7 @@ import pandas as pd
 
 from xlplan.consolidate.examine import where
 from xlplan.consolidate.views import Views
-from xlplan.workbook.context import BuildContext
+from xlplan.engine.numbers import PlanNumbers
 
 UnitState = str  # accepted | missing | rejected
 
@@ -43,6 +43,7 @@ class Outcome:
     database: Path
     tracker: pd.DataFrame = field(repr=False, default_factory=pd.DataFrame)
     views: Views | None = field(repr=False, default=None)  # the report's figures
+    plan_warnings: tuple[str, ...] = ()  # e.g. prior-year rows of codes no longer in the plan
 
     def to_json(self) -> dict[str, Any]:
         return {"files": [f.to_json() for f in self.files], "units": self.units,
@@ -55,12 +56,12 @@ def file_status(row: dict[Any, Any]) -> str:
     return str(row["status"])
 
 
-def tracker_frame(ctx: BuildContext, subs: pd.DataFrame,
+def tracker_frame(numbers: PlanNumbers, subs: pd.DataFrame,
                   notes: dict[str, list[dict[str, str]]]) -> pd.DataFrame:
     """One row per unit that fills a workbook: its state, file, time and reasons."""
     rows = []
     by_unit = {str(u): g for u, g in subs.groupby("unit", sort=False)}  # not a filter per unit
-    for unit in ctx.input_units:
+    for unit in numbers.input_units:
         mine = by_unit.get(unit, subs.iloc[:0])
         winner = mine[mine["counts"]]
         rejected = mine[mine["status"] == "rejected"]
@@ -71,14 +72,14 @@ def tracker_frame(ctx: BuildContext, subs: pd.DataFrame,
         elif len(rejected):
             row, status = rejected.iloc[0], "rejected"
         else:
-            rows.append({"unit": unit, "name": ctx.tree.units[unit].name, "status": "missing",
+            rows.append({"unit": unit, "name": numbers.tree.units[unit].name, "status": "missing",
                          "file": "", "modified": "", "files": 0, "superseded": 0,
                          "reasons": "no workbook received"})
             continue
         reasons = "; ".join(
             ": ".join(filter(None, (where(n["sheet"], n["cell"]), n["message"])))
             for n in notes.get(str(row["sha256"]), [])[:5])
-        rows.append({"unit": unit, "name": ctx.tree.units[unit].name, "status": status,
+        rows.append({"unit": unit, "name": numbers.tree.units[unit].name, "status": status,
                      "file": Path(str(row["path"])).name, "modified": row["modified"] or "",
                      "files": len(mine), "superseded": superseded, "reasons": reasons})
     return pd.DataFrame(rows)

@@ -7,6 +7,10 @@ file and a crash leaves the previous report whole.
 
 from __future__ import annotations
 
+import errno
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -15,10 +19,17 @@ import xlsxwriter
 
 from xlplan.consolidate.examine import where
 from xlplan.consolidate.outcome import Outcome
-from xlplan.consolidate.views import MONTHS, Views, build_views, with_gap
-from xlplan.files import replaced
+from xlplan.consolidate.views import (
+    FORECAST_COLUMNS,
+    MONTHS,
+    Forecast,
+    Views,
+    build_views,
+    with_gap,
+)
+from xlplan.engine.numbers import PlanNumbers
+from xlplan.files import replaced, replaced_together
 from xlplan.workbook.book import close_workbook
-from xlplan.workbook.context import BuildContext
 
 STATUS_FILL = {"G": "#C6EFCE", "Y": "#FFEB9C", "O": "#F8CBAD", "R": "#FFC7CE",
                "accepted": "#C6EFCE", "warnings": "#FFEB9C", "missing": "#D9D9D9",
@@ -83,40 +94,79 @@ class _Writer:
 MONEY = "money"
 
 
-def write_report(outcome: Outcome, ctx: BuildContext, facts: pd.DataFrame, path: Path) -> Views:
-    """The consolidated workbook, through a temporary file renamed into place."""
+class OutputFull(RuntimeError):
+    """An output could not be written (disk full, …); the previous set is unchanged."""
+
+
+NO_ROOM = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG}
+
+
+@contextmanager
+def _writing(path: Path) -> Iterator[None]:
+    """Name the output in an error while its temporary is written (a write error carries
+    no file name, and the temporary's would mean nothing to a person)."""
+    try:
+        yield
+    except OSError as exc:
+        if exc.errno in NO_ROOM:
+            raise OutputFull(f"disk full writing {path} ({exc.strerror or exc}); the previous "
+                             "report and CSVs are unchanged") from None
+        raise OutputFull(f"cannot write {path} ({exc.strerror or exc}); the previous report "
+                         "and CSVs are unchanged") from None
+
+
+def write_report(outcome: Outcome, numbers: PlanNumbers, facts: pd.DataFrame, path: Path,
+                 forecast: Forecast | None = None) -> Views:
+    """The consolidated workbook and its two CSVs (every input, the full gap), all three
+    written as temporaries and renamed into place only when all are written: a reader sees
+    the old set or the new set, never a mix (OutputFull when one cannot be written). With
+    a ``forecast`` (the latest re-forecast in the database) the Gap and Org roll-up sheets
+    show the gap against it beside the gap against the budget."""
     accepted = [u for u, s in outcome.units.items() if s == "accepted"]
-    views = build_views(ctx, facts, accepted)
-    with replaced(path) as tmp:
-        w = _Writer(tmp)
-        dashboard = w.wb.add_worksheet("Dashboard")
-        _tracker(w, outcome)
-        _files(w, outcome)
-        _gap(w, views, ctx, gap_csv_path(path).name)
-        org = views.org.copy()
-        w.table("Org roll-up", org, "OrgRollup", "Commitments rolled up through the org tree",
-                {**{m: MONEY for m in MONTHS}, "commitment": MONEY, "target": MONEY,
-                 "gap": MONEY, "attainment": "pct"}, {"name": 24}, "status",
-                "Each node sums the accepted input units below it; blank = nothing "
-                "submitted yet.")
-        for sheet, frame, name in (("By product", views.by_product, "ByProduct"),
-                                   ("By channel", views.by_channel, "ByChannel")):
-            w.table(sheet, with_gap(frame, ctx), name, f"Target vs commitment {sheet.lower()}",
-                    {"target": MONEY, "commitment": MONEY, "gap": MONEY, "attainment": "pct"},
-                    status="status")
-        w.table("OKR", views.okr, "OkrRollup", "Key results the units set, with progress",
-                {"progress": "pct", "objective_progress": "pct"},
-                {"title": 30, "key_result": 36})
-        w.table("BSC", views.bsc, "BscScores", "Balanced scorecard: unit KPIs scored (0–10)",
-                {"actual": MONEY, "target": MONEY}, {"name": 26})
-        w.table("Budget", views.budget, "BudgetRequests",
-                "Budget requests against allocations",
-                {"allocation": MONEY, "requested": MONEY, "reserve_draw": MONEY,
-                 "difference": MONEY})
-        _data(w, facts, facts_csv_path(path).name)
-        _dashboard(w, dashboard, outcome, views)
-        w.close()
+    views = build_views(numbers, facts, accepted, forecast)
+    outputs = [path, facts_csv_path(path), gap_csv_path(path)]
+    with _writing(path), replaced_together(outputs) as (book, facts_csv, gap_csv):
+        with _writing(path):
+            _workbook(outcome, numbers, facts, views, book, path, forecast)
+        with _writing(outputs[1]):
+            to_csv(_facts_frame(facts), facts_csv)
+        with _writing(outputs[2]):
+            to_csv(views.gap, gap_csv)
     return views
+
+
+def _workbook(outcome: Outcome, numbers: PlanNumbers, facts: pd.DataFrame, views: Views,
+              tmp: Path, path: Path, forecast: Forecast | None = None) -> None:
+    """The consolidated workbook into ``tmp`` (``path``: where it will be)."""
+    w = _Writer(tmp)
+    dashboard = w.wb.add_worksheet("Dashboard")
+    _tracker(w, outcome)
+    _files(w, outcome)
+    against = forecast_note(forecast)
+    _gap(w, views, numbers, gap_csv_path(path).name, against)
+    org = views.org.copy()
+    w.table("Org roll-up", org, "OrgRollup", "Commitments rolled up through the org tree",
+            {**{m: MONEY for m in MONTHS}, "commitment": MONEY, "target": MONEY,
+             "gap": MONEY, "attainment": "pct", **FORECAST_MONEY}, {"name": 24}, "status",
+            "Each node sums the accepted input units below it; blank = nothing "
+            "submitted yet." + against)
+    for sheet, frame, name in (("By product", views.by_product, "ByProduct"),
+                               ("By channel", views.by_channel, "ByChannel")):
+        w.table(sheet, with_gap(frame, numbers), name, f"Target vs commitment {sheet.lower()}",
+                {"target": MONEY, "commitment": MONEY, "gap": MONEY, "attainment": "pct"},
+                status="status")
+    w.table("OKR", views.okr, "OkrRollup", "Key results the units set, with progress",
+            {"progress": "pct", "objective_progress": "pct"},
+            {"title": 30, "key_result": 36})
+    w.table("BSC", views.bsc, "BscScores", "Balanced scorecard: unit KPIs scored (0–10)",
+            {"actual": MONEY, "target": MONEY}, {"name": 26})
+    w.table("Budget", views.budget, "BudgetRequests",
+            "Budget requests against allocations",
+            {"allocation": MONEY, "requested": MONEY, "reserve_draw": MONEY,
+             "difference": MONEY})
+    _data(w, facts, facts_csv_path(path).name)
+    _dashboard(w, dashboard, outcome, views)
+    w.close()
 
 
 DATA_CELLS = 1_000_000  # above this, the inputs are in the CSV only (see _data)
@@ -144,8 +194,10 @@ def _tracker(w: _Writer, outcome: Outcome) -> None:
     frame = outcome.tracker
     w.table("Tracker", frame, "Tracker", "Submission tracker", widths={
         "name": 22, "file": 34, "modified": 22, "reasons": 90}, status="status",
-        note="accepted / warnings (accepted, see reasons) / rejected / missing; superseded "
-             "counts older accepted files of the unit.")
+        note="status: the file's decision, accepted / warnings (accepted, see reasons) / "
+             "rejected / missing; superseded counts older accepted files of the unit. season: "
+             "where the unit stands (sent, submitted, late, returned, approved …; xlplan "
+             "review and xlplan log).")
 
 
 def _files(w: _Writer, outcome: Outcome) -> None:
@@ -178,21 +230,38 @@ def gap_csv_path(path: Path) -> Path:
     return path.with_name(f"{path.stem}-gap.csv")
 
 
-def _gap(w: _Writer, views: Views, ctx: BuildContext, csv_name: str) -> None:
+FORECAST_MONEY = {c: MONEY for c in FORECAST_COLUMNS}
+
+
+def forecast_note(forecast: Forecast | None) -> str:
+    """What the forecast columns are (nothing without a forecast)."""
+    if forecast is None:
+        return ""
+    return (f" forecast: version {forecast.name} (re-forecast as of {forecast.as_of}, the "
+            "latest in the history database); forecast_gap = commitment − forecast, beside "
+            "gap = commitment − target (the budget).")
+
+
+def _gap(w: _Writer, views: Views, numbers: PlanNumbers, csv_name: str,
+         against: str = "") -> None:
     """Target vs commitment per unit × product × channel × month; or, past GAP_CELLS cells,
     per unit × month, with the detail in the gap CSV. The detail has a row per unit,
     product, channel leaf and month (576 a unit in the example plan): at 500 units
     XlsxWriter held it in 514 MB, and past 1,820 units it would not fit in a sheet."""
     gap, note = views.gap, "Per unit × product × channel × month. " + BANDS_NOTE
     if gap.size > GAP_CELLS:
-        gap = with_gap(gap.groupby(["unit", "month"], sort=False)[["target", "commitment"]]
-                       .sum(min_count=1).reset_index(), ctx)
+        sums = ["target", "commitment", *(["forecast"] if "forecast" in gap else [])]
+        gap = with_gap(gap.groupby(["unit", "month"], sort=False)[sums]
+                       .sum(min_count=1).reset_index(), numbers)
+        if "forecast" in gap:
+            forecast = gap.pop("forecast")
+            gap["forecast"], gap["forecast_gap"] = forecast, gap["commitment"] - forecast
         note = (f"Per unit × month, products and channels summed: the {len(views.gap):,} "
                 f"rows by unit × product × channel × month are in {csv_name}, beside this "
                 f"file. " + BANDS_NOTE)
     w.table("Gap", gap, "Gap", "Top-down target vs bottom-up commitment",
-            {"target": MONEY, "commitment": MONEY, "gap": MONEY, "attainment": "pct"},
-            status="status", note=note)
+            {"target": MONEY, "commitment": MONEY, "gap": MONEY, "attainment": "pct",
+             **FORECAST_MONEY}, status="status", note=note + against)
 
 
 def _dashboard(w: _Writer, ws: Any, outcome: Outcome, views: Views) -> None:
@@ -257,26 +326,46 @@ def _dashboard(w: _Writer, ws: Any, outcome: Outcome, views: Views) -> None:
 
 
 INJECTION_START = ("=", "+", "-", "@", "\t", "\r")
+_LINE_BREAK = re.compile(r"(\r\n|\r|\n)")
 
 
 def neutralise(text: str) -> str:
-    """A text cell as CSV may carry it safely: a leading ``'`` stops a spreadsheet from
-    running ``=HYPERLINK(…)``, ``+cmd|…`` or ``@SUM(…)`` typed into a text input (OWASP's
-    advice for CSV injection). Numbers are never text here, so ``-5`` is not touched."""
-    return "'" + text if text.startswith(INJECTION_START) else text
+    """A text cell as CSV may carry it safely: a leading ``'`` on every line that a
+    spreadsheet would read as a formula (``=HYPERLINK(…)``, ``+cmd|…``, ``@SUM(…)``; OWASP's
+    advice for CSV injection). Every line, not just the first: a spreadsheet starts a new
+    row, or a new formula, after a bare carriage return as after a line feed. Numbers are
+    never text here, so ``-5`` is not touched."""
+    parts = _LINE_BREAK.split(text)
+    for i in range(0, len(parts), 2):  # the lines; the odd places hold the breaks
+        if parts[i].startswith(INJECTION_START) or (i == 0 and len(parts) > 1 and
+                                                     not parts[0]):
+            parts[i] = "'" + parts[i]
+    return "".join(parts)
 
 
 def write_facts_csv(facts: pd.DataFrame, path: Path) -> None:
     """The consolidated inputs as CSV (UTF-8 with BOM, for Excel), text neutralised."""
+    write_csv(_facts_frame(facts), path)
+
+
+def _facts_frame(facts: pd.DataFrame) -> pd.DataFrame:
     out = facts.drop(columns=["plan_id"], errors="ignore").copy()
     if "value_text" in out:
         out["value_text"] = out["value_text"].map(
             lambda v: neutralise(v) if isinstance(v, str) else v)
-    write_csv(out, path)
+    return out
 
 
 def write_csv(frame: pd.DataFrame, path: Path) -> None:
     """``frame`` as CSV (UTF-8 with BOM, for Excel), through a temporary file renamed into
     place."""
     with replaced(path) as tmp:
-        frame.to_csv(tmp, index=False, encoding="utf-8-sig")
+        to_csv(frame, tmp)
+
+
+def to_csv(frame: pd.DataFrame, path: Path) -> None:
+    """``frame`` as CSV (UTF-8 with BOM, for Excel). Rows end in CR LF, as RFC 4180 and
+    Excel write them: the csv module quotes a field holding any character of the line
+    ending, so with pandas' default ``\\n`` a bare ``\\r`` went out unquoted and split the
+    row in two for a spreadsheet."""
+    frame.to_csv(path, index=False, encoding="utf-8-sig", lineterminator="\r\n")

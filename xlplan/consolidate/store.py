@@ -3,11 +3,18 @@
 Nothing is lost and nothing is stored twice: a file is keyed by its SHA-256
 (per plan and plan version), each file's rows go in one transaction, and a
 file already seen is not examined again. Which submission counts for a unit is
-not stored but derived (the newest accepted one), so a re-run, a late file or
-a crash in between never leaves two "current" submissions.
+not stored but derived (the accepted one that arrived last), so a re-run, a late
+file or a crash in between never leaves two "current" submissions.
 
-Tables: ``runs``, ``submissions``, ``findings``, ``facts``; views ``winners``
-(the file that counts for each unit) and ``current_facts`` (its inputs, for
+Arrival is xlplan's own record, never the file's: ``arrival`` numbers files in the
+order xlplan first stored them (a later run always numbers higher; within a run, by
+the file's time on the filesystem as received, then its hash). The "last saved" date
+a file carries in its properties (``modified``) is kept to show, and decides nothing:
+anyone can write 2099 there.
+
+Tables: ``runs``, ``submissions``, ``findings``, ``facts`` (and the audit trail,
+:mod:`xlplan.season.audit`, whose review decisions lock an approved file); views
+``winners`` (the file that counts for each unit) and ``current_facts`` (its inputs, for
 the latest version of each plan), which tracking reads too.
 """
 
@@ -23,9 +30,11 @@ import pandas as pd
 from pandas.api.types import union_categoricals
 
 from xlplan import database
+from xlplan.consolidate import revisions
 from xlplan.consolidate.examine import Examination
 from xlplan.database import DatabaseBusy as DatabaseBusy  # re-exported for the CLI
 from xlplan.database import DatabaseError as DatabaseError
+from xlplan.season import audit
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
@@ -36,7 +45,20 @@ CREATE TABLE IF NOT EXISTS submissions (
     plan_id VARCHAR NOT NULL, spec_hash VARCHAR NOT NULL, sha256 VARCHAR NOT NULL,
     unit VARCHAR, claimed_plan VARCHAR, path VARCHAR NOT NULL, size BIGINT,
     modified VARCHAR, seen_at TIMESTAMP NOT NULL, run_id INTEGER, status VARCHAR NOT NULL,
-    reason VARCHAR, PRIMARY KEY (plan_id, spec_hash, sha256));
+    reason VARCHAR, arrival BIGINT, received TIMESTAMP,
+    PRIMARY KEY (plan_id, spec_hash, sha256));
+-- databases written before arrival order: the columns added, old rows numbered in the
+-- order xlplan stored them (run, then time stored, then hash)
+ALTER TABLE submissions ADD COLUMN IF NOT EXISTS arrival BIGINT;
+ALTER TABLE submissions ADD COLUMN IF NOT EXISTS received TIMESTAMP;
+-- the plan revision (spec hash) the file was built from (its manifest's; see revisions)
+ALTER TABLE submissions ADD COLUMN IF NOT EXISTS built_from VARCHAR;
+UPDATE submissions SET arrival = o.n
+    FROM (SELECT plan_id, spec_hash, sha256,
+                 row_number() OVER (ORDER BY run_id NULLS FIRST, seen_at, sha256) AS n
+          FROM submissions) o
+    WHERE submissions.arrival IS NULL AND submissions.plan_id = o.plan_id
+      AND submissions.spec_hash = o.spec_hash AND submissions.sha256 = o.sha256;
 CREATE TABLE IF NOT EXISTS findings (
     plan_id VARCHAR, spec_hash VARCHAR, sha256 VARCHAR, seq INTEGER, level VARCHAR,
     sheet VARCHAR, cell VARCHAR, message VARCHAR);
@@ -45,10 +67,21 @@ CREATE TABLE IF NOT EXISTS facts (
     cell VARCHAR, item VARCHAR, period VARCHAR, value_num DOUBLE, value_text VARCHAR);
 CREATE OR REPLACE VIEW current_spec AS
     SELECT plan_id, arg_max(spec_hash, run_id) AS spec_hash FROM runs GROUP BY plan_id;
+-- the file that counts: the unit's approved file while it is approved (review_state, from
+-- the audit trail), else the accepted file received last; a file a reviewer rejected never
 CREATE OR REPLACE VIEW winners AS
-    SELECT plan_id, spec_hash, unit, arg_max(sha256, (modified, seen_at, sha256)) AS sha256
-    FROM submissions WHERE status IN ('accepted', 'warnings')
-    GROUP BY plan_id, spec_hash, unit;
+    SELECT plan_id, spec_hash, unit, sha256 FROM (
+        SELECT s.plan_id, s.spec_hash, s.unit, s.sha256,
+               row_number() OVER (PARTITION BY s.plan_id, s.spec_hash, s.unit
+                                  ORDER BY coalesce(r.action = 'approve', false) DESC,
+                                           s.arrival DESC) AS place
+        FROM submissions s
+        LEFT JOIN review_state r
+               ON r.plan_id = s.plan_id AND r.unit = s.unit AND r.sha256 = s.sha256
+        WHERE s.status IN ('accepted', 'warnings')
+          AND NOT EXISTS (SELECT 1 FROM refused_files x WHERE x.plan_id = s.plan_id
+                          AND x.unit = s.unit AND x.sha256 = s.sha256))
+    WHERE place = 1;
 CREATE OR REPLACE VIEW current_facts AS
     SELECT f.plan_id, f.unit, f.sheet, f.cell, f.item, f.period, f.value_num, f.value_text,
            f.sha256
@@ -61,7 +94,8 @@ CREATE OR REPLACE VIEW current_facts AS
 def connect(path: Path, wait_s: float = 10.0, read_only: bool = False
             ) -> duckdb.DuckDBPyConnection:
     """Open (creating if needed) the history database; wait a little if another run has it."""
-    return database.connect(path, SCHEMA, read_only, wait_s)
+    return database.connect(path, audit.SCHEMA + SCHEMA + revisions.SCHEMA, read_only,
+                            wait_s)
 
 
 @dataclass(frozen=True)
@@ -97,9 +131,18 @@ def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC).replace(tzinfo=None)
 
 
+def next_arrival(con: duckdb.DuckDBPyConnection) -> int:
+    """The arrival number the next stored file gets (one more than any so far)."""
+    row = con.execute("SELECT coalesce(max(arrival), 0) + 1 FROM submissions").fetchone()
+    return int(row[0]) if row else 1
+
+
 def store(con: duckdb.DuckDBPyConnection, plan_id: str, spec_hash: str, sha256: str,
-          size: int, run_id: int, result: Examination) -> bool:
-    """One file's submission, findings and facts, in one transaction. False if already there."""
+          size: int, run_id: int, result: Examination, arrival: int,
+          received: dt.datetime | None = None) -> bool:
+    """One file's submission, findings and facts, in one transaction. False if already there.
+    ``arrival``: its place in the order xlplan received files (see the module docstring);
+    ``received``: its time on the filesystem when this run read it."""
     con.execute("BEGIN TRANSACTION")
     try:
         exists = con.execute("SELECT 1 FROM submissions WHERE plan_id=? AND spec_hash=? AND "
@@ -110,10 +153,13 @@ def store(con: duckdb.DuckDBPyConnection, plan_id: str, spec_hash: str, sha256: 
         errors = [f for f in result.findings if f.level == "error"]
         reason = "; ".join(f"{f.where()}: {f.message}" if f.where() else f.message
                            for f in (errors or result.findings)[:3])
-        con.execute("INSERT INTO submissions VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        con.execute("INSERT INTO submissions (plan_id, spec_hash, sha256, unit, claimed_plan, "
+                    "path, size, modified, seen_at, run_id, status, reason, arrival, received, "
+                    "built_from) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     [plan_id, spec_hash, sha256, result.unit or None, result.plan_id or None,
                      str(result.path), size, result.modified or None, _now(), run_id,
-                     result.status, reason or None])
+                     result.status, reason or None, arrival, received,
+                     result.built_from or None])
         if result.findings:
             con.executemany("INSERT INTO findings VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                             [[plan_id, spec_hash, sha256, i, f.level, f.sheet, f.cell,
@@ -131,6 +177,7 @@ def store(con: duckdb.DuckDBPyConnection, plan_id: str, spec_hash: str, sha256: 
             con.register("new_facts", frame)
             con.execute("INSERT INTO facts SELECT * FROM new_facts")
             con.unregister("new_facts")
+        audit.append_arrival(con, plan_id, result.unit, sha256, result.status, reason or None)
         con.execute("COMMIT")
         return True
     except BaseException:
@@ -147,7 +194,7 @@ def submissions(con: duckdb.DuckDBPyConnection, plan_id: str, spec_hash: str | N
         SELECT s.*, (w.sha256 IS NOT NULL) AS counts
         FROM submissions s LEFT JOIN winners w USING (plan_id, spec_hash, unit, sha256)
         WHERE s.plan_id=? AND s.spec_hash=?
-        ORDER BY s.unit NULLS LAST, s.modified DESC NULLS LAST, s.seen_at DESC""",
+        ORDER BY s.unit NULLS LAST, s.arrival DESC NULLS LAST""",
                        [plan_id, spec]).df()
 
 

@@ -1,6 +1,7 @@
 """The consolidated figures, as DataFrames: roll-ups, the top-down vs bottom-up gap,
 OKR and BSC roll-ups, budget requests. Pure pandas over the accepted facts and
-the engine's targets; the report writer only lays them out.
+the plan's numbers (:class:`xlplan.engine.numbers.PlanNumbers`); the report
+writer only lays them out.
 
 Facts come from :func:`xlplan.consolidate.store.current_facts`: one row per
 accepted input (unit, sheet, cell, item, period, value_num, value_text).
@@ -15,12 +16,12 @@ import numpy as np
 import pandas as pd
 
 from xlplan.engine.bsc import kpi_score, month_actual, mtd_rule
-from xlplan.engine.decompose import split_unit_targets
+from xlplan.engine.numbers import PlanNumbers
 from xlplan.engine.okr import kr_progress, objective_progress
 from xlplan.engine.variance import attainment_array, status_array
-from xlplan.workbook.context import BuildContext
 
 MONTHS = [f"M{m:02d}" for m in range(1, 13)]
+FORECAST_COLUMNS = ["forecast", "forecast_gap"]  # beside the budget's, with a forecast
 
 
 @dataclass
@@ -33,14 +34,40 @@ class Views:
     okr: pd.DataFrame
     bsc: pd.DataFrame
     budget: pd.DataFrame
+    forecast: str = ""  # the forecast version beside the budget (gap and org), if any
 
 
-def build_views(ctx: BuildContext, facts: pd.DataFrame, accepted: list[str]) -> Views:
-    commitments = commitment_cube(ctx, facts, accepted)
-    gap = gap_frame(ctx, commitments)
-    return Views(commitments, gap, org_rollup(ctx, gap), _by(gap, "product"),
-                 _by(gap, "channel"), okr_frame(ctx, facts), bsc_frame(ctx, facts),
-                 budget_frame(ctx, facts))
+@dataclass(frozen=True)
+class Forecast:
+    """The latest re-forecast (a version in the history database) in the gap's layout:
+    ``frame`` has unit, product, channel, month (M01…M12) and forecast (money)."""
+
+    name: str
+    as_of: str
+    frame: pd.DataFrame
+
+
+def forecast_of(name: str, as_of: str, cells: dict[tuple[str, str, str, str], int],
+                month_keys: list[str], su: float) -> Forecast:
+    """A version's cells (unit, product, channel, ``YYYY-MM`` → minor units) in the gap's
+    layout; ``month_keys``: the ``YYYY-MM`` of each fiscal month."""
+    month = {key: MONTHS[m] for m, key in enumerate(month_keys)}
+    keys = [k for k in cells if k[3] in month]
+    frame = pd.DataFrame({"unit": [k[0] for k in keys], "product": [k[1] for k in keys],
+                          "channel": [k[2] for k in keys],
+                          "month": [month[k[3]] for k in keys],
+                          "forecast": np.array([cells[k] for k in keys], dtype=np.int64) * su},
+                         columns=["unit", "product", "channel", "month", "forecast"])
+    return Forecast(name, as_of, frame)
+
+
+def build_views(numbers: PlanNumbers, facts: pd.DataFrame, accepted: list[str],
+                forecast: Forecast | None = None) -> Views:
+    commitments = commitment_cube(numbers, facts, accepted)
+    gap = gap_frame(numbers, commitments, forecast)
+    return Views(commitments, gap, org_rollup(numbers, gap), _by(gap, "product"),
+                 _by(gap, "channel"), okr_frame(numbers, facts), bsc_frame(numbers, facts),
+                 budget_frame(numbers, facts), forecast.name if forecast else "")
 
 
 def facts_of(facts: pd.DataFrame, prefix: str) -> pd.DataFrame:
@@ -58,7 +85,7 @@ def facts_of(facts: pd.DataFrame, prefix: str) -> pd.DataFrame:
     return rows.astype({c: object for c in categorical})
 
 
-def commitment_cube(ctx: BuildContext, facts: pd.DataFrame, units: list[str]) -> pd.DataFrame:
+def commitment_cube(numbers: PlanNumbers, facts: pd.DataFrame, units: list[str]) -> pd.DataFrame:
     """Bottom-up commitments of the accepted units: unit × product × channel × month."""
     columns = ["unit", "product", "channel", "month", "value"]
     if not len(facts):
@@ -74,42 +101,49 @@ def commitment_cube(ctx: BuildContext, facts: pd.DataFrame, units: list[str]) ->
                         columns=columns)
 
 
-def _targets(ctx: BuildContext) -> pd.DataFrame:
+def _targets(numbers: PlanNumbers) -> pd.DataFrame:
     """Top-down targets of every input unit by product × channel leaf × month, in money."""
-    units = ctx.input_units
-    cube = split_unit_targets(np.array([ctx.targets[u] for u in units]), ctx.plan, ctx.prior)
-    products = [p.code for p in ctx.plan.products]
-    channels = ctx.channels.leaves()
-    index = pd.MultiIndex.from_product([units, products, channels, MONTHS],
+    units = numbers.input_units
+    index = pd.MultiIndex.from_product([units, numbers.products, numbers.channel_leaves, MONTHS],
                                        names=["unit", "product", "channel", "month"])
-    minor = np.asarray(cube, dtype=np.int64).reshape(-1)
-    return pd.DataFrame({"target_minor": minor}, index=index).reset_index()
+    minor = np.concatenate([numbers.cube[u].reshape(-1) for u in units]) if units else \
+        np.zeros(0, dtype=np.int64)
+    return pd.DataFrame({"target_minor": minor.astype(np.int64)}, index=index).reset_index()
 
 
-def gap_frame(ctx: BuildContext, commitments: pd.DataFrame) -> pd.DataFrame:
-    """Top-down target vs bottom-up commitment for every unit × product × channel × month.
+def gap_frame(numbers: PlanNumbers, commitments: pd.DataFrame,
+              forecast: Forecast | None = None) -> pd.DataFrame:
+    """Top-down target vs bottom-up commitment for every unit × product × channel × month;
+    with a ``forecast``, also the forecast and the commitment's gap against it
+    (``forecast_gap``).
 
     Units without an accepted submission have no commitment (NaN, no light),
     never a commitment of 0 that would read as a 100% gap.
     """
-    targets = _targets(ctx)
-    su = float(ctx.su)
+    targets = _targets(numbers)
+    su = float(numbers.su)
     merged = targets.merge(commitments.rename(columns={"value": "commitment"}),
                            on=["unit", "product", "channel", "month"], how="left")
     submitted = set(commitments["unit"])
     has_unit = merged["unit"].isin(submitted)
     merged.loc[has_unit, "commitment"] = merged.loc[has_unit, "commitment"].fillna(0.0)
     merged["target"] = merged.pop("target_minor") * su
-    return with_gap(merged, ctx)[["unit", "product", "channel", "month", "target",
-                                  "commitment", "gap", "attainment", "status"]]
+    columns = ["unit", "product", "channel", "month", "target", "commitment", "gap",
+               "attainment", "status"]
+    if forecast is not None:
+        merged = merged.merge(forecast.frame, on=["unit", "product", "channel", "month"],
+                              how="left")
+        merged["forecast_gap"] = merged["commitment"] - merged["forecast"]
+        columns += ["forecast", "forecast_gap"]
+    return with_gap(merged, numbers)[columns]
 
 
-def with_gap(frame: pd.DataFrame, ctx: BuildContext) -> pd.DataFrame:
+def with_gap(frame: pd.DataFrame, numbers: PlanNumbers) -> pd.DataFrame:
     """``frame`` (target, commitment columns) with gap, attainment and status added."""
     frame = frame.copy()
     frame["gap"] = frame["commitment"] - frame["target"]
     frame["attainment"] = attainment_array(frame["commitment"], frame["target"])
-    frame["status"] = status_array(frame["attainment"], ctx.plan.status_bands)
+    frame["status"] = status_array(frame["attainment"], numbers.plan.status_bands)
     return frame
 
 
@@ -120,15 +154,16 @@ def _by(gap: pd.DataFrame, dim: str) -> pd.DataFrame:
     return table
 
 
-def org_rollup(ctx: BuildContext, gap: pd.DataFrame) -> pd.DataFrame:
+def org_rollup(numbers: PlanNumbers, gap: pd.DataFrame) -> pd.DataFrame:
     """Every org node from the company down to the input units: commitments by month
     summed from the input units below it, against the top-down target."""
     by_unit = gap.pivot_table(index="unit", columns="month", values="commitment",
                               aggfunc=lambda s: s.sum(min_count=1), dropna=False)
     targets = gap.groupby("unit")["target"].sum()
-    inputs = set(ctx.input_units)
+    forecasts = gap.groupby("unit")["forecast"].sum(min_count=1) if "forecast" in gap else None
+    inputs = set(numbers.input_units)
     rows = []
-    tree = ctx.tree
+    tree = numbers.tree
 
     def leaves(code: str) -> list[str]:
         if code in inputs:
@@ -151,14 +186,20 @@ def org_rollup(ctx: BuildContext, gap: pd.DataFrame) -> pd.DataFrame:
             row[m] = months[m].sum(min_count=1) if m in months else math.nan
         row["commitment"] = months.sum(axis=1, min_count=1).sum(min_count=1)
         row["target"] = float(targets.reindex(below).sum())
+        if forecasts is not None:
+            row["forecast"] = forecasts.reindex(below).sum(min_count=1)
+            row["forecast_gap"] = row["commitment"] - row["forecast"]  # type: ignore[operator]
         rows.append(row)
         if code in inputs:
             continue
-    frame = pd.DataFrame(rows)
-    return with_gap(frame, ctx)
+    frame = with_gap(pd.DataFrame(rows), numbers)
+    if forecasts is None:
+        return frame
+    rest = [c for c in frame.columns if c not in FORECAST_COLUMNS]
+    return frame[[*rest, *FORECAST_COLUMNS]]
 
 
-def okr_frame(ctx: BuildContext, facts: pd.DataFrame) -> pd.DataFrame:
+def okr_frame(numbers: PlanNumbers, facts: pd.DataFrame) -> pd.DataFrame:
     """Each key result the units filled in: progress (engine) and what it aligns to."""
     rows = facts_of(facts, "okr:")
     if not len(rows):
@@ -210,7 +251,7 @@ def okr_frame(ctx: BuildContext, facts: pd.DataFrame) -> pd.DataFrame:
          "weight", "progress", "aligned_to", "objective_progress"]]
 
 
-def bsc_frame(ctx: BuildContext, facts: pd.DataFrame) -> pd.DataFrame:
+def bsc_frame(numbers: PlanNumbers, facts: pd.DataFrame) -> pd.DataFrame:
     """Each unit's KPI month values (latest month reported) scored by the engine.
 
     Plain Python over the rows, grouped in a dict: a pandas groupby visits tens of
@@ -219,7 +260,7 @@ def bsc_frame(ctx: BuildContext, facts: pd.DataFrame) -> pd.DataFrame:
     rows = facts_of(facts, "bsc:")
     if not len(rows):
         return pd.DataFrame(columns=columns)
-    kpis = {k.code: k for k in ctx.plan.bsc.kpis}
+    kpis = {k.code: k for k in numbers.plan.bsc.kpis}
     groups: dict[tuple[str, str, str], tuple[list[object], list[object]]] = {}
     for unit, item, period, value in zip(rows["unit"].tolist(), rows["item"].tolist(),
                                          rows["period"].tolist(), rows["value_num"].tolist(),
@@ -234,7 +275,7 @@ def bsc_frame(ctx: BuildContext, facts: pd.DataFrame) -> pd.DataFrame:
         kpi = kpis.get(code)
         if kpi is None:
             continue
-        rule = mtd_rule(kpi, ctx.plan.currency.code, ctx.plan.currency.symbol)
+        rule = mtd_rule(kpi, numbers.plan.currency.code, numbers.plan.currency.symbol)
         actual = month_actual(rule, days, months[0] if months else None)
         score = math.nan
         if actual is not None and not math.isnan(actual):
@@ -248,18 +289,18 @@ def bsc_frame(ctx: BuildContext, facts: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(out, columns=columns)
 
 
-def budget_frame(ctx: BuildContext, facts: pd.DataFrame) -> pd.DataFrame:
+def budget_frame(numbers: PlanNumbers, facts: pd.DataFrame) -> pd.DataFrame:
     """Each unit's requested budget (request lines and reserve draw) against its allocation."""
-    alloc = ctx.budget_allocation
+    alloc = numbers.budget_allocation
     if alloc is None:
         return pd.DataFrame(columns=["unit", "allocation", "requested", "reserve_draw",
                                      "difference"])
-    su = float(ctx.su)
+    su = float(numbers.su)
     rows = facts_of(facts, "budget:")
     amounts = _sum_by_unit(rows[rows["item"].str.endswith(":amount")] if len(rows) else rows)
     draws = _sum_by_unit(rows[rows["item"] == "budget:reserve_draw"] if len(rows) else rows)
     out = []
-    for unit in ctx.input_units:
+    for unit in numbers.input_units:
         requested, draw = amounts.get(unit, 0.0), draws.get(unit, 0.0)
         given = alloc.units[unit] * su
         out.append({"unit": unit, "allocation": given, "requested": requested,

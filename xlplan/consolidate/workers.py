@@ -8,49 +8,48 @@ each answer with a deadline. A child that dies or overruns is killed and
 replaced; its file gets a rejection saying so, and the other files go on.
 
 One child per core reads in parallel; each keeps the plan's build context
-between files, so the plan is loaded once per child, not once per file.
+(and with it the plan's numbers) between files, so the plan is loaded and its
+numbers computed once per child, not once per file.
 
-Children are started as ``python -m xlplan.consolidate.workers`` (not with
-multiprocessing's spawn, which re-imports the caller's main script and fails
-in a script without a ``__main__`` guard). They talk to the parent over their
-own stdin and stdout, in length-prefixed pickles: that works on Windows too,
-where passing other pipe descriptors to a child (``pass_fds``) and
-multiprocessing's connections over plain pipes do not. The child moves its
-stdout aside first, so a stray ``print`` cannot corrupt a message, and the
-parent reads each child's answers in a thread of its own, which gives it a
-deadline (a pipe cannot be polled with a timeout on Windows).
+The process machinery (``python -m`` children, length-prefixed pickles over
+stdin/stdout, the answer thread with a deadline, the memory cap) is
+:mod:`xlplan.capped`, shared with the actuals importer's Excel reader.
 """
 
 from __future__ import annotations
 
-import contextlib
 import gc
 import json
 import os
-import pickle
 import queue
-import struct
 import subprocess
 import sys
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict
 from pathlib import Path
-from typing import IO, Any
+from typing import IO
 
+from xlplan.capped import Answers, CappedChild, ChildDied, child_streams, receive, send
+from xlplan.consolidate.carry import Revisions
 from xlplan.consolidate.examine import Examination, examine, templates_made
 from xlplan.consolidate.package import Limits
 
+_Answers = Answers  # its name here before the machinery moved to xlplan.capped
 
-def _child(incoming: IO[bytes], outgoing: IO[bytes], plan_path: str, limits: Limits) -> None:
-    """Child main loop: load the plan once, then examine each path sent until None."""
-    from xlplan.spec.loader import load_plan
-    from xlplan.spec.prior_year import read_prior_year
+
+def _child(incoming: IO[bytes], outgoing: IO[bytes], plan_path: str, limits: Limits,
+           revisions_path: str = "") -> None:
+    """Child main loop: load the plan once, then examine each path sent until None.
+    ``plan_path``: the plan file, or a plan shipped to a cluster worker (xlplan.spec.shipped);
+    ``revisions_path``: a JSON file of the plan's earlier revisions (spec hash → text)."""
+    from xlplan.spec.shipped import open_plan_source
     from xlplan.workbook.context import BuildContext
 
-    loaded = load_plan(Path(plan_path))
-    ctx = BuildContext(loaded, read_prior_year(loaded))
-    ctx.targets, ctx.input_units  # noqa: B018 — compute once, before the first file
+    loaded, prior = open_plan_source(Path(plan_path))  # a plan file, or one shipped
+    ctx = BuildContext(loaded, prior)
+    ctx.compute_all()  # the plan's numbers once, before the first file (and before the freeze)
+    older = Revisions.from_file(Path(revisions_path), loaded.path) if revisions_path else None
     keep_out_of_gc()
     send(outgoing, "ready")
     made = templates_made()
@@ -62,7 +61,7 @@ def _child(incoming: IO[bytes], outgoing: IO[bytes], plan_path: str, limits: Lim
         if path is None:
             return
         try:
-            result = examine(Path(path), ctx, limits)
+            result = examine(Path(path), ctx, limits, older)
         except MemoryError:
             result = Examination(Path(path))
             result.error(f"reading needs more than {limits.memory_bytes // 2**20:,} MB of "
@@ -84,140 +83,48 @@ def keep_out_of_gc() -> None:
     gc.freeze()
 
 
-_LENGTH = struct.Struct("!Q")
-
-
-def send(stream: IO[bytes], obj: Any) -> None:
-    """One message: its pickle's length, then the pickle."""
-    data = pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL)
-    stream.write(_LENGTH.pack(len(data)))
-    stream.write(data)
-    stream.flush()
-
-
-def receive(stream: IO[bytes]) -> Any:
-    """The next message; EOFError when the other side has gone (also mid-message)."""
-    (length,) = _LENGTH.unpack(_read_exactly(stream, _LENGTH.size))
-    return pickle.loads(_read_exactly(stream, length))
-
-
-def _read_exactly(stream: IO[bytes], size: int) -> bytes:
-    data = stream.read(size)
-    if data is None or len(data) < size:
-        raise EOFError
-    return data
-
-
-class _Answers:
-    """A child's answers, read in a thread as they come, so the parent can wait for the
-    next one with a deadline."""
-
-    _GONE = object()
-
-    def __init__(self, stream: IO[bytes]):
-        self.queue: queue.Queue[Any] = queue.Queue()
-        threading.Thread(target=self._read, args=(stream,), daemon=True).start()
-
-    def _read(self, stream: IO[bytes]) -> None:
-        try:
-            while True:
-                self.queue.put(receive(stream))
-        except (EOFError, OSError, ValueError, pickle.UnpicklingError):
-            self.queue.put(self._GONE)
-
-    def next(self, timeout: float) -> Any:
-        """The next answer; TimeoutError past ``timeout`` seconds, EOFError if the child
-        has gone."""
-        try:
-            got = self.queue.get(timeout=timeout)
-        except queue.Empty:
-            raise TimeoutError from None
-        if got is self._GONE:
-            self.queue.put(got)  # every later call says so too
-            raise EOFError
-        return got
-
-
 def main(argv: list[str]) -> None:
-    """Entry point of a reader process: ``PLAN LIMITS_JSON``; messages on stdin/stdout."""
-    plan_path, limits_json = argv
+    """Entry point of a reader process: ``PLAN LIMITS_JSON [REVISIONS_JSON_FILE]``;
+    messages on stdin/stdout."""
+    plan_path, limits_json, *revisions = argv
     limits = Limits(**json.loads(limits_json))
-    try:
-        import resource
-
-        resource.setrlimit(resource.RLIMIT_AS, (limits.memory_bytes, limits.memory_bytes))
-    except (ImportError, ValueError, OSError):  # not on this platform: the timeout still holds
-        pass
-    outgoing = os.fdopen(os.dup(sys.stdout.fileno()), "wb")
-    os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # stray output goes nowhere
-    _child(sys.stdin.buffer, outgoing, plan_path, limits)
+    incoming, outgoing = child_streams(limits.memory_bytes)
+    _child(incoming, outgoing, plan_path, limits, revisions[0] if revisions else "")
 
 
 class _Slot:
-    """One child process and the pipe to it; restarted after a crash or a timeout."""
+    """One reader process; restarted after a crash or a timeout."""
 
-    def __init__(self, plan: Path, limits: Limits):
+    def __init__(self, plan: Path, limits: Limits, revisions: Path | None = None):
         self.plan, self.limits = plan, limits
-        self.proc: subprocess.Popen[bytes] | None = None
-        self.answers: _Answers | None = None
+        self.child = CappedChild("xlplan.consolidate.workers",
+                                 [str(plan), json.dumps(asdict(limits))]
+                                 + ([str(revisions)] if revisions else []))
+
+    @property
+    def proc(self) -> subprocess.Popen[bytes] | None:
+        return self.child.proc
 
     def start(self) -> None:
-        env = dict(os.environ, OPENBLAS_NUM_THREADS="1")  # BLAS buffers would eat the cap
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "xlplan.consolidate.workers", str(self.plan),
-             json.dumps(asdict(self.limits))],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env)
-        assert self.proc.stdout is not None
-        self.answers = _Answers(self.proc.stdout)
         try:
-            ready = self.answers.next(120)
-        except (TimeoutError, EOFError):
-            ready = None
-        if ready != "ready":
-            self.stop(kill=True)
-            raise RuntimeError("a reader process did not start")
+            self.child.start()
+        except RuntimeError:
+            raise RuntimeError("a reader process did not start") from None
 
     def stop(self, kill: bool = False) -> None:
-        if self.proc is None:
-            return
-        proc = self.proc
-        if kill:
-            proc.kill()
-        else:
-            with contextlib.suppress(OSError, ValueError):
-                assert proc.stdin is not None
-                send(proc.stdin, None)
-        try:
-            proc.wait(5)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        for stream in (proc.stdin, proc.stdout):
-            with contextlib.suppress(OSError):
-                if stream is not None:
-                    stream.close()
-        self.proc, self.answers = None, None
+        self.child.stop(kill)
 
     def examine(self, path: Path) -> Examination:
-        if self.proc is None:
+        if self.child.proc is None:
             self.start()
-        proc = self.proc
-        assert self.answers is not None and proc is not None and proc.stdin is not None
         try:
-            send(proc.stdin, str(path))
-            result: Examination = self.answers.next(self.limits.timeout_s)
+            result: Examination = self.child.ask(str(path), self.limits.timeout_s)
             return result
         except TimeoutError:
             reason = (f"reading took longer than {self.limits.timeout_s:g} s and was stopped: "
                       "refused")
-        except (EOFError, OSError, ValueError):
-            try:
-                proc.wait(5)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-            code = proc.returncode
-            how = f"signal {-code}" if code is not None and code < 0 else f"exit code {code}"
-            reason = (f"the reader process died on this file ({how}): a malformed or "
+        except ChildDied as died:
+            reason = (f"the reader process died on this file ({died.how}): a malformed or "
                       "hostile workbook; refused")
         self.stop(kill=True)
         failed = Examination(path)
@@ -227,8 +134,11 @@ class _Slot:
 
 def examine_all(paths: Iterable[Path], plan: Path, workers: int | None = None,
                 limits: Limits | None = None,
-                done: Callable[[Examination], None] | None = None) -> Iterator[Examination]:
-    """Examine files in parallel child processes; yields results as they finish."""
+                done: Callable[[Examination], None] | None = None,
+                revisions: Path | None = None) -> Iterator[Examination]:
+    """Examine files in parallel child processes; yields results as they finish.
+    ``revisions``: a JSON file of the plan's earlier revisions (spec hash → plan text), so
+    their workbooks are carried over."""
     limits = limits or Limits()
     todo: queue.Queue[Path | None] = queue.Queue()
     items = list(paths)
@@ -240,7 +150,7 @@ def examine_all(paths: Iterable[Path], plan: Path, workers: int | None = None,
     results: queue.Queue[Examination | BaseException] = queue.Queue()
 
     def run() -> None:
-        slot = _Slot(plan, limits)
+        slot = _Slot(plan, limits, revisions)
         try:
             while (path := todo.get()) is not None:
                 results.put(slot.examine(path))

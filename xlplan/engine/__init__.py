@@ -2,7 +2,7 @@
 
 Pure Python over numpy and pandas: no Excel, no file readers or writers, so the
 same code runs in the CLI, in the consolidator, and inside Excel through the
-xlwings functions (DESIGN.md, principle 7). Money is integer minor units.
+xlwings functions (docs/DESIGN.md, principle 7). Money is integer minor units.
 """
 
 from xlplan.engine.allocate import AllocationError, allocate, allocate_rows

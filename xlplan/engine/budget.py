@@ -1,6 +1,6 @@
 """Budget allocation (预算与资源分配): reserve, unit budgets, pools, BCG split, requests.
 
-DOMAIN.md defaults: a company reserve of 10–15% held at HQ; each regional
+docs/METHOD.md defaults: a company reserve of 10–15% held at HQ; each regional
 budget = base 60% + incentive 30% + risk reserve 10%; marketing follows the
 BCG classes (stars first); a request line whose ROI is below 1.5 is frozen;
 spend within ±5% of budget; a regional manager may use up to 10% of the
@@ -90,7 +90,7 @@ def split_budget(total_minor: int, company_reserve_share: float = 0.10,
 
     ``[company_reserve, distributable] = allocate(total, [share, 1 - share])``:
     a largest-remainder split, so the two add up to the total exactly; the
-    reserve takes a tied last unit (it comes first). The 10–15% of DOMAIN.md
+    reserve takes a tied last unit (it comes first). The 10–15% of docs/METHOD.md
     is a default, not enforced: any share in [0, 1] is accepted.
 
     Excel: weights ``=share`` and ``=1-share``, then the allocation block of
@@ -220,7 +220,7 @@ def _field(line: RequestLine | Mapping[str, Any], key: str) -> Any:
 
 def request_lines(lines: Sequence[RequestLine | Mapping[str, Any]],
                   roi_floor: float = 1.5) -> pd.DataFrame:
-    """ROI of each request line and whether it is frozen (DOMAIN.md: ROI < 1.5 → frozen).
+    """ROI of each request line and whether it is frozen (docs/METHOD.md: ROI < 1.5 → frozen).
 
     ``roi = expected_return / amount`` (NaN when the amount is 0: nothing is
     being spent, so there is no ROI and nothing to freeze);

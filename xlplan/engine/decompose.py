@@ -1,6 +1,6 @@
 """The full target decomposition: org × product × channel × month, every margin exact.
 
-Peel the onion (DOMAIN.md): a unit's annual target is split over products (mix),
+Peel the onion (docs/METHOD.md): a unit's annual target is split over products (mix),
 each product's share over the channel tree (7:3 online/offline, then
 sub-channels), and each channel's amount over the fiscal months (quarter profile,
 then months within the quarter). Each step is a largest-remainder split of its
@@ -18,8 +18,8 @@ from xlplan.engine.allocate import allocate_rows, order_by_code
 from xlplan.engine.org import OrgTree, allocate_org
 from xlplan.engine.phasing import Profile, phase_year, profile_from_calendar
 from xlplan.engine.rounding import to_minor
+from xlplan.spec.history import PriorYear
 from xlplan.spec.models import Channel, Plan
-from xlplan.spec.prior_year import PriorYear
 
 
 @dataclass(frozen=True)

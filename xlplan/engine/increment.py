@@ -1,9 +1,9 @@
 """The increment bridge: baseline + growth levers → target, with the uncovered gap.
 
-DOMAIN.md: the levers must add up to the increment, and whatever they do not
+docs/METHOD.md: the levers must add up to the increment, and whatever they do not
 cover is the uncovered gap (增量缺口), shown as its own step and never hidden.
 
-An operating-efficiency lever lowers cost: DOMAIN.md counts it toward a *profit*
+An operating-efficiency lever lowers cost: docs/METHOD.md counts it toward a *profit*
 increment. So it is a step of the bridge only when the north-star metric is a
 profit measure; in a revenue (or other) plan it is listed apart (``Bridge.apart``)
 and covers none of the increment, which would otherwise look better covered

@@ -1,6 +1,6 @@
 """OKR progress (OKR拆解): key-result progress, objective progress, and the roll-up.
 
-DOMAIN.md: progress of a KR = (current − start) / (target − start), clipped to
+docs/METHOD.md: progress of a KR = (current − start) / (target − start), clipped to
 [0, 1] for scoring; progress of an O = weight-averaged KR progress; parents see
 the roll-up. Each function documents the worksheet formula the OKR sheet
 carries, in the same order of operations.

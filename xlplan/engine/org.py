@@ -1,6 +1,6 @@
 """The org tree and the top-down split of a target over it.
 
-A child's weight is the product of visible factors (DOMAIN.md: base potential ×
+A child's weight is the product of visible factors (docs/METHOD.md: base potential ×
 strategic priority × channel maturity × team capability × attainment history),
 kept in a :class:`WeightBreakdown` so the workbook can show, and recompute, why a
 region's target is what it is.
@@ -91,7 +91,7 @@ class WeightBreakdown:
 
 
 def factor_breakdown(unit: Unit, rules: AllocationRules) -> WeightBreakdown:
-    """The factors DOMAIN.md lists, with the plan's configurable values."""
+    """The factors docs/METHOD.md lists, with the plan's configurable values."""
     f = unit.factors
     notes = []
     maturity = rules.maturity_factors.get(f.maturity, 1.0)

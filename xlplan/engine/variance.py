@@ -174,7 +174,7 @@ def status(attainment_value: float | None, bands: StatusBands | None = None) -> 
     ``shortfall = ROUND(1 - attainment, 9)``; green while the shortfall is at
     most ``bands.yellow``, yellow up to ``bands.orange``, orange up to
     ``bands.red``, red beyond. A band's edge belongs to the better colour, so
-    exactly 95% attainment with a 5% yellow band is green (DOMAIN.md: 95% is
+    exactly 95% attainment with a 5% yellow band is green (docs/METHOD.md: 95% is
     the bar). Ahead of plan (negative shortfall) is green. NaN or None (no
     plan, no actual) gives "": no light rather than a false one.
 
@@ -237,7 +237,7 @@ def _check_streak_args(weeks: int, under: float) -> None:
 
 def consecutive_under(weekly_attainment: Sequence[float | None], weeks: int = 2,
                       under: float = 0.15) -> UnderStreak:
-    """DOMAIN.md: "two consecutive weeks more than 15% under target → a review meeting".
+    """docs/METHOD.md: "two consecutive weeks more than 15% under target → a review meeting".
 
     A week is *under* when ``ROUND(1 - attainment, 9) > under`` (strictly: 85%
     against a 15% threshold is not under; 84.9% is). A week without an
@@ -286,7 +286,7 @@ class BudgetCheck:
 
     @property
     def needs_note(self) -> bool:
-        """DOMAIN.md: beyond the tolerance, a root-cause note is due within 48 hours."""
+        """docs/METHOD.md: beyond the tolerance, a root-cause note is due within 48 hours."""
         return self.flag != "within"
 
 
@@ -296,7 +296,7 @@ def _check_tolerance(tolerance: float) -> None:
 
 
 def budget_check(spend: int, budget: int, tolerance: float = 0.05) -> BudgetCheck:
-    """Monthly spend vs budget (DOMAIN.md: tolerance ±5%, beyond it a root-cause note).
+    """Monthly spend vs budget (docs/METHOD.md: tolerance ±5%, beyond it a root-cause note).
 
     ``deviation = spend / budget - 1`` (inputs in integer minor units, divided
     as doubles, as Excel does). The flag compares ``ROUND(deviation, 9)`` with

@@ -1,7 +1,11 @@
-"""The plan spec: models, loading with line-accurate errors, JSON Schema."""
+"""The plan spec: models, loading with line-accurate errors, JSON Schema.
+
+Loading is :mod:`xlplan.spec.loader` (``load_plan``, ``PlanError``); this package
+itself imports only the models, so that importing a model (as the engine does,
+and the Excel functions with it) does not bring plan loading and file reading.
+"""
 
 from xlplan.spec.checks import Problem
-from xlplan.spec.loader import LoadedPlan, PlanError, load_plan, load_plan_text
 from xlplan.spec.models import Plan
 
 
@@ -13,5 +17,4 @@ def json_schema() -> dict[str, object]:
     return schema
 
 
-__all__ = ["LoadedPlan", "Plan", "PlanError", "Problem", "json_schema", "load_plan",
-           "load_plan_text"]
+__all__ = ["Plan", "Problem", "json_schema"]

@@ -14,17 +14,21 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from xlplan.spec.friendly import did_you_mean
+
 PathKey = tuple[str | int, ...]
 SUM_TOLERANCE = 1e-9
 
 
 @dataclass(frozen=True)
 class Problem:
-    """One thing wrong in a plan file."""
+    """One thing wrong in a plan file: at a line of a YAML file, or at a cell
+    (``Units!C8``) of a setup workbook; the message is the same for both."""
 
     path: PathKey
     message: str
     line: int | None = None
+    cell: str | None = None
 
     def where(self) -> str:
         out = ""
@@ -33,8 +37,13 @@ class Problem:
         return out or "(plan)"
 
     def render(self, file: str) -> str:
-        loc = f"{file}:{self.line}" if self.line else file
-        return f"{loc}: {self.where()}: {self.message}"
+        if self.cell:
+            return f"{file}: {self.cell}: {self.message}"
+        if self.line:
+            return f"{file}:{self.line}: {self.where()}: {self.message}"
+        if not self.path:  # the file as a whole: nothing to point at
+            return f"{file}: {self.message}"
+        return f"{file}: {self.where()}: {self.message}"
 
 
 def _hashable(value: Any) -> bool:
@@ -167,7 +176,8 @@ def _parent_links(items: list[tuple[int, dict[str, Any]]], section: str, kind: s
         if parent is None or not _hashable(parent):
             continue
         if parent not in codes:
-            out.append(Problem((section, i, "parent"), f"unknown parent {kind} {parent!r}"))
+            out.append(Problem((section, i, "parent"), f"unknown parent {kind} {parent!r}"
+                                                          f"{did_you_mean(parent, codes)}"))
         elif parent == code:
             out.append(Problem((section, i, "parent"), f"{kind} {code!r} is its own parent"))
         elif isinstance(code, str):
@@ -262,14 +272,16 @@ def check_okrs(data: dict[str, Any]) -> list[Problem]:
     for i, o in objectives:
         unit = o.get("unit")
         if unit is not None and _hashable(unit) and unit not in units:
-            out.append(Problem(("okrs", i, "unit"), f"unknown unit {unit!r}"))
+            out.append(Problem(("okrs", i, "unit"), f"unknown unit {unit!r}"
+                                                    f"{did_you_mean(unit, units)}"))
         aligned_to = o.get("aligned_to")
         for k, target in enumerate(aligned_to if isinstance(aligned_to, list) else []):
             if not _hashable(target):
                 continue
             if target not in kr_owner:
                 out.append(Problem(("okrs", i, "aligned_to", k),
-                                   f"aligned to unknown key result {target!r}"))
+                                   f"aligned to unknown key result {target!r}"
+                                   f"{did_you_mean(target, kr_owner)}"))
             elif isinstance(o.get("id"), str):
                 aligned[o["id"]].add(kr_owner[target])
         for j, kr in _items(o, "krs"):
@@ -281,9 +293,27 @@ def check_okrs(data: dict[str, Any]) -> list[Problem]:
             if _number(kr.get("start")) is not None and kr.get("start") == kr.get("target"):
                 out.append(Problem(("okrs", i, "krs", j, "target"),
                                    "target equals start: progress cannot be measured"))
+    for i, o in objectives:
+        out += _kr_weights(i, o)
     out += _graph_cycles(aligned, {o.get("id"): ("okrs", i, "aligned_to")
                                    for i, o in objectives if isinstance(o.get("id"), str)})
     return out
+
+
+def _kr_weights(i: int, objective: dict[str, Any]) -> list[Problem]:
+    """Key-result weights of an objective sum to 1 when any is given (a KR without one
+    counts 1); none given means equal weights. The engine would average any weights, so a
+    0.5 / 0.3 slip would pass unseen and quietly re-weight the objective."""
+    krs = _items(objective, "krs")
+    given = [j for j, kr in krs if kr.get("weight") is not None]
+    if not given:
+        return []
+    weights = [kr.get("weight", 1.0) if kr.get("weight") is not None else 1.0 for _, kr in krs]
+    name = objective.get("id")
+    label = f"objective {name!r}" if isinstance(name, str) else "the objective"
+    return _sum_check(("okrs", i, "krs", given[0], "weight"), weights,
+                      f"weights of the key results of {label}",
+                      " (or leave out every weight for equal weights)")
 
 
 def _graph_cycles(edges: dict[str, set[str]], path_of: dict[Any, PathKey]) -> list[Problem]:
@@ -319,7 +349,8 @@ def check_dates(data: dict[str, Any]) -> list[Problem]:
     for i, a in _items(data, "actions"):
         lever = a.get("lever")
         if lever is not None and _hashable(lever) and lever not in levers:
-            out.append(Problem(("actions", i, "lever"), f"unknown lever {a.get('lever')!r}"))
+            out.append(Problem(("actions", i, "lever"), f"unknown lever {lever!r}"
+                                                        f"{did_you_mean(lever, levers)}"))
         start, end = _as_date(a.get("start")), _as_date(a.get("end"))
         if start and end and end < start:
             out.append(Problem(("actions", i, "end"), f"ends ({end}) before it starts ({start})"))

@@ -1,4 +1,4 @@
-"""The plan spec: typed models of one plan file, with defaults from DOMAIN.md.
+"""The plan spec: typed models of one plan file, with defaults from docs/METHOD.md.
 
 Amounts are written in the plan in major units (yuan, euros) and converted to
 integer minor units by the engine. Structural problems (types, ranges) are found
@@ -9,11 +9,12 @@ which reports every problem at once.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 NonNeg = Annotated[float, Field(ge=0)]
 Share = Annotated[float, Field(ge=0, le=1)]
@@ -107,16 +108,30 @@ class Factors(Model):
     )
 
 
+# an address as mail servers take it: no spaces, one @, a dot in the domain
+EMAIL = re.compile(r"[^@\s<>,;]+@[^@\s<>,;]+\.[^@\s<>,;.]+")
+
+
 class Unit(Model):
     code: Code
     name: str
     parent: Code | None = None
     manager: str = ""
+    email: str = Field("", description="The manager's email address: xlplan send mails the "
+                                       "unit's workbook there, xlplan remind chases it.")
     kind: str = Field("unit", description="company, department, region, team, person …")
     base: NonNeg = Field(1.0, description="Base potential: market size or last year's share.")
     factors: Factors = Field(default_factory=Factors)
     weight: NonNeg | None = Field(None, description="Explicit weight (method: weights).")
     hold: Money | None = Field(None, description="A fixed target; siblings share the rest.")
+
+    @field_validator("email")
+    @classmethod
+    def _an_address(cls, value: str) -> str:
+        value = value.strip()
+        if value and not EMAIL.fullmatch(value):
+            raise ValueError(f"{value!r} is not an email address (name@example.com)")
+        return value
 
 
 class AllocationMethod(StrEnum):
@@ -127,7 +142,7 @@ class AllocationMethod(StrEnum):
 
 
 class AllocationRules(Model):
-    """How a parent's target is split over its children (DOMAIN.md defaults)."""
+    """How a parent's target is split over its children (docs/METHOD.md defaults)."""
 
     method: AllocationMethod = AllocationMethod.factors
     maturity_factors: dict[Maturity, float] = Field(
@@ -346,7 +361,7 @@ class ActualsColumns(Model):
 
 
 class Reforecast(Model):
-    """The rolling re-forecast rule (DOMAIN.md: Q1 beat by 10% → Q2 raised 5–8%).
+    """The rolling re-forecast rule (docs/METHOD.md: Q1 beat by 10% → Q2 raised 5–8%).
 
     A quarter beaten by at least ``warnings.beat_threshold`` raises the next one by
     ``share_of_beat`` × the beat, held between ``warnings.reforecast_raise`` and

@@ -1,4 +1,4 @@
-"""Industry presets for the balanced scorecard, with DOMAIN.md's numbers.
+"""Industry presets for the balanced scorecard, with docs/METHOD.md's numbers.
 
 A preset adds its KPIs to the plan's own; a KPI the plan defines with the same
 code wins, so a team can start from a preset and override one target.

@@ -1,4 +1,4 @@
-"""Tracking through the year (跟踪与迭代, DOMAIN.md step 4): actuals, warnings, board, re-forecast.
+"""Tracking through the year (跟踪与迭代, docs/METHOD.md step 4): actuals, warnings, board.
 
 Pure modules (no DuckDB, no files read or written; numbers from :mod:`xlplan.engine`):
 ``actuals`` (the table they all read), ``calendar`` (fiscal days, weeks,

@@ -1,13 +1,12 @@
-"""Phased revenue targets of every unit: by product × channel × month, and by day.
+"""Phased revenue targets of every unit: by product × channel × month (the plan's), and by day.
 
-The same splits as the workbooks: a unit's annual target through
-:func:`xlplan.engine.decompose.split_unit_targets` (products → channels →
-months), each month over its selling days with the allocation the BSC and
+The annual targets and the product × channel × month cube are the plan's
+numbers (:class:`xlplan.engine.numbers.PlanNumbers`: the same splits as the
+workbooks; a unit above the workbook level is the sum of its children, so the
+rows of a board always add up to its total to the cent). Tracking adds the
+days: each month over its selling days with the allocation the BSC and
 Targets sheets use (:func:`xlplan.engine.phasing.selling_day_weights`, then a
-largest-remainder split). Units at the workbook level and below are split
-from their own annual target; a unit above that level (division, company) is
-the sum of its children, as the master's Dashboard adds up the regions, so the
-rows of a board always add up to its total to the cent.
+largest-remainder split).
 """
 
 from __future__ import annotations
@@ -17,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from xlplan.engine.allocate import AllocationError, allocate_rows
-from xlplan.engine.decompose import ChannelTree, org_targets, split_unit_targets
+from xlplan.engine.numbers import PlanNumbers
 from xlplan.engine.org import OrgTree
 from xlplan.engine.phasing import selling_day_weights
 from xlplan.spec.models import Plan
@@ -27,17 +26,43 @@ from xlplan.tracking.calendar import FiscalCalendar
 
 @dataclass(frozen=True)
 class RevenueTargets:
-    """Targets in minor units (int64) for every unit of the tree."""
+    """Targets in minor units (int64) for every unit of the tree: the plan's numbers
+    (``numbers``) and their split over the days of the fiscal year (``days``)."""
 
+    numbers: PlanNumbers
     calendar: FiscalCalendar
-    tree: OrgTree
-    input_units: list[str]
-    products: list[str]
-    channels: list[str]  # leaf channels, the cube's channel axis
-    annual: dict[str, int]
-    cube: dict[str, np.ndarray]  # unit → products × channels × 12 months
-    months: dict[str, np.ndarray]  # unit → 12 months
     days: dict[str, np.ndarray]  # unit → every day of the fiscal year
+
+    @property
+    def tree(self) -> OrgTree:
+        return self.numbers.tree
+
+    @property
+    def input_units(self) -> list[str]:
+        return self.numbers.input_units
+
+    @property
+    def products(self) -> list[str]:
+        return self.numbers.products
+
+    @property
+    def channels(self) -> list[str]:
+        """Leaf channels, the cube's channel axis."""
+        return self.numbers.channel_leaves
+
+    @property
+    def annual(self) -> dict[str, int]:
+        return self.numbers.targets
+
+    @property
+    def cube(self) -> dict[str, np.ndarray]:
+        """Unit → products × channels × 12 months."""
+        return self.numbers.cube
+
+    @property
+    def months(self) -> dict[str, np.ndarray]:
+        """Unit → 12 months."""
+        return self.numbers.months
 
     @property
     def root(self) -> str:
@@ -70,37 +95,28 @@ def split_days(months: np.ndarray, weights: list[np.ndarray], calendar: FiscalCa
     return out
 
 
-def revenue_targets(plan: Plan, prior: PriorYear | None = None) -> RevenueTargets:
-    """Every unit's targets by product × channel × month and by day (module docstring)."""
+def phased_targets(numbers: PlanNumbers) -> RevenueTargets:
+    """The plan's targets with each unit's months split over their selling days.
+
+    A unit at the workbook level or below (or a leaf) splits its own months, as its
+    workbook does; a unit above is the sum of its children's days, so it ties to them."""
+    plan = numbers.plan
     calendar = FiscalCalendar.of(plan)
-    tree = OrgTree.from_units(plan.units)
-    level = tree.input_level(plan.workbooks.input_level)
-    annual = org_targets(plan, prior)
-    own = [u for u in tree.walk() if tree.depth(u) >= level or not tree.children[u]]
-    cube_rows = split_unit_targets(np.array([annual[u] for u in own], dtype=np.int64), plan,
-                                   prior)
-    months_rows = cube_rows.sum(axis=(1, 2))
-    day_rows = split_days(months_rows, day_weights(plan, calendar), calendar)
-    cube = {u: cube_rows[i] for i, u in enumerate(own)}
+    tree = numbers.tree
+    own = numbers.split_units
+    day_rows = split_days(np.array([numbers.months[u] for u in own], dtype=np.int64),
+                          day_weights(plan, calendar), calendar)
     days = {u: day_rows[i] for i, u in enumerate(own)}
 
-    def fill(unit: str) -> None:
-        if unit in cube:
-            return
-        for child in tree.children[unit]:
-            fill(child)
-        kids = tree.children[unit]
-        cube[unit] = np.sum([cube[k] for k in kids], axis=0)
-        days[unit] = np.sum([days[k] for k in kids], axis=0)
+    def fill(unit: str) -> np.ndarray:
+        if unit not in days:
+            days[unit] = np.sum([fill(k) for k in tree.children[unit]], axis=0)
+        return days[unit]
 
     fill(tree.root)
-    order = tree.walk()
-    return RevenueTargets(
-        calendar=calendar, tree=tree, input_units=tree.at_depth(level),
-        products=[p.code for p in plan.products],
-        channels=ChannelTree.from_plan(plan.channels).leaves(),
-        annual={u: int(cube[u].sum()) for u in order},
-        cube={u: cube[u] for u in order},
-        months={u: cube[u].sum(axis=(0, 1)) for u in order},
-        days={u: days[u] for u in order},
-    )
+    return RevenueTargets(numbers, calendar, {u: days[u] for u in tree.walk()})
+
+
+def revenue_targets(plan: Plan, prior: PriorYear | None = None) -> RevenueTargets:
+    """:func:`phased_targets` of a plan whose numbers are not at hand yet."""
+    return phased_targets(PlanNumbers(plan, prior))

@@ -20,6 +20,7 @@ file, then renamed).
 
 from __future__ import annotations
 
+import copy
 import os
 from decimal import Decimal
 from pathlib import Path
@@ -27,7 +28,7 @@ from typing import Any
 
 import yaml
 
-from xlplan.spec.loader import LoadedPlan, load_plan_text, parse_yaml
+from xlplan.spec.loader import LoadedPlan, load_plan_text
 from xlplan.tracking.reforecast import Reforecast
 
 
@@ -40,9 +41,8 @@ def plan_data(loaded: LoadedPlan, rf: Reforecast, out: Path) -> dict[str, Any]:
     """The re-forecast plan as YAML data (the original's raw data, changed as documented)."""
     if loaded.path is None:
         raise ValueError("the plan was not read from a file")
-    data, _ = parse_yaml(loaded.path.read_text(encoding="utf-8"), str(loaded.path))
     su = loaded.plan.currency.smallest_unit
-    data = dict(data)
+    data = copy.deepcopy(loaded.data)  # as written, YAML or setup workbook
     name = str(data.get("name", loaded.plan.name)).split(" (re-forecast")[0]
     data["name"] = f"{name} (re-forecast as of {rf.as_of.isoformat()})"
     north = dict(data["north_star"])

@@ -33,12 +33,13 @@ import numpy as np
 import pandas as pd
 from xlsxwriter.utility import xl_col_to_name
 
-from xlplan.engine.org import OrgTree
+from xlplan.engine.numbers import PlanNumbers
 from xlplan.engine.rounding import excel_round_array
 from xlplan.spec.models import ActualsColumns, Plan
 from xlplan.tracking.actuals import MONTH_ROW, whole
 from xlplan.tracking.actuals import rows as records
 from xlplan.tracking.calendar import FiscalCalendar
+from xlplan.tracking.excel_export import read_cells
 from xlplan.tracking.measures import Vocabulary
 
 ROLES = ("date", "period", "unit", "product", "channel", "measure", "value")
@@ -119,37 +120,18 @@ def columns_with(base: ActualsColumns, overrides: Mapping[str, str]) -> ActualsC
     return base.model_copy(update=dict(overrides))
 
 
-def _cell_text(value: object) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, dt.datetime):
-        return value.date().isoformat() if value.time() == dt.time() else value.isoformat()
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    if isinstance(value, bool):
-        return str(value).upper()
-    if isinstance(value, float):
-        return str(int(value)) if value.is_integer() and abs(value) < 1e15 else repr(value)
-    return str(value)
-
-
 def _excel(data: bytes, sheet: str | None) -> Table:
-    from python_calamine import CalamineWorkbook
-
-    book = CalamineWorkbook.from_filelike(io.BytesIO(data))
-    name = sheet if sheet is not None else book.sheet_names[0]
-    if name not in book.sheet_names:
-        raise ValueError(f"no sheet {name!r}; the workbook has {', '.join(book.sheet_names)}")
-    grid = [[_cell_text(v).strip() for v in row]
-            for row in book.get_sheet_by_name(name).to_python(skip_empty_area=False)]
-    header = next((i for i, row in enumerate(grid) if any(row)), None)
+    """The sheet as a table; read in a capped child process (:mod:`.excel_export`), so a
+    hostile workbook is an error for its file, not the end of the import."""
+    grid = read_cells(data, sheet)
+    header = next((i for i, row in enumerate(grid.rows) if any(row)), None)
     if header is None:
-        return Table(pd.DataFrame(), 1, name)
-    names = grid[header]
-    body = [row + [""] * (len(names) - len(row)) for row in grid[header + 1:]]
+        return Table(pd.DataFrame(), 1, grid.sheet)
+    names = grid.rows[header]
+    body = [row + [""] * (len(names) - len(row)) for row in grid.rows[header + 1:]]
     frame = pd.DataFrame([r[:len(names)] for r in body], columns=names, dtype=object)
     frame.index = pd.RangeIndex(header + 2, header + 2 + len(frame))
-    return Table(frame, header + 1, name)
+    return Table(frame, header + 1, grid.sheet)
 
 
 def _csv(data: bytes) -> Table:
@@ -235,9 +217,8 @@ def _parse_period(text: str, cal: FiscalCalendar) -> tuple[str, dt.date | None, 
 
 def _budget_units(plan: Plan) -> set[str]:
     """Units that book to a unit budget line: the workbook level and below."""
-    tree = OrgTree.from_units(plan.units)
-    level = tree.input_level(plan.workbooks.input_level)
-    return {u for u in tree.units if tree.depth(u) >= level}
+    numbers = PlanNumbers(plan)  # only the tree and the workbook level are computed
+    return {u for u in numbers.tree.units if numbers.tree.depth(u) >= numbers.input_level}
 
 
 class _Checker:

@@ -1,7 +1,7 @@
 """The rolling re-forecast (滚动调整): the rest of the year re-spread after the actuals.
 
 As of a date, the fiscal months that have ended take their actuals. Then the
-plan's rule (DOMAIN.md: "if Q1 beats target by 10%, Q2 may be raised 5–8%"):
+plan's rule (docs/METHOD.md: "if Q1 beats target by 10%, Q2 may be raised 5–8%"):
 when the last quarter that has ended beat its target by at least
 ``warnings.beat_threshold``, the next quarter's months still to come are
 raised by ``raise = share_of_beat × beat``, held between
@@ -91,10 +91,12 @@ def _split(total: int, weights: np.ndarray) -> np.ndarray:
 
 
 def reforecast(plan: Plan, targets: RevenueTargets, revenue: RevenueActuals, as_of: dt.date,
-               keep_annual: bool = True) -> Reforecast:
-    """Re-spread the company's year as of ``as_of`` (module docstring)."""
+               keep_annual: bool = True, unit: str | None = None) -> Reforecast:
+    """Re-spread the company's year as of ``as_of`` (module docstring); ``unit``: that
+    unit's year instead, by its own targets, actuals and quarter beat (the versions kept
+    in the database, :mod:`xlplan.tracking.versions`, are per unit)."""
     cal = targets.calendar
-    root = targets.root
+    root = unit or targets.root
     day = min(as_of, cal.end)
     closed = cal.closed_months(day) if day >= cal.start else 0
     if closed and revenue.last_day < cal.month_span(closed - 1).last:

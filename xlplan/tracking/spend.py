@@ -3,9 +3,10 @@
 Two kinds of line:
 
 * **unit lines**: each workbook-level unit's budget, the master's split
-  (:func:`xlplan.engine.budget.split_budget`, :func:`unit_budgets`,
-  :func:`unit_pools`), spread over the months like the revenue target (budget
-  follows the plan's seasonality); an overrun draws on the unit's reserve pool;
+  (:attr:`xlplan.engine.numbers.PlanNumbers.budget_allocation`), spread over the
+  months like the revenue target (budget follows the plan's seasonality,
+  :attr:`~xlplan.engine.numbers.PlanNumbers.budget_months`); an overrun draws on
+  the unit's reserve pool;
 * **action lines**: each battle-map action's budget, spread evenly over the
   action's days; an overrun draws on the company reserve held at HQ.
 
@@ -27,13 +28,10 @@ import numpy as np
 import pandas as pd
 
 from xlplan.engine.allocate import allocate_rows
-from xlplan.engine.budget import RequestLine, request_lines, split_budget, unit_budgets, unit_pools
-from xlplan.engine.decompose import prior_month_profile
-from xlplan.engine.phasing import phase_year, profile_from_calendar
+from xlplan.engine.budget import RequestLine, request_lines
 from xlplan.engine.rounding import to_minor
 from xlplan.engine.variance import attainment_array, budget_check_array, status_array
 from xlplan.spec.models import Plan
-from xlplan.spec.prior_year import PriorYear
 from xlplan.tracking.actuals import MONTH_ROW, minor
 from xlplan.tracking.measures import RETURN, SPEND
 from xlplan.tracking.phased_targets import RevenueTargets
@@ -63,25 +61,19 @@ class BudgetLine:
         return RETURN if self.kind == "unit" else f"{RETURN}:{self.key.removeprefix('action:')}"
 
 
-def budget_lines(plan: Plan, targets: RevenueTargets, prior: PriorYear | None = None
-                 ) -> list[BudgetLine]:
+def budget_lines(targets: RevenueTargets) -> list[BudgetLine]:
     """The plan's budget lines (none without a ``budget`` section)."""
-    budget = plan.budget
-    if budget is None:
+    numbers = targets.numbers
+    plan, alloc = numbers.plan, numbers.budget_allocation
+    if alloc is None:
         return []
-    su = plan.currency.smallest_unit
+    su = numbers.su
     cal = targets.calendar
-    split = split_budget(to_minor(budget.total, su), budget.company_reserve, budget.pools)
-    amounts = unit_budgets(split.distributable, {u: targets.annual[u]
-                                                 for u in targets.input_units})
-    profile = profile_from_calendar(plan.calendar, prior_month_profile(prior))
-    units = targets.input_units
-    phased = phase_year(np.array([amounts[u] for u in units], dtype=np.int64), profile)
     lines = []
-    for i, u in enumerate(units):
+    for u in targets.input_units:
         unit = targets.tree.units[u]
-        lines.append(BudgetLine(u, "unit", unit.name, unit.manager, u, phased[i],
-                                unit_pools(amounts[u], budget.pools)["reserve"]))
+        lines.append(BudgetLine(u, "unit", unit.name, unit.manager, u, numbers.budget_months[u],
+                                alloc.pools[u]["reserve"]))
     root = targets.tree.root
     for a in plan.actions:
         weights = np.array([1.0 if a.start <= d <= a.end else 0.0 for d in cal.days])
@@ -91,11 +83,11 @@ def budget_lines(plan: Plan, targets: RevenueTargets, prior: PriorYear | None = 
             days = allocate_rows([amount], weights)[0]
             np.add.at(months, cal.month_of_day, days)
         lines.append(BudgetLine(f"action:{a.id}", "action", f"{a.id} {a.task}", a.owner, root,
-                                months, split.company_reserve))
+                                months, alloc.split.company_reserve))
     return lines
 
 
-def _line_of_unit(plan: Plan, targets: RevenueTargets) -> dict[str, str]:
+def _line_of_unit(targets: RevenueTargets) -> dict[str, str]:
     """Unit code → the unit line it books to (itself or its workbook-level ancestor)."""
     out: dict[str, str] = {}
     lines = set(targets.input_units)
@@ -136,10 +128,10 @@ class SpendResult:
         return out
 
 
-def spend_vs_budget(frame: pd.DataFrame, plan: Plan, targets: RevenueTargets,
-                    as_of: int, prior: PriorYear | None = None) -> SpendResult:
+def spend_vs_budget(frame: pd.DataFrame, targets: RevenueTargets, as_of: int) -> SpendResult:
     """Monthly spend against budget for every line with spend, to the data-through day."""
-    lines = budget_lines(plan, targets, prior)
+    plan = targets.numbers.plan
+    lines = budget_lines(targets)
     budget = plan.budget
     tolerance = budget.tolerance if budget is not None else 0.05
     empty = pd.DataFrame(columns=MONTH_COLUMNS)
@@ -147,7 +139,7 @@ def spend_vs_budget(frame: pd.DataFrame, plan: Plan, targets: RevenueTargets,
         return SpendResult(lines, empty, [], -1, tolerance)
     cal = targets.calendar
     su = float(plan.currency.smallest_unit)
-    by_unit = _line_of_unit(plan, targets)
+    by_unit = _line_of_unit(targets)
     rows = frame[frame["measure"].isin([SPEND, RETURN])
                  | frame["measure"].str.startswith(f"{SPEND}:")
                  | frame["measure"].str.startswith(f"{RETURN}:")]

@@ -181,12 +181,12 @@ def kpi_rows(plan: Plan, targets: RevenueTargets, scenario: Scenario,
 
 
 def spend_rows(plan: Plan, targets: RevenueTargets, scenario: Scenario,
-               rng: np.random.Generator, prior: PriorYear | None) -> pd.DataFrame:
+               rng: np.random.Generator) -> pd.DataFrame:
     """Monthly spend of every budget line (and returns of the actions)."""
     cal = targets.calendar
     decimals = _decimals(plan)
     rows = []
-    for line in budget_lines(plan, targets, prior):
+    for line in budget_lines(targets):
         for m in range(12):
             budget = int(line.budget[m])
             if budget == 0:
@@ -232,7 +232,7 @@ def generate(plan: Plan, prior: PriorYear | None = None, scenario: Scenario | No
     chosen = (scenario or Scenario()).resolved(plan, targets)
     rng = np.random.default_rng(chosen.seed)
     frames = [revenue_rows(plan, targets, chosen, rng), kpi_rows(plan, targets, chosen, rng),
-              spend_rows(plan, targets, chosen, rng, prior), kr_rows(plan, targets)]
+              spend_rows(plan, targets, chosen, rng), kr_rows(plan, targets)]
     out = pd.concat(frames, ignore_index=True)
     return out
 
@@ -256,7 +256,7 @@ def write_files(frame: pd.DataFrame, out_dir: Path, plan_id: str) -> list[Path]:
 
 def main(argv: list[str] | None = None) -> int:
     """``python -m xlplan.tracking.synthetic PLAN -o DIR``: write a year of actuals."""
-    from xlplan.spec import PlanError, load_plan
+    from xlplan.spec.loader import PlanError, load_plan
     from xlplan.spec.prior_year import DataFileError, read_prior_year
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)

@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from xlplan.engine.numbers import PlanNumbers
 from xlplan.engine.variance import attainment, status
 from xlplan.spec.models import Plan
 from xlplan.spec.prior_year import PriorYear
@@ -29,7 +30,7 @@ from xlplan.tracking.compare import (
     data_through,
     revenue_actuals,
 )
-from xlplan.tracking.phased_targets import RevenueTargets, revenue_targets
+from xlplan.tracking.phased_targets import RevenueTargets, phased_targets
 from xlplan.tracking.scorecard import Scorecard, kr_readings, okr_progress, scorecard
 from xlplan.tracking.spend import SpendResult, spend_vs_budget
 from xlplan.tracking.warning_rules import (
@@ -168,17 +169,17 @@ def forecast_months(forecast: Plan, plan: Plan, prior: PriorYear | None,
     """Month targets of a re-forecast plan for the board's units (same plan id and org)."""
     if forecast.id != plan.id:
         raise TrackError(f"the forecast is plan {forecast.id!r}, not {plan.id!r}")
-    targets = revenue_targets(forecast, prior)
-    missing = [u for u in units if u not in targets.months]
+    months = PlanNumbers(forecast, prior).months
+    missing = [u for u in units if u not in months]
     if missing:
         raise TrackError(f"the forecast has no unit(s) {', '.join(missing)}")
-    return {u: targets.months[u] for u in units}
+    return {u: months[u] for u in units}
 
 
 def track(plan: Plan, actuals: pd.DataFrame, as_of: dt.date, prior: PriorYear | None = None,
           forecast: Plan | None = None) -> TrackResult:
     """Compare the actuals with the plan as of ``as_of`` (module docstring)."""
-    targets = revenue_targets(plan, prior)
+    targets = phased_targets(PlanNumbers(plan, prior))
     cal = targets.calendar
     day = as_of_index(cal, as_of)
     su = float(plan.currency.smallest_unit)
@@ -187,7 +188,7 @@ def track(plan: Plan, actuals: pd.DataFrame, as_of: dt.date, prior: PriorYear | 
     units = [*targets.input_units, targets.root]
     table = compare(targets, revenue, through, plan.status_bands, units)
     cards = scorecard(actuals, plan, cal, targets.tree, units, day)
-    spend = spend_vs_budget(actuals, plan, targets, day, prior)
+    spend = spend_vs_budget(actuals, targets, day)
     okr = okr_progress(plan, kr_readings(actuals, plan, day), cal.days[day])
     deciders = Deciders(plan, targets, spend)
     names = {u: (targets.tree.units[u].name or u) for u in targets.tree.units}

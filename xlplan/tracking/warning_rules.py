@@ -25,7 +25,7 @@ its last one, ``open`` whether it still fires in the latest period evaluated,
 ``level`` the worst level reached. Only positive shortfalls warn; being ahead
 of plan is not a warning.
 
-Who decides (DOMAIN.md: a regional manager may use up to 10% of the reserve,
+Who decides (docs/METHOD.md: a regional manager may use up to 10% of the reserve,
 above that HQ): the money at stake (a revenue shortfall, an overrun, the budget
 a freeze holds back) is taken as the draw on the reserve that would close it,
 and :func:`xlplan.engine.budget.reserve_decision` against the unit's reserve

@@ -40,9 +40,12 @@ def context_in(ctx: BuildContext, language: str) -> BuildContext:
     was built in). A shallow copy keeps every computed number: none depends on words."""
     if ctx.plan.workbooks.language == language:
         return ctx
-    other = copy.copy(ctx)
-    other.loaded = in_language(ctx.loaded, language)
-    return other
+    kept = ctx.__dict__.setdefault("_in_language", {})  # one copy a language, kept
+    if language not in kept:
+        other = copy.copy(ctx)
+        other.loaded = in_language(ctx.loaded, language)
+        kept[language] = other
+    return kept[language]
 
 
 def master_sheets(with_functions: bool = False) -> list[tuple[str, SheetWriter]]:
@@ -85,8 +88,10 @@ def _run_writers(book: Book, ctx: BuildContext, unit: str | None,
 def _write(path: Path, ctx: BuildContext, unit: str | None,
            writers: list[tuple[str, SheetWriter]],
            fill: dict[tuple[str, str], Value] | None = None,
-           shown: dict[tuple[str, str], Value] | None = None) -> Built:
-    """Write to a temporary file beside ``path`` and rename it into place."""
+           shown: dict[tuple[str, str], Value] | None = None,
+           after: Callable[[Book], None] | None = None) -> Built:
+    """Write to a temporary file beside ``path`` and rename it into place. ``after``
+    writes more after the manifest (so it is no part of the template)."""
     with replaced(path) as tmp:
         book = Book(tmp, password=ctx.plan.workbooks.protect_password, fill=fill or {},
                     language=ctx.plan.workbooks.language,
@@ -94,6 +99,8 @@ def _write(path: Path, ctx: BuildContext, unit: str | None,
                     shown=shown or {})
         manifest = _run_writers(book, ctx, unit, writers)
         assert manifest is not None
+        if after is not None:
+            after(book)
         book.close()
     book.path = path
     return Built(path, unit, manifest, book)
@@ -170,10 +177,13 @@ def build_master(ctx: BuildContext, out_dir: Path, with_functions: bool = False)
 
 def build_unit(ctx: BuildContext, out_dir: Path, unit: str,
                fill: dict[tuple[str, str], Value] | None = None, path: Path | None = None,
-               shown: dict[tuple[str, str], Value] | None = None) -> Built:
+               shown: dict[tuple[str, str], Value] | None = None,
+               after: Callable[[Book], None] | None = None) -> Built:
     """A unit's workbook; ``fill`` gives input values (by sheet and cell) to build it with
-    (``shown``: other values for some inputs, left uncalculated; see :class:`Book`)."""
-    return _write(path or unit_path(out_dir, ctx, unit), ctx, unit, unit_sheets(), fill, shown)
+    (``shown``: other values for some inputs, left uncalculated; see :class:`Book`;
+    ``after``: a sheet written after the manifest, see :func:`_write`)."""
+    return _write(path or unit_path(out_dir, ctx, unit), ctx, unit, unit_sheets(), fill, shown,
+                  after)
 
 
 def build_all(ctx: BuildContext, out_dir: Path, units: Iterable[str] | None = None,
@@ -191,24 +201,30 @@ def build_all(ctx: BuildContext, out_dir: Path, units: Iterable[str] | None = No
     forked (Windows, macOS), the calling script needs an ``if __name__ == "__main__":``
     guard, as for any ``multiprocessing`` use.
     """
-    chosen = list(units) if units is not None else ctx.input_units
-    unknown = [u for u in chosen if u not in ctx.input_units]
-    if unknown:
-        raise ValueError(f"not units that fill a workbook: {', '.join(unknown)} "
-                         f"(these do: {', '.join(ctx.input_units)})")
-    todo: list[str | None] = [None, *chosen]
+    todo = workbooks_to_build(ctx, units)
     workers = min(workers, len(todo))
     if workers <= 1:
         built = []
         for unit in todo:
-            built.append(_build_one(ctx, out_dir, unit, with_functions))
+            built.append(build_one(ctx, out_dir, unit, with_functions))
             if progress:
                 progress(unit or "master")
         return built
     return _build_in_processes(ctx, out_dir, todo, with_functions, workers, progress)
 
 
-def _build_one(ctx: BuildContext, out_dir: Path, unit: str | None,
+def workbooks_to_build(ctx: BuildContext, units: Iterable[str] | None) -> list[str | None]:
+    """The master (None), then the units asked for (every input unit by default);
+    ValueError naming any that fills no workbook."""
+    chosen = list(units) if units is not None else ctx.input_units
+    unknown = [u for u in chosen if u not in ctx.input_units]
+    if unknown:
+        raise ValueError(f"not units that fill a workbook: {', '.join(unknown)} "
+                         f"(these do: {', '.join(ctx.input_units)})")
+    return [None, *chosen]
+
+
+def build_one(ctx: BuildContext, out_dir: Path, unit: str | None,
                with_functions: bool) -> Built:
     if unit is None:
         return build_master(ctx, out_dir, with_functions)
@@ -229,7 +245,7 @@ def _start_worker(ctx: BuildContext) -> None:
 
 def _build_in_worker(out_dir: Path, unit: str | None, with_functions: bool) -> Built:
     """One workbook, in a build process; its record of cells stays here (see build_all)."""
-    return replace(_build_one(_WORKER_CTX[0], out_dir, unit, with_functions), book=None)
+    return replace(build_one(_WORKER_CTX[0], out_dir, unit, with_functions), book=None)
 
 
 def _build_in_processes(ctx: BuildContext, out_dir: Path, todo: list[str | None],

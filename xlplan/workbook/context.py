@@ -1,4 +1,12 @@
-"""Everything the sheet writers need, computed once per build by the engine."""
+"""What the sheet writers need: the plan's numbers (:class:`PlanNumbers`) and how to write them.
+
+The numbers themselves live in the engine (:mod:`xlplan.engine.numbers`), so that
+consolidation and tracking read them without this package; the context adds
+only what writing a workbook needs: when it was built, the month labels, and
+how minor units become cell values. The numbers' names (``ctx.targets``,
+``ctx.tree``, …) are kept here as read-through properties, so a writer reads
+``ctx.targets[unit]`` whether it thinks of it as the plan's number or the build's.
+"""
 
 from __future__ import annotations
 
@@ -7,34 +15,35 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import cached_property
 
-from xlplan.engine.budget import BudgetSplit, split_budget, unit_budgets, unit_pools
-from xlplan.engine.decompose import ChannelTree, org_targets, product_weights
-from xlplan.engine.increment import Bridge, bridge
+from xlplan.engine.decompose import ChannelTree
+from xlplan.engine.increment import Bridge
+from xlplan.engine.numbers import Allocation, PlanNumbers
 from xlplan.engine.org import OrgTree
-from xlplan.engine.phasing import Profile, fiscal_months, profile_from_calendar
-from xlplan.engine.rounding import to_minor
+from xlplan.engine.phasing import Profile, fiscal_months
 from xlplan.i18n import month_label
 from xlplan.spec.loader import LoadedPlan
 from xlplan.spec.models import Plan
 from xlplan.spec.prior_year import PriorYear
 
+__all__ = ["MONTH_NAMES", "Allocation", "BuildContext"]
+
 MONTH_NAMES = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
-
-
-@dataclass(frozen=True)
-class Allocation:
-    """The engine's budget figures of a plan, in minor units."""
-
-    split: BudgetSplit
-    units: dict[str, int]  # input unit → budget
-    pools: dict[str, dict[str, int]]  # input unit → pool → amount
 
 
 @dataclass
 class BuildContext:
+    """One build's plan, its numbers and the build time (every workbook of a build shows
+    the same). ``BuildContext(loaded, prior)`` computes the numbers from the plan; a caller
+    that has them already passes ``numbers=``."""
+
     loaded: LoadedPlan
     prior: PriorYear | None
     built_at: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
+    numbers: PlanNumbers = field(default=None, repr=False)  # type: ignore[assignment]
+
+    def __post_init__(self) -> None:
+        if self.numbers is None:
+            self.numbers = PlanNumbers(self.loaded.plan, self.prior)
 
     @property
     def plan(self) -> Plan:
@@ -61,59 +70,51 @@ class BuildContext:
         return float(Decimal(minor) * self.su)
 
     def compute_all(self) -> None:
-        """Compute every engine result now, e.g. before the context is copied into build
-        processes, so that each does not compute them again."""
+        """Compute the numbers the writers read, and the labels, now, e.g. before the context
+        is copied into build processes, so that each does not compute them again.
+
+        Only the numbers read through below, not all of :class:`PlanNumbers`: the whole
+        cube of every unit (tracking's and consolidation's) is not written by a unit's
+        workbook, and at 2,000 regions it would add a second and 30 MB to every copy."""
+        numbers = vars(PlanNumbers)
         for name, attr in vars(type(self)).items():
-            if isinstance(attr, cached_property):
+            if isinstance(attr, cached_property) or (
+                    isinstance(attr, property) and isinstance(numbers.get(name), cached_property)):
                 getattr(self, name)
 
-    @cached_property
+    # the plan's numbers, read through (xlplan.engine.numbers.PlanNumbers says what each is)
+
+    @property
     def tree(self) -> OrgTree:
-        return OrgTree.from_units(self.plan.units)
+        return self.numbers.tree
 
-    @cached_property
+    @property
     def targets(self) -> dict[str, int]:
-        return org_targets(self.plan, self.prior)
+        return self.numbers.targets
 
-    @cached_property
+    @property
     def bridge(self) -> Bridge:
-        return bridge(self.plan)
+        return self.numbers.bridge
 
-    @cached_property
+    @property
     def channels(self) -> ChannelTree:
-        return ChannelTree.from_plan(self.plan.channels)
+        return self.numbers.channels
 
-    @cached_property
+    @property
     def product_weights(self) -> list[float]:
-        return product_weights(self.plan, self.prior)
+        return self.numbers.product_weights
 
-    @cached_property
+    @property
     def profile(self) -> Profile:
-        prior_months = None
-        if self.prior is not None:
-            by_month = self.prior.revenue_by("month")
-            prior_months = [float(by_month.get(m, 0)) for m in range(1, 13)]
-        return profile_from_calendar(self.plan.calendar, prior_months)
+        return self.numbers.profile
 
-    @cached_property
+    @property
     def budget_allocation(self) -> Allocation | None:
-        """Company reserve, each input unit's budget by target share, and its pools; None
-        without a budget section. Every unit's Budget sheet shows figures of the whole
-        allocation, so it is computed here once, not once per workbook."""
-        budget = self.plan.budget
-        if budget is None:
-            return None
-        split = split_budget(to_minor(budget.total, self.su), budget.company_reserve,
-                             budget.pools)
-        units = unit_budgets(split.distributable, {u: self.targets[u] for u in self.input_units})
-        pools = {u: {str(k): v for k, v in unit_pools(amount, budget.pools).items()}
-                 for u, amount in units.items()}
-        return Allocation(split, units, pools)
+        return self.numbers.budget_allocation
 
-    @cached_property
+    @property
     def input_units(self) -> list[str]:
-        """Units that get their own workbook (regions by default)."""
-        return self.tree.at_depth(self.tree.input_level(self.plan.workbooks.input_level))
+        return self.numbers.input_units
 
     @cached_property
     def month_labels(self) -> list[str]:

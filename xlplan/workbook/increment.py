@@ -5,7 +5,7 @@ comes from. The bridge lists the baseline, each lever (kind, name, owner,
 amount) and the target as locked plan figures; everything derived from them
 (increment, sum of levers, gap, coverage, running total) is a live formula
 carrying :class:`~xlplan.engine.increment.Bridge`'s value. The gap the levers do
-not cover (增量缺口) is its own highlighted row and its own coloured bar: DOMAIN.md
+not cover (增量缺口) is its own highlighted row and its own coloured bar: docs/METHOD.md
 says it must be shown, never hidden.
 
 The waterfall is a native stacked column chart, so it works in any Excel with

@@ -1,8 +1,9 @@
 """Input rules: one definition for the workbook's data validation and the consolidator.
 
 A rule is written into the workbook as Excel data validation (so a manager gets
-a drop-down or a range check while typing) and stored in the manifest, from
-which consolidation checks the submitted value against the very same rule.
+a drop-down or a range check while typing) and listed in the manifest. Consolidation
+checks a submitted value against the very same rule, taken from its own dry run of the
+unit's template, never from the file's manifest (which the file's sender can edit).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import Any, Literal
 from xlplan.i18n import Msg, Words, data, msg
 
 Kind = Literal["number", "integer", "ratio", "list", "date", "text"]
+LIMIT = 1e15  # the largest magnitude a number input takes, in the validation and the check
 
 
 @dataclass(frozen=True)
@@ -48,11 +50,19 @@ class InputRule:
             opts |= {"validate": "length", "criteria": "<=", "value": 32767}
         else:
             kind = "integer" if self.kind == "integer" else "decimal"
-            lo = -1e15 if self.minimum is None else self.minimum
-            hi = 1e15 if self.maximum is None else self.maximum
+            lo, hi = self.bounds()
             opts |= {"validate": kind, "criteria": "between", "minimum": lo, "maximum": hi}
         opts["error_message"] = shown(self.expectation())
         return opts
+
+    def bounds(self) -> tuple[float, float]:
+        """The range a number input must lie in: the rule's own, within ±LIMIT. One
+        definition for the workbook's validation and the consolidator's check, so a value
+        Excel would refuse is never accepted from a file that skipped the validation (and
+        no amount reaches the engine's decimals so large that they overflow)."""
+        lo = -LIMIT if self.minimum is None else max(self.minimum, -LIMIT)
+        hi = LIMIT if self.maximum is None else min(self.maximum, LIMIT)
+        return lo, hi
 
     def expectation(self) -> Msg:
         """What is expected, as a catalog message (the validation pop-up's words)."""
@@ -100,6 +110,11 @@ class InputRule:
         if (self.minimum is not None and value < self.minimum) or (
                 self.maximum is not None and value > self.maximum):
             return f"{value:g} is not {self.describe()}"
+        lo, hi = self.bounds()
+        if value > hi:
+            return f"{value:g} is over {hi:g}, the largest number an input takes"
+        if value < lo:
+            return f"{value:g} is under {lo:g}, the smallest number an input takes"
         return None
 
     def to_json(self) -> dict[str, Any]:

@@ -10,7 +10,7 @@ objectives (and those of the unit's parent levels) for context, the unit's own
 objectives from the plan, then empty objectives for the unit and its people to
 fill in. Each input KR aligns to a KR one level up through a drop-down, so a
 manager cannot align to a KR that does not exist, and a check column says
-whether each KR is measurable and dated (DOMAIN.md: "improve user experience"
+whether each KR is measurable and dated (docs/METHOD.md: "improve user experience"
 is not a KR).
 """
 

@@ -1,6 +1,6 @@
 """The Risks sheet: the top risks with their level, impact, owner and plans A/B/C.
 
-DOMAIN.md (风险预案): each top risk has a level (red/orange/yellow), an impact, and
+docs/METHOD.md (风险预案): each top risk has a level (red/orange/yellow), an impact, and
 up to three plans, each with an action, a cost and an expected effect. The
 plan's risks are locked rows in every workbook; a unit workbook adds a few
 blocks where the manager records the unit's own risks (level from a drop-down,

@@ -5,7 +5,9 @@ and month with the status heat map, target vs actual chart), **Warnings**,
 **Weeks** (the weekly view the consecutive-weeks rule reads), **BSC** (company
 scorecard, unit × KPI heat map, the daily report rolled up by month, score
 chart), **OKR**, **Budget** (spend vs budget by line and month, ROI) and
-**Review** (the quarterly review, 复盘). What they share is in :mod:`.base`.
+**Review** (the quarterly review, 复盘), and with ``--compare`` **Versions** (:mod:`.versions`:
+stored versions and the actuals side by side with their variances). What they share is in
+:mod:`.base`.
 
 The file is written under a temporary name and renamed into place
 (:func:`xlplan.files.replaced`).
@@ -22,9 +24,11 @@ from xlplan.tracking.board.budget import write_budget
 from xlplan.tracking.board.okr import write_okr
 from xlplan.tracking.board.review import write_review
 from xlplan.tracking.board.summary import BoardSheet
+from xlplan.tracking.board.versions import write_versions
 from xlplan.tracking.board.warnings import write_warnings
 from xlplan.tracking.board.weeks import write_weeks
 from xlplan.tracking.track import TrackResult
+from xlplan.tracking.version_compare import Comparison
 from xlplan.workbook.book import Book
 
 
@@ -33,9 +37,10 @@ def board_path(out_dir: Path, plan_id: str, as_of: str) -> Path:
     return out_dir / f"{plan_id}-board-{as_of}.xlsx"
 
 
-def write_board(result: TrackResult, out_dir: Path) -> tuple[Path, Book]:
-    """Write the board into ``out_dir`` (whole or not at all); returns its path and the
-    record of its cells."""
+def write_board(result: TrackResult, out_dir: Path, comparison: Comparison | None = None
+                ) -> tuple[Path, Book]:
+    """Write the board into ``out_dir`` (whole or not at all), with the Versions sheet when
+    given a ``comparison``; returns its path and the record of its cells."""
     final = board_path(out_dir, result.plan.id, result.as_of.isoformat())
     with replaced(final) as tmp:
         book = Book(tmp, language=result.plan.workbooks.language,
@@ -46,6 +51,8 @@ def write_board(result: TrackResult, out_dir: Path) -> tuple[Path, Book]:
         _, _, _, last = board.tables()
         extra = _write_other_sheets(book, result, board.refs)
         write_review(book, result, board.refs)
+        if comparison is not None:
+            write_versions(BoardWriter(book, result, board.refs), comparison)
         board.headline(extra.warnings, extra.headline)
         board.charts()
         board.finish(last)

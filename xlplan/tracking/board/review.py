@@ -1,6 +1,6 @@
 """The quarterly review sheet (季度复盘): goals, attainment, causes, adjustments, next focus.
 
-DOMAIN.md step 4 ends each quarter with a review that may re-plan. The sheet
+docs/METHOD.md step 4 ends each quarter with a review that may re-plan. The sheet
 comes pre-filled so the meeting starts from the numbers, not from gathering
 them:
 
