@@ -56,6 +56,7 @@ def _workbooks(tmp: Path, language: str, amounts: str) -> list[Path]:
     return [master.path, unit.path, report, board]
 
 
+@pytest.mark.libreoffice
 @pytest.mark.parametrize("variant", VARIANTS)
 def test_no_number_prints_as_hashes(variant: str, tmp_path: Path) -> None:
     require_tool("soffice")
