@@ -258,10 +258,10 @@ def test_a_plan_typed_from_scratch_into_the_starter_builds(tmp_path: Path) -> No
             plan.cell(row, 2).value = values[key]
     units = book["Units"]
     units.append([])  # an empty row between entries
-    for r, row in enumerate([["HQ", "Corner shops", None, "Ann", "company"],
-                             ["S1", "Shop one", "HQ", "Bo", "team", 2],
+    for r, row in enumerate([["HQ", "Corner shops", None, "Ann", None, "company"],
+                             ["S1", "Shop one", "HQ", "Bo", None, "team", 2],
                              [None],
-                             ["S2", "Shop two", "HQ", "Cy", "team", 1, 1.2, "mature"]],
+                             ["S2", "Shop two", "HQ", "Cy", None, "team", 1, 1.2, "mature"]],
                             start=6):
         for c, value in enumerate(row, start=1):
             units.cell(r, c).value = value

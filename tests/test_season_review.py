@@ -6,6 +6,7 @@ mid-transaction leaving the whole event or none."""
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import os
 import re
@@ -23,7 +24,7 @@ from conftest import ROOT, SMALL
 from typer.testing import CliRunner
 
 from xlplan.cli import app
-from xlplan.consolidate.run import consolidate, sha256_of
+from xlplan.consolidate.run import consolidate
 from xlplan.workbook.build import Built
 from xlplan.workbook.fill import fill_sample
 
@@ -64,6 +65,11 @@ def statuses(db: Path) -> dict[str, dict[str, Any]]:
 
 def events(db: Path) -> list[dict[str, Any]]:
     return list(json.loads(cli("log", SMALL, "--db", db, "--json").stdout)["events"])
+
+
+def _sha256(path: Path) -> str:
+    """The file's SHA-256, computed here (the history keys submissions by it)."""
+    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def counted(db: Path, unit: str) -> str:
@@ -123,7 +129,7 @@ def test_the_review_loop(tmp_path: Path, versions: dict[str, list[Path]],
     s = statuses(db)["EAST"]
     assert (s["season"], s["late"]) == ("resubmitted", False)  # first file was on time
     assert s["last_submitted"] == "2026-12-18 10:00"
-    assert counted(db, "EAST") == sha256_of(east[1])
+    assert counted(db, "EAST") == _sha256(east[1])
 
     old = cli("review", SMALL, "EAST", "approve", "--db", db, "--file", east[0], ok=False)
     assert old.exit_code == 1 and "the current one is EAST-v2.xlsx" in old.output
@@ -135,7 +141,7 @@ def test_the_review_loop(tmp_path: Path, versions: dict[str, list[Path]],
     run()
     s = statuses(db)["EAST"]
     assert (s["season"], s["after_approval"], s["approved_by"]) == ("approved", 1, "Li Na")
-    assert counted(db, "EAST") == sha256_of(east[1])
+    assert counted(db, "EAST") == _sha256(east[1])
     late = cli("review", SMALL, "EAST", "approve", "--db", db, "--file", east[2], ok=False)
     assert late.exit_code == 1 and "not EAST's current file" in late.output
     twice = cli("review", SMALL, "EAST", "approve", "--db", db, ok=False)
@@ -145,7 +151,7 @@ def test_the_review_loop(tmp_path: Path, versions: dict[str, list[Path]],
 
     cli("review", SMALL, "EAST", "reopen", "--db", db, "--by", "Wang Wei", "--comment",
         "v3 corrects a typo")
-    assert counted(db, "EAST") == sha256_of(east[2])  # the newest file counts again
+    assert counted(db, "EAST") == _sha256(east[2])  # the newest file counts again
     assert statuses(db)["EAST"]["season"] == "submitted"
 
     deliver(inbox, west[0], "2026-12-17")  # first file two days late
@@ -175,7 +181,7 @@ def test_the_review_loop(tmp_path: Path, versions: dict[str, list[Path]],
     returned = trail[2]
     assert returned["notes"] == ["Commitments!D5: why below target?",
                                  "Commitments!E5: check the channel"]
-    assert (returned["actor"], returned["sha256"]) == ("Li Na", sha256_of(east[0]))
+    assert (returned["actor"], returned["sha256"]) == ("Li Na", _sha256(east[0]))
     assert trail[6]["comment"].startswith("received after approval")
     assert [e["event"] for e in events_of(db, "WEST")] == ["received", "decided", "reviewed"]
 
@@ -273,4 +279,4 @@ def test_a_reissued_returned_workbook_carries_the_comment_and_notes(
     consolidate(SMALL, inbox, out, workers=1)
     s = statuses(db)["EAST"]
     assert s["season"] == "resubmitted" and s["status"] in ("accepted", "warnings")
-    assert counted(db, "EAST") == sha256_of(inbox / book_path.name)
+    assert counted(db, "EAST") == _sha256(inbox / book_path.name)

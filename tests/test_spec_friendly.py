@@ -53,6 +53,9 @@ def test_wan_and_yi_where_an_amount_is_expected() -> None:
     text = edited("  total: 1500000", "  total: 150万")
     assert problems(text) == [f"  plan.yaml:{line_no(text, '150万')}: budget.total: "
                               "write the whole number: 1500000 for 150万"]
+    text = edited("  total: 1500000", "  total: 1,500万")  # separators as in a report
+    assert problems(text) == [f"  plan.yaml:{line_no(text, '1,500万')}: budget.total: "
+                              "write the whole number: 15000000 for 1,500万"]
     text = TEXT.replace("baseline: 10000000, target: 13000000",
                         "baseline: 0.1亿, target: 1300万元")
     line = line_no(text, "north_star")
@@ -176,6 +179,8 @@ def test_prior_year_allocation_with_full_history_passes(tmp_path: Path) -> None:
     ("-1,234.5", "write numbers without thousands separators: -1234.5"),
     ("30%", "write percentages as decimals: 0.3 for 30%"),
     ("1400万", "write the whole number: 14000000 for 1400万"),
+    ("1,400万", "write the whole number: 14000000 for 1,400万"),
+    ("1,4万", None),
     ("1.5亿", "write the whole number: 150000000 for 1.5亿"),
     ("14000000", None), ("1,2", None), ("Rep Zhou", None), (12, None),
 ])

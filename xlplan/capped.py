@@ -6,15 +6,17 @@ outside therefore runs in a child process whose address space is capped, and
 the parent waits for each answer with a deadline: a child that dies or overruns
 is killed, and the file gets a clear error while the caller goes on.
 
-Children are started as ``python -m MODULE ARGS`` (not with multiprocessing's
-spawn, which re-imports the caller's main script and fails in a script without a
-``__main__`` guard). They talk to the parent over their own stdin and stdout, in
-length-prefixed pickles: that works on Windows too, where passing other pipe
-descriptors to a child (``pass_fds``) and multiprocessing's connections over
-plain pipes do not. The child moves its stdout aside first
-(:func:`child_streams`), so a stray ``print`` cannot corrupt a message, and the
-parent reads each child's answers in a thread of its own (:class:`Answers`),
-which gives it a deadline (a pipe cannot be polled with a timeout on Windows).
+Children are started as ``python -I`` running ``MODULE ARGS`` as ``-m`` would
+(isolated: nothing from the current folder or the user site is importable, see
+:mod:`xlplan.children`; not with multiprocessing's spawn, which re-imports the
+caller's main script and fails in a script without a ``__main__`` guard). They talk
+to the parent over their own stdin and stdout, in length-prefixed pickles: that
+works on Windows too, where passing other pipe descriptors to a child (``pass_fds``)
+and multiprocessing's connections over plain pipes do not. The child moves its
+stdout aside first (:func:`child_streams`), so a stray ``print`` cannot corrupt a
+message, and the parent reads each child's answers in a thread of its own
+(:class:`Answers`), which gives it a deadline (a pipe cannot be polled with a
+timeout on Windows).
 
 A child module's ``__main__`` calls :func:`child_streams`, sends ``"ready"``
 once it has loaded what it keeps, then answers each message until ``None`` or
@@ -31,7 +33,11 @@ import struct
 import subprocess
 import sys
 import threading
+import time
+from collections.abc import Callable
 from typing import IO, Any
+
+from xlplan.children import python_command
 
 _LENGTH = struct.Struct("!Q")
 
@@ -131,7 +137,7 @@ class CappedChild:
         """Start the child and wait for its ``"ready"`` (RuntimeError if it never comes)."""
         env = dict(os.environ, OPENBLAS_NUM_THREADS="1")  # BLAS buffers would eat the cap
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", self.module, *self.args],
+            python_command(self.module, *self.args),  # python -I: nothing from the cwd
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env)
         assert self.proc.stdout is not None
         self.answers = Answers(self.proc.stdout)
@@ -165,9 +171,12 @@ class CappedChild:
                     stream.close()
         self.proc, self.answers = None, None
 
-    def ask(self, message: Any, timeout: float) -> Any:
+    def ask(self, message: Any, timeout: float,
+            on_note: Callable[[tuple[Any, ...]], None] | None = None) -> Any:
         """The child's answer to ``message`` (starting the child if needed).
 
+        A child may send ``("note", …)`` messages before its answer (what it is doing):
+        with ``on_note`` they are handed to it, and the deadline is for the whole answer.
         TimeoutError past ``timeout`` seconds; :class:`ChildDied` if the child went away.
         The child is left as it is either way: the caller stops it.
         """
@@ -175,9 +184,14 @@ class CappedChild:
             self.start()
         proc = self.proc
         assert self.answers is not None and proc is not None and proc.stdin is not None
+        deadline = time.monotonic() + timeout
         try:
             send(proc.stdin, message)
-            return self.answers.next(timeout)
+            while True:
+                got = self.answers.next(max(0.0, deadline - time.monotonic()))
+                if on_note is None or not (isinstance(got, tuple) and got[:1] == ("note",)):
+                    return got
+                on_note(got)
         except TimeoutError:  # an OSError too, but not a death
             raise
         except (EOFError, OSError, ValueError):

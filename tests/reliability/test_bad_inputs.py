@@ -31,6 +31,7 @@ class Case:
     says: str  # a piece of the first relevant finding
     sheet: str = ""  # the sheet the finding names, when there is one
     cell: str = ""
+    suffix: str = ".xlsx"  # the file's extension in the inbox
 
 
 def _bytes(data: bytes) -> Make:
@@ -117,6 +118,22 @@ def _doctype(part: str, head: bytes) -> Make:
     return make
 
 
+def _doctype_in(part: str, head: str, codec: str, bom: bytes = b"") -> Make:
+    """A part re-encoded (``codec``) with ``head`` (declaration, DOCTYPE) in front."""
+    def make(good: Path, dst: Path) -> Path:
+        def edit(data: bytes) -> bytes:
+            rest = re.sub(rb"^<\?xml[^>]*\?>", b"", data).decode()
+            return bom + (head + rest).encode(codec)
+        return rewrite(good, dst, {part: edit})
+    return make
+
+
+# UTF-16 without a byte-order mark: the parser finds it by its zero bytes, and expands the
+# entity into the shared strings (an input's text) unless the DOCTYPE is refused
+UTF16_ENTITY = ('<?xml version="1.0" encoding="UTF-16"?><!DOCTYPE sst [<!ENTITY e '
+                '"expanded">]>')
+
+
 def _strict(good: Path, dst: Path) -> Path:
     return edit_part(good, dst, "xl/workbook.xml",
                      b"http://schemas.openxmlformats.org/spreadsheetml/2006/main",
@@ -163,6 +180,37 @@ def _duplicate_cell(good: Path, dst: Path) -> Path:
         assert m
         return data.replace(m.group(0), m.group(0) * 2, 1)
     return rewrite(good, dst, {part: edit})
+
+
+def _many_bad_cells(good: Path, dst: Path) -> Path:
+    """20,000 cells with invalid references in a 100 KB file: each was a finding, and 2
+    million of them (370 KB) took 5 minutes and 3.3 GB."""
+    return _append_row("Guide", '<row r="900">' + '<c r="!"/>' * 20_000 + "</row>")(good, dst)
+
+
+def _long_sheet_name(good: Path, dst: Path) -> Path:
+    """A 2 MB sheet name: every finding naming it was 2 MB, printed and stored whole."""
+    import random
+
+    noise = "".join(random.Random(2).choices("abcdefghijklmnopqrstuvwxyz", k=2_000_000))
+
+    def edit(data: bytes) -> bytes:  # random letters: not a zip bomb by its ratio
+        return data.replace(b'<sheet name="Risks"', b'<sheet name="Risks' + noise.encode()
+                            + b'"', 1)
+    return rewrite(good, dst, {"xl/workbook.xml": edit})
+
+
+def _xlsb(_good: Path, dst: Path) -> Path:
+    """What Excel writes as .xlsb: a zip with binary parts (xl/workbook.bin)."""
+    return _zip({"[Content_Types].xml": b"<Types/>", "xl/workbook.bin": b"\x83\x01\x00",
+                 "xl/worksheets/sheet1.bin": b"\x81\x01\x00"})(_good, dst)
+
+
+def _ods(_good: Path, dst: Path) -> Path:
+    """An OpenDocument spreadsheet (LibreOffice's own format)."""
+    return _zip({"mimetype": b"application/vnd.oasis.opendocument.spreadsheet",
+                 "content.xml": b"<office:document-content/>",
+                 "META-INF/manifest.xml": b"<manifest/>"}, zipfile.ZIP_STORED)(_good, dst)
 
 
 def _duplicate_sheet_name(good: Path, dst: Path) -> Path:
@@ -306,6 +354,20 @@ CASES = [
     Case("NaN in a number input", _cell("Commitments", "C5", '<c r="C5"><v>NaN</v></c>'),
          "rejected", "nan", "Commitments", "C5"),
     Case("1904 date system", _date1904, "accepted", ""),
+    Case("DOCTYPE in UTF-16 without a BOM", _doctype_in(
+        "xl/sharedStrings.xml", UTF16_ENTITY, "utf-16-le"), "rejected", "DTD or entities"),
+    Case("DOCTYPE in UTF-16 big-endian with a BOM", _doctype_in(
+        "docProps/core.xml", '<?xml version="1.0"?><!DOCTYPE x>', "utf-16-be", b"\xfe\xff"),
+        "rejected", "DTD"),
+    Case("part in EBCDIC", _doctype_in("docProps/core.xml", '<?xml version="1.0" '
+                                       'encoding="cp500"?>', "ascii"), "rejected",
+         "declares the encoding cp500"),
+    Case("20,000 bad cells", _many_bad_cells, "rejected", "more", "Guide"),
+    Case("2 MB sheet name", _long_sheet_name, "rejected", "is missing", "Risks"),
+    Case(".xlsb", _xlsb, "rejected", "Excel binary workbook (.xlsb)", suffix=".xlsb"),
+    Case(".ods", _ods, "rejected", "OpenDocument spreadsheet (.ods)", suffix=".ods"),
+    Case(".xls", _bytes(bytes.fromhex("d0cf11e0a1b11ae1") + b"\2" * 2048), "rejected",
+         "old Excel 97-2003 workbook (.xls)", suffix=".xls"),
     Case("formula-injection text", _cell("OKR", "B12", '<c r="B12" t="inlineStr"><is><t>'
                                          + INJECTION.replace('"', "&quot;") + "</t></is></c>"),
          "accepted", ""),
@@ -364,7 +426,7 @@ def matrix(built: list[Built], tmp_path_factory: pytest.TempPathFactory
     inbox.mkdir()
     files = {}
     for i, case in enumerate(CASES):
-        files[case.name] = case.make(good, inbox / f"case{i:02d}.xlsx")
+        files[case.name] = case.make(good, inbox / f"case{i:02d}{case.suffix}")
     outcome = consolidate(SMALL, inbox, folder / "out", workers=2)
     STATS["cases"] += len(CASES)
     return outcome, files
@@ -396,6 +458,24 @@ def test_every_rejection_names_the_file(matrix: tuple[Outcome, dict[str, Path]])
         assert Path(doc["path"]).name.startswith("case")
         if f.status == "rejected":
             assert doc["findings"] and all(x["message"] for x in doc["findings"])
+
+
+def test_findings_and_messages_are_bounded(matrix: tuple[Outcome, dict[str, Path]]) -> None:
+    """Whatever a file holds, it makes at most 200 findings (then one saying how many more)
+    and no text over 2,000 characters, in the outcome and in the database."""
+    outcome, files = matrix
+    many = next(f for f in outcome.files if f.path == files["20,000 bad cells"])
+    assert 20 < len(many.findings) <= 201
+    assert re.search(r"… and 19,\d{3} more cells", "".join(f["message"] for f in many.findings))
+    for f in outcome.files:
+        assert len(f.findings) <= 201, f.path
+        assert all(len(n[k]) <= 2_000 for n in f.findings for k in ("message", "sheet", "cell"))
+    con = duckdb.connect(str(outcome.database), read_only=True)
+    longest = con.execute("SELECT max(length(message)), max(length(sheet)), "
+                          "(SELECT max(length(reason)) FROM submissions) FROM findings"
+                          ).fetchone()
+    con.close()
+    assert longest is not None and max(longest) <= 3 * 2_000 + 20
 
 
 def test_wrong_dimension_still_reads_every_row(matrix: tuple[Outcome, dict[str, Path]]

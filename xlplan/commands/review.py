@@ -89,7 +89,7 @@ def review_cmd(
 
     Acts on the unit's current counted file; every decision is an audit event.
     Approval locks the file: a newer one waits until the unit is reopened."""
-    from xlplan.consolidate.run import sha256_of
+    from xlplan.consolidate.run import file_sha256
     from xlplan.season.review import ReviewError, check_notes, decide, parse_note
 
     loaded, prior = open_plan(plan)
@@ -105,7 +105,10 @@ def review_cmd(
         if file is not None:
             if not file.is_file():
                 raise ReviewError(f"{file}: no such file")
-            named = (file, sha256_of(file))
+            try:
+                named = (file, file_sha256(file))
+            except ValueError as exc:
+                raise ReviewError(str(exc)) from None
         with history(db) as con:
             event = decide(con, loaded.plan.id, loaded.spec_hash, unit, action.value,
                            by or audit.operating_system_user(), comment, notes, named)

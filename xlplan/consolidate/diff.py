@@ -7,10 +7,10 @@ from pathlib import Path
 from typing import Any
 
 from xlplan.consolidate.carry import key_of, keyed
-from xlplan.consolidate.examine import manifest_from
-from xlplan.consolidate.package import Refused, open_package
-from xlplan.consolidate.xlsx import CellValue, RawBook, read_book
-from xlplan.workbook.manifest import SHEET as MANIFEST_SHEET
+from xlplan.consolidate.names import shown
+from xlplan.consolidate.package import Limits
+from xlplan.consolidate.workers import read_books
+from xlplan.consolidate.xlsx import CellValue, RawBook
 from xlplan.workbook.manifest import Manifest
 
 
@@ -38,35 +38,25 @@ class Change:
         return f"{value:,.2f}" if isinstance(value, float) else str(value)
 
 
-def _read(path: Path) -> tuple[RawBook, Manifest]:
-    try:
-        package = open_package(path)
-        try:
-            book = read_book(package)
-        finally:
-            package.close()
-    except Refused as exc:
-        raise DiffError(f"{path}: {exc}") from None
-    sheet = book.sheets.get(MANIFEST_SHEET)
-    if sheet is None:
-        raise DiffError(f"{path}: not a workbook built by xlplan (no manifest)")
-    try:
-        return book, manifest_from(sheet)
-    except (KeyError, ValueError) as exc:
-        raise DiffError(f"{path}: sheet {MANIFEST_SHEET}: manifest is damaged ({exc})") from None
-
-
-def diff_inputs(old: Path, new: Path) -> list[Change]:
+def diff_inputs(old: Path, new: Path, limits: Limits | None = None) -> list[Change]:
     """Inputs whose value differs (blank and empty text count as the same), matched by their
     key (unit, sheet, item, period), not their address, so two workbooks of different plan
     revisions compare row by row. An input only the old one has is listed with its old cell
-    (after: blank); one only the new one has, with its new cell."""
-    old_book, old_manifest = _read(old)
-    new_book, new_manifest = _read(new)
+    (after: blank); one only the new one has, with its new cell.
+
+    Both files are read in a reader process, with the memory cap and time limit that
+    consolidation's readers have (:mod:`xlplan.consolidate.workers`): a hostile file
+    cannot take ``xlplan diff`` down or keep it busy either."""
+    read: list[tuple[RawBook, Manifest]] = []
+    for answer in read_books([old, new], limits):
+        if answer[0] != "book":
+            raise DiffError(answer[1])
+        read.append((answer[1], answer[2]))
+    (old_book, old_manifest), (new_book, new_manifest) = read
     if (old_manifest.plan_id, old_manifest.unit) != (new_manifest.plan_id, new_manifest.unit):
-        raise DiffError(f"not two submissions of one unit: {old} is "
-                        f"{old_manifest.plan_id}/{old_manifest.unit or 'master'}, {new} is "
-                        f"{new_manifest.plan_id}/{new_manifest.unit or 'master'}")
+        raise DiffError(f"not two submissions of one unit: {shown(old)} is "
+                        f"{old_manifest.plan_id}/{old_manifest.unit or 'master'}, {shown(new)} "
+                        f"is {new_manifest.plan_id}/{new_manifest.unit or 'master'}")
     changes = []
     unit = new_manifest.unit
     old_keyed = keyed(unit, [i for i in old_manifest.inputs if isinstance(i, dict)])

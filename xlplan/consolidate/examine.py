@@ -23,7 +23,7 @@ import datetime as dt
 import math
 import re
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -103,13 +103,20 @@ class Examination:
         self.findings.append(Finding("warning", sheet, cell, message))
 
 
+Stage = Callable[[str, "Examination"], None]  # told what is being done, and by whom
+
+
 def examine(path: Path, ctx: BuildContext, limits: Limits | None = None,
-            older: Revisions | None = None) -> Examination:
+            older: Revisions | None = None, stage: Stage | None = None) -> Examination:
     """Everything consolidation needs to decide on one file. Never raises for bad files.
     ``older``: the plan's earlier revisions, whose workbooks are carried over (see
-    :mod:`xlplan.consolidate.carry`); without them such a workbook is refused."""
+    :mod:`xlplan.consolidate.carry`); without them such a workbook is refused.
+    ``stage`` is told each step (and the unit, once the manifest says it), so that a
+    reader process stopped for its time or memory can say where it was."""
     started = time.perf_counter()
     result = Examination(path)
+    stage = stage or (lambda _what, _result: None)
+    stage("reading the zip", result)
     try:
         package = open_package(path, limits)
     except Refused as exc:
@@ -117,7 +124,7 @@ def examine(path: Path, ctx: BuildContext, limits: Limits | None = None,
         result.seconds = time.perf_counter() - started
         return result
     try:
-        _examine_package(package, ctx, result, older)
+        _examine_package(package, ctx, result, stage, older)
     except Refused as exc:
         result.error(str(exc))
     finally:
@@ -127,7 +134,7 @@ def examine(path: Path, ctx: BuildContext, limits: Limits | None = None,
 
 
 def _examine_package(package: Package, ctx: BuildContext, result: Examination,
-                     older: Revisions | None = None) -> None:
+                     stage: Stage, older: Revisions | None = None) -> None:
     from xlplan.consolidate.xlsx import read_book
 
     for flag in package.flags:
@@ -136,7 +143,7 @@ def _examine_package(package: Package, ctx: BuildContext, result: Examination,
             f"the workbook {flag}" + ("; send the macro-free .xlsx (the Submit macro saves one)"
                                       if macro else ""))
     result.modified = _modified(package)
-    book = read_book(package)
+    book = read_book(package, lambda what: stage(what, result))
     for sheet, cell, message in book.problems:
         result.error(message, sheet, cell)
     for raw in book.sheets.values():
@@ -146,13 +153,16 @@ def _examine_package(package: Package, ctx: BuildContext, result: Examination,
     if manifest is None:
         return
     result.built_from = manifest.spec_hash
-    source = _revision(manifest, ctx, older, result)
+    source = _revision(manifest, ctx, older, result, stage)
     if source is None or not _identity(manifest, ctx, source, package.path, result):
         return
+    stage("comparing with the template" if source is ctx else
+          "comparing with the template of the plan revision it was built from", result)
     # predicted in the language it was built in: a zh and an en book consolidate together
     language = manifest.language
     values = _check_against_plan(book, manifest, context_in(source, language), result)
     if source is not ctx and values is not None and result.status != "rejected":
+        stage("carrying its inputs onto the current template", result)
         _carry_over(manifest.unit, context_in(source, language), context_in(ctx, language),
                     values, result)
 
@@ -200,7 +210,7 @@ def manifest_from(sheet: RawSheet) -> Manifest:
 
 
 def _revision(manifest: Manifest, ctx: BuildContext, older: Revisions | None,
-              result: Examination) -> BuildContext | None:
+              result: Examination, stage: Stage) -> BuildContext | None:
     """The build context of the revision the file was built from: the current plan's, or
     an earlier revision's rebuilt from the history's record. None (with the reason) when
     xlplan has no record of that revision."""
@@ -213,6 +223,7 @@ def _revision(manifest: Manifest, ctx: BuildContext, older: Revisions | None,
                      "(xlplan build --db or a consolidation records each revision): rebuild "
                      "and resend this unit's workbook", MANIFEST_SHEET)
         return None
+    stage("rebuilding the plan revision it was built from", result)
     try:
         return older.context(manifest.spec_hash)
     except Exception as exc:  # a stored revision that no longer loads is a finding

@@ -10,7 +10,9 @@ can never be read past its limit).
 
 from __future__ import annotations
 
+import os
 import posixpath
+import stat
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,6 +36,8 @@ class Limits:
     max_cell_chars: int = 32_767  # Excel's own limit for a cell
     timeout_s: float = 60.0  # per file, in the reader process
     memory_bytes: int = 1_500_000_000  # address space of the reader process
+    max_findings: int = 200  # per file, then one finding "… and N more"
+    max_message_chars: int = 2_000  # any finding's text, stored or printed
 
 
 class Refused(Exception):
@@ -49,6 +53,7 @@ class Package:
     limits: Limits
     names: set[str] = field(default_factory=set)
     flags: list[str] = field(default_factory=list)  # warnings about content (macros, links)
+    handle: IO[bytes] | None = None  # the file the zip reads (closed with the package)
 
     def has(self, name: str) -> bool:
         return name in self.names
@@ -67,6 +72,8 @@ class Package:
 
     def close(self) -> None:
         self.zip.close()
+        if self.handle is not None:
+            self.handle.close()
 
 
 class _Bounded:
@@ -152,18 +159,56 @@ MACRO_PARTS = (("xl/vbaproject.bin", "VBA macros (xl/vbaProject.bin)"),
                ("xl/externallinks/", "links to other workbooks"))
 
 
+def _open_regular(path: Path) -> IO[bytes]:
+    """The file for reading, only if it is a regular file: opened without following a
+    link and without blocking (a FIFO put in its place would otherwise block forever),
+    then checked on the open descriptor itself."""
+    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0) | \
+        getattr(os, "O_BINARY", 0)
+    fd = os.open(path, flags)
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise Refused("this is not a regular file (a pipe, socket or device): not read")
+    return os.fdopen(fd, "rb")
+
+
+OTHER_FORMATS = {  # what a zip holds → what it is
+    "xl/workbook.bin": "an Excel binary workbook (.xlsb), which xlplan does not read: open "
+                       "it in Excel and save it as 'Excel Workbook (.xlsx)', then send it "
+                       "again",
+    "content.xml": "an OpenDocument spreadsheet (.ods), which xlplan does not read: save it "
+                   "as 'Excel 2007-365 (.xlsx)' and send it again",
+}
+OLD_XLS = ("an old Excel 97-2003 workbook (.xls), which xlplan does not read: open it in "
+           "Excel and save it as 'Excel Workbook (.xlsx)', then send it again")
+
+
 def open_package(path: Path, limits: Limits | None = None) -> Package:
     """Open ``path`` as an .xlsx package, or raise Refused saying what it is instead."""
     limits = limits or Limits()
     try:
-        size = path.stat().st_size
-        with path.open("rb") as fh:
-            head = fh.read(8)
+        handle = _open_regular(path)
+    except OSError as exc:
+        raise Refused(f"cannot be read ({exc.strerror or exc})") from None
+    try:
+        return _open_zip(path, handle, limits)
+    except BaseException:
+        handle.close()
+        raise
+
+
+def _open_zip(path: Path, handle: IO[bytes], limits: Limits) -> Package:
+    try:
+        size = os.fstat(handle.fileno()).st_size
+        head = handle.read(8)
+        handle.seek(0)
     except OSError as exc:
         raise Refused(f"cannot be read ({exc.strerror or exc})") from None
     kind = sniff(head)
     if kind == "empty":
         raise Refused("the file is empty (0 bytes)")
+    if kind == "ole" and path.suffix.lower() == ".xls":
+        raise Refused(OLD_XLS)
     if kind == "ole":
         raise Refused("this is an encrypted (password-protected) workbook or an old .xls "
                       "file, not an .xlsx: remove the password (File › Info › Protect "
@@ -176,7 +221,7 @@ def open_package(path: Path, limits: Limits | None = None) -> Package:
     if size > limits.max_file_bytes:
         raise Refused(f"the file is {size:,} bytes (limit {limits.max_file_bytes:,})")
     try:
-        zf = zipfile.ZipFile(path)
+        zf = zipfile.ZipFile(handle)
     except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
         raise Refused(f"the zip is damaged or truncated ({exc})") from None
     try:
@@ -187,13 +232,16 @@ def open_package(path: Path, limits: Limits | None = None) -> Package:
         _check_names(infos)
         _check_sizes(infos, limits)
         names = {i.filename for i in infos}
+        other = next((what for part, what in OTHER_FORMATS.items() if part in names), None)
+        if other and "xl/workbook.xml" not in names:
+            raise Refused(f"this is {other}")
         if "[Content_Types].xml" not in names:
             raise Refused("[Content_Types].xml is missing: not an Office Open XML package")
         if "xl/workbook.xml" not in names:
             if any(n.startswith(("word/", "ppt/")) for n in names):
                 raise Refused("this is a Word or PowerPoint file, not a workbook")
             raise Refused("xl/workbook.xml is missing: not an Excel workbook")
-        package = Package(path, zf, limits, names)
+        package = Package(path, zf, limits, names, handle=handle)
         lower = {n.lower() for n in names}
         for prefix, what in MACRO_PARTS:
             if any(n.startswith(prefix) for n in lower):

@@ -32,6 +32,7 @@ from pandas.api.types import union_categoricals
 from xlplan import database
 from xlplan.consolidate import revisions
 from xlplan.consolidate.examine import Examination
+from xlplan.consolidate.names import exact_bytes, shown
 from xlplan.database import DatabaseBusy as DatabaseBusy  # re-exported for the CLI
 from xlplan.database import DatabaseError as DatabaseError
 from xlplan.season import audit
@@ -59,6 +60,9 @@ UPDATE submissions SET arrival = o.n
           FROM submissions) o
     WHERE submissions.arrival IS NULL AND submissions.plan_id = o.plan_id
       AND submissions.spec_hash = o.spec_hash AND submissions.sha256 = o.sha256;
+-- a file name that is not valid UTF-8 (or holds control characters): its exact bytes,
+-- beside the escaped text in path (see consolidate.names)
+ALTER TABLE submissions ADD COLUMN IF NOT EXISTS path_bytes BLOB;
 CREATE TABLE IF NOT EXISTS findings (
     plan_id VARCHAR, spec_hash VARCHAR, sha256 VARCHAR, seq INTEGER, level VARCHAR,
     sheet VARCHAR, cell VARCHAR, message VARCHAR);
@@ -117,14 +121,14 @@ def start_run(con: duckdb.DuckDBPyConnection, plan_id: str, spec_hash: str, inbo
     row = con.execute("SELECT coalesce(max(run_id), 0) + 1 FROM runs").fetchone()
     run_id = int(row[0]) if row else 1
     con.execute("INSERT INTO runs (run_id, plan_id, spec_hash, started_at, inbox) "
-                "VALUES (?, ?, ?, ?, ?)", [run_id, plan_id, spec_hash, _now(), str(inbox)])
+                "VALUES (?, ?, ?, ?, ?)", [run_id, plan_id, spec_hash, _now(), shown(inbox)])
     return run_id
 
 
 def finish_run(con: duckdb.DuckDBPyConnection, run_id: int, output: Path | None, files: int,
                new_files: int) -> None:
     con.execute("UPDATE runs SET finished_at=?, output=?, files=?, new_files=? WHERE run_id=?",
-                [_now(), str(output) if output else None, files, new_files, run_id])
+                [_now(), shown(output) if output else None, files, new_files, run_id])
 
 
 def _now() -> dt.datetime:
@@ -155,11 +159,12 @@ def store(con: duckdb.DuckDBPyConnection, plan_id: str, spec_hash: str, sha256: 
                            for f in (errors or result.findings)[:3])
         con.execute("INSERT INTO submissions (plan_id, spec_hash, sha256, unit, claimed_plan, "
                     "path, size, modified, seen_at, run_id, status, reason, arrival, received, "
-                    "built_from) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    "built_from, path_bytes) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     [plan_id, spec_hash, sha256, result.unit or None, result.plan_id or None,
-                     str(result.path), size, result.modified or None, _now(), run_id,
+                     shown(result.path), size, result.modified or None, _now(), run_id,
                      result.status, reason or None, arrival, received,
-                     result.built_from or None])
+                     result.built_from or None, exact_bytes(result.path)])
         if result.findings:
             con.executemany("INSERT INTO findings VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                             [[plan_id, spec_hash, sha256, i, f.level, f.sheet, f.cell,

@@ -28,11 +28,12 @@ import threading
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 from xlplan.capped import Answers, CappedChild, ChildDied, child_streams, receive, send
 from xlplan.consolidate.carry import Revisions
-from xlplan.consolidate.examine import Examination, examine, templates_made
+from xlplan.consolidate.examine import Examination, Finding, Level, examine, templates_made
+from xlplan.consolidate.names import shown
 from xlplan.consolidate.package import Limits
 
 _Answers = Answers  # its name here before the machinery moved to xlplan.capped
@@ -40,28 +41,41 @@ _Answers = Answers  # its name here before the machinery moved to xlplan.capped
 
 def _child(incoming: IO[bytes], outgoing: IO[bytes], plan_path: str, limits: Limits,
            revisions_path: str = "") -> None:
-    """Child main loop: load the plan once, then examine each path sent until None.
+    """Child main loop: load the plan once (if given), then answer each request until None:
+    a path to examine (``("note", stage, unit)`` messages as it goes, then the Examination),
+    or ``("book", path)`` for :mod:`xlplan.consolidate.diff` (its book and manifest).
     ``plan_path``: the plan file, or a plan shipped to a cluster worker (xlplan.spec.shipped);
     ``revisions_path``: a JSON file of the plan's earlier revisions (spec hash → text)."""
     from xlplan.spec.shipped import open_plan_source
     from xlplan.workbook.context import BuildContext
 
-    loaded, prior = open_plan_source(Path(plan_path))  # a plan file, or one shipped
-    ctx = BuildContext(loaded, prior)
-    ctx.compute_all()  # the plan's numbers once, before the first file (and before the freeze)
-    older = Revisions.from_file(Path(revisions_path), loaded.path) if revisions_path else None
+    ctx, older = None, None
+    if plan_path:
+        loaded, prior = open_plan_source(Path(plan_path))  # a plan file, or one shipped
+        ctx = BuildContext(loaded, prior)
+        ctx.compute_all()  # the plan's numbers once, before the first file (and the freeze)
+        if revisions_path:
+            older = Revisions.from_file(Path(revisions_path), loaded.path)
     keep_out_of_gc()
     send(outgoing, "ready")
     made = templates_made()
     while True:
         try:
-            path = receive(incoming)
+            request = receive(incoming)
         except EOFError:
             return
-        if path is None:
+        if request is None:
             return
+        if isinstance(request, tuple):
+            send(outgoing, _read_book(request[1], limits))
+            continue
+        assert ctx is not None
+        path = request
+
+        def stage(what: str, result: Examination) -> None:
+            send(outgoing, ("note", what, result.unit))
         try:
-            result = examine(Path(path), ctx, limits, older)
+            result = examine(Path(path), ctx, limits, older, stage)
         except MemoryError:
             result = Examination(Path(path))
             result.error(f"reading needs more than {limits.memory_bytes // 2**20:,} MB of "
@@ -69,10 +83,66 @@ def _child(incoming: IO[bytes], outgoing: IO[bytes], plan_path: str, limits: Lim
         except Exception as exc:  # one file's failure is that file's finding
             result = Examination(Path(path))
             result.error(f"the reader failed on this file ({type(exc).__name__}: {exc})")
-        send(outgoing, result)
+        send(outgoing, bounded(result, limits))
         if templates_made() != made:  # a unit's template was just made: it is kept
             made = templates_made()
             keep_out_of_gc()
+
+
+def _read_book(path: str, limits: Limits) -> tuple[Any, ...]:
+    """``("book", RawBook, Manifest)`` or ``("refused", why)``: a submission's cells and
+    manifest, for ``xlplan diff``."""
+    from xlplan.consolidate.examine import manifest_from
+    from xlplan.consolidate.package import Refused, open_package
+    from xlplan.consolidate.xlsx import read_book
+    from xlplan.workbook.manifest import SHEET
+
+    try:
+        package = open_package(Path(path), limits)
+        try:
+            book = read_book(package)
+        finally:
+            package.close()
+        sheet = book.sheets.get(SHEET)
+        if sheet is None:
+            return ("refused", f"{shown(path)}: not a workbook built by xlplan (no manifest)")
+        return ("book", book, manifest_from(sheet))
+    except Refused as exc:
+        return ("refused", cap(f"{shown(path)}: {exc}", limits))
+    except (KeyError, ValueError, TypeError) as exc:
+        return ("refused", cap(f"{shown(path)}: sheet {SHEET}: manifest is damaged ({exc})",
+                               limits))
+    except MemoryError:
+        return ("refused", f"{shown(path)}: reading needs more than "
+                           f"{limits.memory_bytes // 2**20:,} MB of memory: refused")
+    except Exception as exc:
+        return ("refused", cap(f"{shown(path)}: the reader failed on this file "
+                               f"({type(exc).__name__}: {exc})", limits))
+
+
+def cap(text: str, limits: Limits) -> str:
+    """A message no longer than the limit (a file can make any message arbitrarily long:
+    a sheet name, an entry name, a library's error text)."""
+    most = limits.max_message_chars
+    return text if len(text) <= most else text[:most - 30] + f"… ({len(text):,} characters)"
+
+
+def bounded(result: Examination, limits: Limits) -> Examination:
+    """The examination with at most ``max_findings`` findings (the rest counted in one
+    more, at the level of the worst it stands for) and every text capped: what a file can
+    make the run store and print is bounded, whatever the file holds."""
+    findings = result.findings
+    if len(findings) > limits.max_findings:
+        rest = findings[limits.max_findings:]
+        level: Level = "error" if any(f.level == "error" for f in rest) else "warning"
+        findings = [*findings[:limits.max_findings],
+                    Finding(level, "", "", f"… and {len(rest):,} more findings (only the first "
+                                           f"{limits.max_findings:,} are kept)")]
+    result.findings = [Finding(f.level, cap(f.sheet, limits), cap(f.cell, limits),
+                               cap(f.message, limits)) for f in findings]
+    result.unit, result.plan_id = cap(result.unit, limits), cap(result.plan_id, limits)
+    result.built_from = cap(result.built_from, limits)  # the file's manifest says it
+    return result
 
 
 def keep_out_of_gc() -> None:
@@ -84,8 +154,8 @@ def keep_out_of_gc() -> None:
 
 
 def main(argv: list[str]) -> None:
-    """Entry point of a reader process: ``PLAN LIMITS_JSON [REVISIONS_JSON_FILE]``;
-    messages on stdin/stdout."""
+    """Entry point of a reader process: ``PLAN LIMITS_JSON [REVISIONS_JSON_FILE]`` (PLAN
+    empty: no plan, books only); messages on stdin/stdout."""
     plan_path, limits_json, *revisions = argv
     limits = Limits(**json.loads(limits_json))
     incoming, outgoing = child_streams(limits.memory_bytes)
@@ -95,10 +165,10 @@ def main(argv: list[str]) -> None:
 class _Slot:
     """One reader process; restarted after a crash or a timeout."""
 
-    def __init__(self, plan: Path, limits: Limits, revisions: Path | None = None):
+    def __init__(self, plan: Path | None, limits: Limits, revisions: Path | None = None):
         self.plan, self.limits = plan, limits
         self.child = CappedChild("xlplan.consolidate.workers",
-                                 [str(plan), json.dumps(asdict(limits))]
+                                 [str(plan) if plan else "", json.dumps(asdict(limits))]
                                  + ([str(revisions)] if revisions else []))
 
     @property
@@ -114,22 +184,47 @@ class _Slot:
     def stop(self, kill: bool = False) -> None:
         self.child.stop(kill)
 
-    def examine(self, path: Path) -> Examination:
+    def ask(self, request: Any) -> tuple[Any, str, str]:
+        """Send one request; (the answer, "", unit) or (None, why there is none, the unit
+        the child had read by then). The stages the child reports as it goes name where it
+        stopped; the time limit holds for the whole request."""
         if self.child.proc is None:
             self.start()
+        seen = {"stage": "starting to read", "unit": ""}
+
+        def note(got: tuple[Any, ...]) -> None:
+            seen["stage"], seen["unit"] = got[1], got[2] or seen["unit"]
         try:
-            result: Examination = self.child.ask(str(path), self.limits.timeout_s)
-            return result
+            return self.child.ask(request, self.limits.timeout_s, note), "", seen["unit"]
         except TimeoutError:
-            reason = (f"reading took longer than {self.limits.timeout_s:g} s and was stopped: "
-                      "refused")
+            reason = (f"reading took longer than {self.limits.timeout_s:g} s and was stopped "
+                      f"while {seen['stage']}: refused")
         except ChildDied as died:
-            reason = (f"the reader process died on this file ({died.how}): a malformed or "
-                      "hostile workbook; refused")
+            reason = (f"the reader process died on this file ({died.how}) while "
+                      f"{seen['stage']}: a malformed or hostile workbook; refused")
         self.stop(kill=True)
-        failed = Examination(path)
-        failed.error(reason)
-        return failed
+        return None, cap(reason, self.limits), seen["unit"]
+
+    def examine(self, path: Path) -> Examination:
+        answer, reason, unit = self.ask(str(path))
+        if reason:
+            failed = Examination(path, unit=unit)
+            failed.error(reason)
+            return failed
+        result: Examination = answer
+        return result
+
+
+def read_books(paths: Iterable[Path], limits: Limits | None = None) -> Iterator[Any]:
+    """``xlplan diff``'s reading: each file in one reader process under the same limits as
+    consolidation's; yields ``("book", RawBook, Manifest)`` or ``("refused", why)``."""
+    slot = _Slot(None, limits or Limits())
+    try:
+        for path in paths:
+            answer, reason, _ = slot.ask(("book", str(path)))
+            yield answer if not reason else ("refused", f"{shown(path)}: {reason}")
+    finally:
+        slot.stop()
 
 
 def examine_all(paths: Iterable[Path], plan: Path, workers: int | None = None,

@@ -20,6 +20,7 @@ from __future__ import annotations
 import functools
 import posixpath
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal, NamedTuple
 from xml.etree import ElementTree
@@ -92,6 +93,11 @@ class _NoDoctype:
     root element; so checking the prolog is enough, and the rest of the part
     streams to the C parser untouched. (defusedxml's parser does the same job
     in pure Python, about three times slower on a sheet.)
+
+    The prolog is read in the part's own encoding, found as the parser finds it (a
+    byte-order mark; UTF-16 without one by its zero bytes; else the declaration). Parts
+    in anything but UTF-8 or UTF-16 are refused: Office writes neither, and a prolog the
+    check cannot read is a prolog it cannot vouch for.
     """
 
     def __init__(self, raw: Any, part: str):
@@ -106,10 +112,38 @@ class _NoDoctype:
             self._check(eof=not data)
         return data
 
+    def _text(self, eof: bool) -> bytes | None:
+        """The head as UTF-8 bytes, None while too short to tell its encoding."""
+        head = self.head
+        if len(head) < 4 and not eof:
+            return None
+        if head.startswith((b"\xff\xfe\0\0", b"\0\0\xfe\xff", b"\0\0\0<", b"<\0\0\0")):
+            raise Refused(f"part {self.part} is in UTF-32: refused (Excel writes UTF-8)")
+        for marks, codec in (((b"\xff\xfe", b"<\0"), "utf-16-le"),
+                             ((b"\xfe\xff", b"\0<"), "utf-16-be")):
+            if head.startswith(marks):
+                head = head[:len(head) // 2 * 2].decode(codec, errors="replace").encode()
+                break
+        else:
+            if head and head[:1] not in (b"<", b"\xef", b" ", b"\t", b"\r", b"\n"):
+                raise Refused(f"part {self.part} is not in UTF-8 or UTF-16 (it starts with "
+                              f"{head[:4].hex(' ')}): refused (Excel writes UTF-8)")
+        text = head.removeprefix("\ufeff".encode())
+        if text.startswith(b"<?xml"):
+            end = text.find(b"?>")
+            if end < 0:
+                return None if not eof and len(text) < 1 << 10 else text
+            declared = _ENCODING.search(text[:end])
+            if declared and declared.group(1).lower().replace(b"_", b"-") not in _READ:
+                raise Refused(f"part {self.part} declares the encoding "
+                              f"{declared.group(1)[:40].decode('ascii', 'replace')}: refused "
+                              "(xlplan reads UTF-8 and UTF-16 parts; Excel writes UTF-8)")
+        return text
+
     def _check(self, eof: bool) -> None:
-        text = self.head
-        if text.startswith((b"\xff\xfe", b"\xfe\xff")):  # UTF-16: look at it as text
-            text = text.decode("utf-16", errors="ignore").encode("utf-8")
+        text = self._text(eof)
+        if text is None:
+            return
         i = 0
         while True:
             j = text.find(b"<", i)
@@ -135,6 +169,10 @@ class _NoDoctype:
             self.checked = True
         elif len(self.head) > 1 << 20:
             raise Refused(f"part {self.part} has a prolog over 1 MB before its first element")
+
+
+_ENCODING = re.compile(rb"""encoding\s*=\s*["']([^"']*)["']""")
+_READ = {b"utf-8", b"utf8", b"utf-16", b"utf-16le", b"utf-16be", b"us-ascii", b"ascii"}
 
 
 def events(stream: Any, part: str,
@@ -196,8 +234,12 @@ def _shared_strings(package: Package, part: str | None) -> list[str]:
     return out
 
 
-def read_book(package: Package) -> RawBook:
-    """Every sheet's cells, or Refused when the workbook's structure cannot be read."""
+def read_book(package: Package, stage: Callable[[str], None] | None = None) -> RawBook:
+    """Every sheet's cells, or Refused when the workbook's structure cannot be read.
+    ``stage`` is told each step ("parsing sheet 'Risks'"), so a reader stopped for its
+    time or memory can say where."""
+    stage = stage or (lambda _what: None)
+    stage("reading the workbook's structure")
     if _root_namespace(package, "xl/workbook.xml") == STRICT:
         raise Refused("this workbook is saved as 'Strict Open XML', which xlplan does not "
                       "read: save it as 'Excel Workbook (.xlsx)' and send it again")
@@ -216,6 +258,7 @@ def read_book(package: Package) -> RawBook:
                 name = elem.get("name", "")
                 part = rels.get(elem.get(f"{{{REL}}}id", ""), "")
                 sheets.append((name, elem.get("state", "visible"), part))
+    stage("reading the shared strings")
     strings = _shared_strings(package, shared_part)
     book = RawBook({}, date1904, problems)
     budget = [package.limits.max_cells]
@@ -231,6 +274,7 @@ def read_book(package: Package) -> RawBook:
         if not package.has(part):
             problems.append((name, "", f"sheet {name!r} points to a missing part {part}"))
             continue
+        stage(f"parsing sheet {name[:60]!r}")
         _read_sheet(package, part, sheet, strings, budget)
     return book
 
@@ -239,7 +283,18 @@ def _read_sheet(package: Package, part: str, sheet: RawSheet, strings: list[str]
                 budget: list[int]) -> None:
     """Every cell of one sheet, streamed a row at a time (memory stays bounded whatever a
     file claims; a whole-tree parse measured no faster)."""
-    reader = _Rows(sheet, strings, package.limits.max_cell_chars)
+    reader = _Rows(sheet, strings, package.limits.max_cell_chars,
+                   package.limits.max_findings // 4)  # room left for the other sheets
+    try:
+        _read_rows(package, part, sheet, reader, budget)
+    finally:
+        if reader.dropped:
+            sheet.problems.append(("", f"… and {reader.dropped:,} more cells with problems "
+                                       "like these (not listed)"))
+
+
+def _read_rows(package: Package, part: str, sheet: RawSheet, reader: _Rows,
+               budget: list[int]) -> None:
     with package.open(part) as stream:
         for _, elem in events(stream, part, ("end",)):
             if elem.tag == ROW:
@@ -269,10 +324,21 @@ class _Rows:
     """Reads rows into a RawSheet. The per-cell path is kept short: it runs for every
     cell of every file (tens of thousands each) and was most of a file's examination."""
 
-    def __init__(self, sheet: RawSheet, strings: list[str], max_chars: int):
+    def __init__(self, sheet: RawSheet, strings: list[str], max_chars: int,
+                 max_problems: int = 200):
         self.sheet, self.strings, self.max_chars = sheet, strings, max_chars
+        self.room, self.dropped = max_problems, 0  # problems kept before only counting
         self.at = (0, 0)  # the last cell's (row, column): where a cell without "r" goes
         self.shared: dict[str, tuple[str, str]] = {}  # si → (formula, origin)
+
+    def problem(self, problem: tuple[str, str]) -> None:
+        """A problem of a cell; past the first ``max_problems`` only counted (a small
+        file can hold millions of bad cells, and each would be a finding)."""
+        if self.room > 0:
+            self.room -= 1
+            self.sheet.problems.append(problem)
+        else:
+            self.dropped += 1
 
     def row(self, row: Any, room: int) -> int:
         """Read a row's cells, stopping past ``room`` of them; returns how many it read."""
@@ -309,14 +375,14 @@ class _Rows:
                 try:
                     value = float(v)
                 except ValueError:
-                    self.sheet.problems.append((ref, f"number cell holds {v[:40]!r}"))
+                    self.problem((ref, f"number cell holds {v[:40]!r}"))
                     return
         elif kind == "s":
             if v is not None:
                 try:
                     value = self.strings[int(v)]
                 except (ValueError, IndexError):
-                    self.sheet.problems.append((ref, f"shared string {v!r} does not exist "
+                    self.problem((ref, f"shared string {v!r} does not exist "
                                                      f"(the file has {len(self.strings)})"))
                     return
         elif kind == "inlineStr":
@@ -328,13 +394,13 @@ class _Rows:
         else:  # "str", "d": the text as written
             value = v or ""
         if isinstance(value, str) and len(value) > self.max_chars:
-            self.sheet.problems.append((ref, f"text of {len(value):,} characters (Excel's "
+            self.problem((ref, f"text of {len(value):,} characters (Excel's "
                                              f"limit is {self.max_chars:,})"))
             value = value[:self.max_chars]
         formula = None if f is None else _formula(f, ref, self.shared)
         cells = self.sheet.cells
         if ref in cells:
-            self.sheet.problems.append((ref, "cell is written twice in the file"))
+            self.problem((ref, "cell is written twice in the file"))
         elif value is not None or formula is not None:
             cells[ref] = RawCell(value, formula, error)
 
@@ -344,7 +410,7 @@ class _Rows:
         if ref:
             match = _REF.match(ref)
             if not match:
-                self.sheet.problems.append((ref[:20], f"cell reference {ref[:20]!r} is not "
+                self.problem((ref[:20], f"cell reference {ref[:20]!r} is not "
                                                       "valid"))
                 return ref, None
             row, col = int(match.group(2)), col_number(match.group(1))
@@ -353,7 +419,7 @@ class _Rows:
         self.at = (row, col)
         name = f"{col_letters(col)}{row}" if col <= 18_278 else "?"
         if not (1 <= row <= MAX_ROW and 1 <= col <= MAX_COL):
-            self.sheet.problems.append((name if name != "?" else f"?{row}",
+            self.problem((name if name != "?" else f"?{row}",
                                         "cell lies outside Excel's grid (1,048,576 rows × "
                                         "XFD columns)"))
             return name, None

@@ -146,19 +146,10 @@ class PlanNumbers:
         sum of its children at every cell, not a split of its own that could differ by a
         minor unit in a month.
         """
-        tree = self.tree
         own = self.split_units
         rows = split_unit_targets(np.array([self.targets[u] for u in own], dtype=np.int64),
                                   self.plan, self.prior)
-        cube = {u: rows[i] for i, u in enumerate(own)}
-
-        def fill(unit: str) -> np.ndarray:
-            if unit not in cube:
-                cube[unit] = np.sum([fill(k) for k in tree.children[unit]], axis=0)
-            return cube[unit]
-
-        fill(tree.root)
-        return {u: cube[u] for u in tree.walk()}
+        return self.tree.summed_up({u: rows[i] for i, u in enumerate(own)})
 
     @cached_property
     def months(self) -> dict[str, np.ndarray]:

@@ -11,6 +11,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+import numpy as np
+
 from xlplan.engine.allocate import AllocationError, allocate, order_by_code
 from xlplan.spec.models import AllocationMethod, AllocationRules, Unit
 
@@ -63,6 +65,20 @@ class OrgTree:
         if not self.children[code]:
             return [code]
         return [leaf for child in self.children[code] for leaf in self.leaves_under(child)]
+
+    def summed_up(self, own: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        """Every unit's array, top-down: the units in ``own`` keep theirs, every other unit is
+        the sum of its children's. A parent is then exactly the sum of its children, cell by
+        cell, rather than a split of its own that could differ by a minor unit."""
+        out = dict(own)
+
+        def fill(unit: str) -> np.ndarray:
+            if unit not in out:
+                out[unit] = np.sum([fill(k) for k in self.children[unit]], axis=0)
+            return out[unit]
+
+        fill(self.root)
+        return {u: out[u] for u in self.walk()}
 
     def input_level(self, configured: int | None = None) -> int:
         """Depth of the units that fill a workbook: one above the leaves by default."""

@@ -199,10 +199,12 @@ def check_units(data: dict[str, Any]) -> list[Problem]:
 def check_channels(data: dict[str, Any]) -> list[Problem]:
     channels = _items(data, "channels")
     out = _parent_links(channels, "channels", "channel")
+    codes = {c.get("code") for _, c in channels if _hashable(c.get("code"))}
     groups: dict[Any, list[tuple[int, Any]]] = defaultdict(list)
     for i, c in channels:
         parent = c.get("parent")
-        if _hashable(parent):
+        # under an unknown parent (reported above) there is no group whose shares to sum
+        if _hashable(parent) and (parent is None or parent in codes):
             groups[parent].append((i, c.get("share")))
     for parent, members in groups.items():
         first = members[0][0]

@@ -17,7 +17,8 @@ from decimal import Decimal, InvalidOperation
 
 THOUSANDS = re.compile(r"^[-+]?\d{1,3}(,\d{3})+(\.\d+)?$")
 PERCENT = re.compile(r"^([-+]?\d+(\.\d+)?)\s*%$")
-CHINESE_SCALE = re.compile(r"^([-+]?\d+(\.\d+)?)\s*(万|亿)\s*元?$")
+# 1400万, 1,400万 (separators as in a report), 0.1亿元
+CHINESE_SCALE = re.compile(r"^([-+]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?)\s*(万|亿)\s*元?$")
 SCALES = {"万": Decimal(10_000), "亿": Decimal(100_000_000)}
 
 
@@ -51,7 +52,7 @@ def number_hint(given: object) -> str | None:
             share = _plain(Decimal(m.group(1)) / 100)
             return f"write percentages as decimals: {share} for {text}"
         if m := CHINESE_SCALE.match(text):
-            whole = _plain(Decimal(m.group(1)) * SCALES[m.group(3)])
+            whole = _plain(Decimal(m.group(1).replace(",", "")) * SCALES[m.group(2)])
             return f"write the whole number: {whole} for {text}"
     except InvalidOperation:
         return None

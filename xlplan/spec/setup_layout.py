@@ -22,7 +22,7 @@ cell, separated by semicolons.
 
 Tables sit side by side on a sheet, never one above another, so each may grow
 downwards. The reader finds a table by its header row, so rows may be added,
-sorted or left empty in between.
+sorted or left empty in between, and columns of a person's own inserted.
 """
 
 from __future__ import annotations

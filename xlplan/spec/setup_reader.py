@@ -6,7 +6,8 @@ one set of checks serves both files and every problem names its sheet and cell.
 
 The file may have been saved by Excel or LibreOffice after editing: tables are
 found by their header row (rows may be added, sorted, or left empty between
-entries); columns by their header (a column a person adds is ignored); only
+entries; columns inserted before a table move it right); columns by their header
+(a column a person adds, inside a table or beside it, is ignored); only
 typed values are read, never the results of the check formulas. The file is
 read through the same safe path as a submission (:mod:`xlplan.consolidate.package`
 checks the bytes and the zip, :mod:`xlplan.consolidate.xlsx` reads the XML with
@@ -40,6 +41,11 @@ LIMITS = Limits(max_file_bytes=10_000_000, max_entries=200, max_part_bytes=50_00
                 max_total_bytes=100_000_000, max_cells=500_000)
 PARENT_NOUN = {"KeyResults": "objective", "RiskPlans": "risk", "Milestones": "action"}
 REQUIRED_SHEETS = ("Plan", "Units")
+
+
+# LibreOffice saves a typed TRUE as the formula TRUE(): a program that keeps no formula
+# results (openpyxl) may save it again as the bare formula, which still says TRUE
+BOOLEAN_FORMULAS = {"TRUE()": True, "FALSE()": False, "TRUE": True, "FALSE": False}
 
 
 class SetupError(Exception):
@@ -87,6 +93,35 @@ class _Grid:
         if cell is None or cell.value is None:
             return ""
         return str(cell.value).strip()
+
+
+def _header_run(grid: _Grid, row: int, col: int) -> dict[str, int]:
+    """The headers from ``col`` rightwards up to the first empty cell, by their words."""
+    columns: dict[str, int] = {}
+    while grid.text(row, col):
+        columns.setdefault(grid.text(row, col).casefold(), col)
+        col += 1
+    return columns
+
+
+def _header_of(grid: _Grid, table: Table) -> tuple[int, int, dict[str, int]] | None:
+    """The header row, first column and columns of ``table`` on its sheet.
+
+    The writer puts each table's first header in a known column, but a person may insert
+    columns (their own notes) before or between tables, which moves them right: any cell
+    holding the first header may start the table, the one whose row holds the most of its
+    headers winning (ties: the writer's column, then the top-most)."""
+    first = table.headers[0].casefold()
+    wanted = {h.casefold() for h in table.headers}
+    best: tuple[tuple[int, bool, int], int, int, dict[str, int]] | None = None
+    for row, col in sorted(grid.at):
+        if grid.text(row, col).casefold() != first:
+            continue
+        columns = _header_run(grid, row, col)
+        score = (len(wanted & columns.keys()), col == table.first_col, -row)
+        if best is None or score > best[0]:
+            best = (score, row, col, columns)
+    return None if best is None else best[1:]
 
 
 def _serial_date(serial: float, date1904: bool) -> dt.date:
@@ -173,38 +208,35 @@ class _Reader:
             self.problem(ref, f"holds the error {cell.value}: type a value")
             return None, ref
         if cell.formula is not None and cell.value is None:
+            constant = BOOLEAN_FORMULAS.get(cell.formula.lstrip("=").upper())
+            if constant is not None:
+                return convert(constant, ftype, self.book.date1904), ref
             self.problem(ref, "holds a formula with no saved result: type the value "
                               "(or open and save the file in Excel)")
             return None, ref
         return convert(cell.value, ftype, self.book.date1904), ref
 
     # tables -------------------------------------------------------------------------------
-    def locate(self, table: Table) -> tuple[str, _Grid, int, dict[str, int]] | None:
-        """The sheet, grid, header row and column of each header of ``table``."""
+    def locate(self, table: Table) -> tuple[str, _Grid, int, int, dict[str, int]] | None:
+        """The sheet, grid, header row, first column and column of each header of ``table``."""
         name = self.sheet_names.get(table.sheet.casefold())
         if name is None:
             return None
         grid = self.grids[name]
-        first = table.headers[0].casefold()
-        header_row = next((r for r in range(grid.max_row + 1)
-                           if grid.text(r, table.first_col).casefold() == first), None)
-        if header_row is None:
+        found = _header_of(grid, table)
+        if found is None:
             ref = _ref(name, HEADER_ROW, table.first_col)
             self.problem(ref, f"the {table.name} table is missing: expected its header "
                               f"{table.headers[0]!r} in column {col_letters(table.first_col + 1)}"
                               f" (columns {', '.join(table.headers)})")
             return None
-        columns: dict[str, int] = {}
-        col = table.first_col
-        while grid.text(header_row, col):
-            columns.setdefault(grid.text(header_row, col).casefold(), col)
-            col += 1
+        header_row, first_col, columns = found
         missing = [h for h in table.headers if h.casefold() not in columns]
         if missing:
-            self.problem(_ref(name, header_row, table.first_col),
+            self.problem(_ref(name, header_row, first_col),
                          f"the {table.name} table has no column {', '.join(map(repr, missing))}"
                          f" (expected {', '.join(table.headers)})")
-        return name, grid, header_row, columns
+        return name, grid, header_row, first_col, columns
 
     def rows(self, table: Table) -> tuple[str | None, list[dict[str, tuple[Any, str]]]]:
         """The cell of the table's first header and its non-empty rows
@@ -212,7 +244,7 @@ class _Reader:
         found = self.locate(table)
         if found is None:
             return None, []
-        name, grid, header_row, columns = found
+        name, grid, header_row, first_col, columns = found
         out = []
         for row in range(header_row + 1, grid.max_row + 1):
             values = {}
@@ -223,13 +255,13 @@ class _Reader:
                 values[column.header] = self.value(name, grid, row, col, column.type)
             if any(v is not None for v, _ in values.values()):
                 out.append(values)
-        return _ref(name, header_row, table.first_col), out
+        return _ref(name, header_row, first_col), out
 
     def settings(self, table: Table) -> None:
         found = self.locate(table)
         if found is None:
             return
-        name, grid, header_row, columns = found
+        name, grid, header_row, _, columns = found
         key_col, value_col = columns.get("setting"), columns.get("value")
         if key_col is None or value_col is None:
             return

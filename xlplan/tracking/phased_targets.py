@@ -102,19 +102,11 @@ def phased_targets(numbers: PlanNumbers) -> RevenueTargets:
     workbook does; a unit above is the sum of its children's days, so it ties to them."""
     plan = numbers.plan
     calendar = FiscalCalendar.of(plan)
-    tree = numbers.tree
     own = numbers.split_units
     day_rows = split_days(np.array([numbers.months[u] for u in own], dtype=np.int64),
                           day_weights(plan, calendar), calendar)
-    days = {u: day_rows[i] for i, u in enumerate(own)}
-
-    def fill(unit: str) -> np.ndarray:
-        if unit not in days:
-            days[unit] = np.sum([fill(k) for k in tree.children[unit]], axis=0)
-        return days[unit]
-
-    fill(tree.root)
-    return RevenueTargets(numbers, calendar, {u: days[u] for u in tree.walk()})
+    days = numbers.tree.summed_up({u: day_rows[i] for i, u in enumerate(own)})
+    return RevenueTargets(numbers, calendar, days)
 
 
 def revenue_targets(plan: Plan, prior: PriorYear | None = None) -> RevenueTargets:

@@ -15,6 +15,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from xlplan.children import isolated_spawns
 from xlplan.files import replaced
 from xlplan.lru import Recent
 from xlplan.spec.loader import in_language
@@ -258,8 +259,9 @@ def _build_in_processes(ctx: BuildContext, out_dir: Path, todo: list[str | None]
     ctx.compute_all()
     done: dict[str | None, Built] = {}
     with ProcessPoolExecutor(workers, initializer=_start_worker, initargs=(ctx,)) as pool:
-        pending: set[Future[Built]] = {pool.submit(_build_in_worker, out_dir, unit,
-                                                   with_functions) for unit in todo}
+        with isolated_spawns():  # started here, from the folder xlplan is run in
+            pending: set[Future[Built]] = {pool.submit(_build_in_worker, out_dir, unit,
+                                                       with_functions) for unit in todo}
         try:
             while pending:
                 finished, pending = wait(pending, return_when=FIRST_EXCEPTION)
