@@ -24,7 +24,7 @@ from xlplan.workbook.actions import END_BEFORE_START
 from xlplan.workbook.build import Built, build_master, build_unit
 from xlplan.workbook.context import BuildContext
 
-GAP_LABEL = "Uncovered gap (增量缺口)"
+GAP_LABEL = "Uncovered gap"  # 增量缺口 in a zh book
 
 
 

@@ -22,7 +22,7 @@ from conftest import EXAMPLE, require_tool
 from test_tracking_year import as_actuals
 
 from xlplan.libreoffice import LibreOffice, read_values, render_png
-from xlplan.spec.loader import load_plan
+from xlplan.spec.loader import in_language, load_plan
 from xlplan.spec.prior_year import read_prior_year
 from xlplan.tracking.board import write_board
 from xlplan.tracking.board.bsc import SCORE_COLOURS
@@ -43,7 +43,7 @@ SHEETS = ["Board", "Warnings", "Weeks", "BSC", "OKR", "Budget", "Review"]
 @pytest.fixture(scope="module")
 def made(tmp_path_factory: pytest.TempPathFactory) -> tuple[TrackResult, Path, Book]:
     tmp = tmp_path_factory.mktemp("board")
-    lp = load_plan(EXAMPLE)
+    lp = in_language(load_plan(EXAMPLE), "en")  # the example is zh; these check numbers
     prior = read_prior_year(lp)
     year = as_actuals(generate(lp.plan, prior), lp)
     march = track(lp.plan, year, dt.date(2027, 3, 31), prior)

@@ -121,9 +121,9 @@ def test_who_decides(year_end: TrackResult) -> None:
     by = {a.rule: a for a in year_end.alerts}
     # a KPI has no money at stake: the region's manager; an overrun of ~32,000 against a
     # regional limit of 10% of the reserve pool (~11,000): HQ
-    assert by["kpi-status"].decider == "regional manager (Deng Yu)"
+    assert by["kpi-status"].decider == "regional manager (邓宇)"
     assert by["budget-tolerance"].decides == "HQ"
-    assert by["budget-tolerance"].decider == "HQ (Chen Guoqiang)"
+    assert by["budget-tolerance"].decider == "HQ (陈国强)"
 
 
 def test_reforecast_after_the_q1_beat(loaded: tuple[LoadedPlan, PriorYear | None],

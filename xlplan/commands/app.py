@@ -19,7 +19,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from xlplan.commands.untrusted import clean
-from xlplan.spec.loader import LoadedPlan, PlanError, load_plan
+from xlplan.spec.loader import LoadedPlan, PlanError, in_language, load_plan
 from xlplan.spec.prior_year import DataFileError, PriorYear, read_prior_year
 
 app = typer.Typer(
@@ -60,10 +60,22 @@ def fail(message: str) -> typer.Exit:
     return typer.Exit(1)
 
 
-def open_plan(path: Path) -> tuple[LoadedPlan, PriorYear | None]:
-    """Load and validate a plan and its prior-year file, or exit 1 with every problem."""
+class Language(StrEnum):
+    en = "en"
+    zh = "zh"
+
+
+LanguageOption = Annotated[Language | None, typer.Option(
+    "--language", help="The workbooks' words: en or zh (default: the plan's "
+                       "workbooks.language, else en).", show_default=False)]
+
+
+def open_plan(path: Path, language: Language | None = None
+              ) -> tuple[LoadedPlan, PriorYear | None]:
+    """Load and validate a plan and its prior-year file, or exit 1 with every problem;
+    ``language`` (``--language``) overrides the plan's ``workbooks.language``."""
     try:
-        loaded = load_plan(path)
+        loaded = in_language(load_plan(path), language.value if language else None)
         prior = read_prior_year(loaded)
     except (PlanError, DataFileError) as exc:
         raise fail(str(exc)) from None

@@ -18,6 +18,7 @@ from rich.text import Text
 
 from xlplan.cluster import ClusterError, connected
 from xlplan.commands.app import (
+    LanguageOption,
     PlanArg,
     SchedulerOption,
     app,
@@ -43,9 +44,9 @@ WorkersOption = Annotated[int | None, typer.Option(
 
 
 def _build(plan: Path, out_dir: Path, units: str | None, with_functions: bool = False,
-           workers: int | None = None, scheduler: str | None = None
-           ) -> tuple[BuildContext, list[Built]]:
-    loaded, prior = open_plan(plan)
+           workers: int | None = None, scheduler: str | None = None,
+           language: LanguageOption = None) -> tuple[BuildContext, list[Built]]:
+    loaded, prior = open_plan(plan, language)
     ctx = BuildContext(loaded, prior)
     chosen = [u.strip() for u in units.split(",") if u.strip()] if units else None
     try:
@@ -95,12 +96,14 @@ def build(
                      "OUT/xlplan.duckdb, where consolidate -o OUT keeps its history).",
         show_default=False)] = None,
     scheduler: SchedulerOption = None,
+    language: LanguageOption = None,
 ) -> None:
     """Write the master workbook and one input workbook per unit.
 
     With --scheduler the workbooks are written by Dask workers into OUT, which
     must be a folder every worker sees at the same path."""
-    ctx, built = _build(plan, out, units, with_functions, workers, scheduler)
+    ctx, built = _build(plan, out, units, with_functions, workers, scheduler,
+                        language)
     record_revision(ctx.loaded, db or out / "xlplan.duckdb", "build")
     master = next(b for b in built if b.unit is None)
     unit_paths = {b.unit: str(b.path) for b in built if b.unit is not None}
@@ -146,6 +149,7 @@ def demo(
     plan: Annotated[Path | None, typer.Option(help="Plan to use (default: the bundled "
                                                    "example).")] = None,
     seed: Annotated[int, typer.Option(help="Random seed for the sample submissions.")] = 7,
+    language: LanguageOption = None,
 ) -> None:
     """The whole round trip on the bundled example: build, fill, consolidate.
 
@@ -160,7 +164,7 @@ def demo(
         for name in ("example-plan.yaml", "example-prior-year.csv"):
             with resources.as_file(source / name) as src:
                 shutil.copyfile(src, plan.parent / name)
-    ctx, built = _build(plan, out / "build", None)
+    ctx, built = _build(plan, out / "build", None, language=language)
     inbox = out / "inbox"
     units = [b for b in built if b.unit is not None]
     sending = units[:-1] if len(units) > 1 else units

@@ -19,7 +19,16 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from xlplan.commands.app import PlanArg, app, console, fail, open_plan, print_table, progress_bar
+from xlplan.commands.app import (
+    LanguageOption,
+    PlanArg,
+    app,
+    console,
+    fail,
+    open_plan,
+    print_table,
+    progress_bar,
+)
 from xlplan.engine.allocate import AllocationError
 from xlplan.spec.loader import PlanError, load_plan
 from xlplan.tracking import store
@@ -128,10 +137,11 @@ def actuals(
         raise typer.Exit(1)
 
 
-def _load_for_tracking(plan: Path, db: Path, forecast: Path | None = None
+def _load_for_tracking(plan: Path, db: Path, forecast: Path | None = None,
+                       language: LanguageOption = None
                        ) -> tuple[Any, Any, Any, Any]:
     """Plan, prior year, actuals table and forecast plan, or exit 1 with the reason."""
-    loaded, prior = open_plan(plan)
+    loaded, prior = open_plan(plan, language)
     fc = None
     if forecast is not None:
         try:
@@ -187,6 +197,7 @@ def track(
                           "versions lists them).", show_default=False)] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the warnings and the "
                                                          "headline figures as JSON.")] = False,
+    language: LanguageOption = None,
 ) -> None:
     """Write the tracking board DIR/<plan-id>-board-<date>.xlsx: attainment, warnings, BSC,
     OKR, budget use and the quarterly review (and, with --compare, versions side by side).
@@ -200,7 +211,7 @@ def track(
     day = _date(as_of, "--as-of") if as_of is not None else None
     database = db or out / DB_NAME
     names = _compare_names(compare)
-    loaded, prior, frame, fc = _load_for_tracking(plan, database, forecast)
+    loaded, prior, frame, fc = _load_for_tracking(plan, database, forecast, language)
     stored = _stored_versions(database, loaded.plan.id, names)
     if frame.empty:
         hint = ""

@@ -36,7 +36,7 @@ from xlplan.consolidate.package import Limits, Package, Refused, open_package
 from xlplan.consolidate.xlsx import RawBook, RawCell, RawSheet, cell_position, events
 from xlplan.lru import Recent
 from xlplan.workbook.book import Value, normalise
-from xlplan.workbook.build import TEMPLATES_KEPT, predict_unit
+from xlplan.workbook.build import TEMPLATES_KEPT, context_in, predict_unit
 from xlplan.workbook.completeness import Rule, cells_of, rules_for, unmet
 from xlplan.workbook.completeness import setting as completeness_setting
 from xlplan.workbook.context import BuildContext
@@ -163,10 +163,13 @@ def _examine_package(package: Package, ctx: BuildContext, result: Examination,
         return
     stage("comparing with the template" if source is ctx else
           "comparing with the template of the plan revision it was built from", result)
-    values = _check_against_plan(book, manifest, source, result)
+    # predicted in the language it was built in: a zh and an en book consolidate together
+    language = manifest.language
+    values = _check_against_plan(book, manifest, context_in(source, language), result)
     if source is not ctx and values is not None and result.status != "rejected":
         stage("carrying its inputs onto the current template", result)
-        _carry_over(manifest.unit, source, ctx, values, result)
+        _carry_over(manifest.unit, context_in(source, language), context_in(ctx, language),
+                    values, result)
 
 
 def _modified(package: Package) -> str:
@@ -325,7 +328,7 @@ def _check_against_plan(book: RawBook, manifest: Manifest, ctx: BuildContext,
         for unmet_rule, problem in unmet(completeness_rules(ctx, manifest.unit), values):
             result.findings.append(Finding("incomplete", unmet_rule.sheet, unmet_rule.cell,
                                            problem))
-        _add_facts(result, expected_manifest.inputs, values)
+        _add_facts(result, expected_manifest, values)
     return values
 
 
@@ -364,13 +367,16 @@ def _carry_over(unit: str, source: BuildContext, ctx: BuildContext,
                     new["sheet"], new["cell"])
     result.facts = []
     if result.status != "rejected":
-        _add_facts(result, current.inputs, carried.values)
+        _add_facts(result, current, carried.values, current.inputs)
 
 
-def _add_facts(result: Examination, inputs: list[dict[str, Any]],
-               values: dict[tuple[str, str], Value]) -> None:
-    """The inputs that hold something, as facts (at the cells of ``inputs``' template)."""
-    for spec in inputs:
+def _add_facts(result: Examination, template: Manifest, values: dict[tuple[str, str], Value],
+               inputs: list[dict[str, Any]] | None = None) -> None:
+    """The inputs that hold something, as facts (at the cells of ``inputs``, by default the
+    template's). A fact names its sheet by the stable key (Commitments, not 承诺): a zh
+    and an en book give the same facts."""
+    stable = {shown: key for key, shown in template.sheet_names.items()}
+    for spec in template.inputs if inputs is None else inputs:
         value = values.get((spec["sheet"], spec["cell"]))
         if value is None or value == "":
             continue
@@ -378,8 +384,8 @@ def _add_facts(result: Examination, inputs: list[dict[str, Any]],
             value, bool) else None
         text = None if number is not None else (value.isoformat() if isinstance(
             value, dt.date) else str(value))
-        result.facts.append(Fact(spec["sheet"], spec["cell"], spec["item"], spec["period"],
-                                 number, text))
+        result.facts.append(Fact(stable.get(spec["sheet"], spec["sheet"]), spec["cell"],
+                                 spec["item"], spec["period"], number, text))
 
 
 def _compare_manifest(manifest: Manifest, expected: Manifest, result: Examination) -> None:
@@ -404,7 +410,7 @@ def _compare_manifest(manifest: Manifest, expected: Manifest, result: Examinatio
                      "the template's (the template's rules were applied)", MANIFEST_SHEET)
 
 
-_TEMPLATES: Recent[tuple[str, str], Manifest] = Recent(TEMPLATES_KEPT)
+_TEMPLATES: Recent[tuple[str, str, str], Manifest] = Recent(TEMPLATES_KEPT)
 
 
 def template_manifest(ctx: BuildContext, unit: str) -> Manifest:
@@ -412,7 +418,7 @@ def template_manifest(ctx: BuildContext, unit: str) -> Manifest:
     not depend on what is typed, so it is computed once per unit and plan version, from
     the same dry run a submission gets (the one that reuses the input-blind writers' cells:
     in a consolidation where each unit sends one file, this is most of the work)."""
-    key = (ctx.loaded.spec_hash, unit)
+    key = (ctx.loaded.spec_hash, ctx.plan.workbooks.language, unit)
     kept = _TEMPLATES.get(key)
     if kept is None:
         book = predict_unit(ctx, unit, {}, manifest=False)[0]

@@ -73,6 +73,11 @@ class _Writer:
             "data": data or [[None] * len(cols)]})
         for i, col in enumerate(cols):
             width = (widths or {}).get(str(col), max(10, min(40, len(str(col)) + 4)))
+            if formats.get(str(col)) == "money" and len(frame):
+                # as wide as its widest amount: a number too wide shows as ###
+                widest = pd.to_numeric(frame[col], errors="coerce").abs().max()
+                if widest == widest:  # not NaN: the column has numbers
+                    width = max(width, len(f"{-widest:,.2f}") + 2)
             ws.set_column(i, i, width, self.fmt.get(formats.get(str(col), "")))
         if status and status in cols and data:
             c = cols.index(status)

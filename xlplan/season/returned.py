@@ -56,10 +56,12 @@ def write_review(book: Book, review: Returned, language: str, guide: str = "Guid
         book.sheets[guide].ws.write_comment("A1", "\n".join(lines), {
             "visible": True, "author": review.actor, "x_scale": 3, "y_scale": 2.5})
     mark = book.wb.add_format(HIGHLIGHT)
+    shown = {sheet.name: sheet for sheet in book.sheets.values()}  # a zh book's 承诺 too
     for n in review.notes:
-        if n.sheet not in book.sheets:
+        sheet = book.sheets.get(n.sheet) or shown.get(n.sheet)
+        if sheet is None:
             continue
-        ws = book.sheets[n.sheet].ws
+        ws = sheet.ws
         ws.write_comment(n.cell, n.text, {"author": review.actor, "x_scale": 2})
         ws.conditional_format(n.cell, {"type": "formula", "criteria": "TRUE",
                                        "format": mark})

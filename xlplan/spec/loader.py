@@ -13,7 +13,7 @@ import hashlib
 import json
 import re
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -313,3 +313,12 @@ def load_plan(path: str | Path) -> LoadedPlan:
     except OSError as exc:
         raise PlanError(str(p), [Problem((), f"cannot read: {exc.strerror}")]) from None
     return load_plan_text(text, str(p), p.resolve())
+
+
+def in_language(loaded: LoadedPlan, language: str | None) -> LoadedPlan:
+    """The plan with its workbooks in ``language`` (``--language``; None keeps the plan's).
+    The spec hash stays: a workbook in either language is a workbook of the same plan."""
+    if language is None or language == loaded.plan.workbooks.language:
+        return loaded
+    workbooks = loaded.plan.workbooks.model_copy(update={"language": language})
+    return replace(loaded, plan=loaded.plan.model_copy(update={"workbooks": workbooks}))

@@ -346,7 +346,11 @@ class Workbooks(Model):
     deadline: dt.date | None = None
     submit_to: str = ""
     protect_password: str = ""
-    language: Literal["en", "zh"] = "en"
+    language: Literal["en", "zh"] = Field(
+        "en", description="What the workbooks' words are in: en (English) or zh (简体中文).")
+    amount_display: Literal["yuan", "thousand", "wan"] = Field(
+        "yuan", description="How amounts are shown: yuan (元), thousand (千元) or wan (万元); "
+                            "only the number format changes, values stay exact to the cent.")
     required: list[InputGroup] = Field(
         default_factory=lambda: list(DEFAULT_REQUIRED),
         description="Input groups a submission must fill to be complete (BSC: the periods "

@@ -21,17 +21,19 @@ from xlsxwriter.utility import xl_rowcol_to_cell
 
 from xlplan.engine.phasing import fiscal_months
 from xlplan.engine.rounding import excel_round, to_minor
+from xlplan.i18n import data, msg
 from xlplan.workbook import formulas
 from xlplan.workbook.book import Book, Sheet, ref
 from xlplan.workbook.commitments import excel_sum, number
 from xlplan.workbook.context import BuildContext
 from xlplan.workbook.input_rules import AMOUNT, TEXT, InputRule
-from xlplan.workbook.layout import decimals, fit_row
+from xlplan.workbook.layout import amounts_in, decimals, fit_row
 from xlplan.workbook.scope import Scope
 
-SHEET = "Actions"
+SHEET = msg("Actions")
 UNIT_ROWS = 8
-HEADERS = ["Id", "Lever", "Task", "Owner", "Start", "End", "Budget", "Milestones", "Check"]
+HEADERS: list[str] = [msg("Id"), msg("Lever"), msg("Task"), msg("Owner"), msg("Start"),
+                      msg("End"), msg("Budget"), msg("Milestones"), msg("Check")]
 COL = {name: i for i, name in enumerate(HEADERS)}
 FIRST_MONTH_COL = len(HEADERS)
 WIDTHS: dict[int, float] = {0: 10, 1: 8, 2: 42, 3: 14, 4: 11, 5: 11, 6: 15, 7: 40, 8: 22}
@@ -86,16 +88,20 @@ def write_actions(book: Book, ctx: BuildContext, scope: Scope) -> None:
     plan = ctx.plan
     months = fiscal_year_span(ctx)
     fy_start, fy_end = months[0][0], months[-1][1]
-    who = "all units" if scope.is_master else scope.unit
-    s.label(0, 0, f"{plan.name}: battle map (作战地图), {who}", "title")
-    s.label(1, 0, f"Key tasks per lever with owner, dates, budget ({plan.currency.code}) and "
-                  "milestones; the band shows when each runs. "
-                  + ("" if scope.is_master else f"Add your own key tasks in the yellow rows "
-                                                f"(dates from {fy_start} to {fy_end})."),
-            "subtitle")
+    who = msg("all units") if scope.is_master else data(scope.unit)
+    s.label(0, 0, msg("{plan}: battle map, {who}", plan=data(plan.name), who=who),
+            "title")
+    currency = amounts_in(plan)
+    s.label(1, 0, msg("Key tasks per lever with owner, dates, budget ({currency}) and "
+                      "milestones; the band shows when each runs. ", currency=currency)
+            if scope.is_master else
+            msg("Key tasks per lever with owner, dates, budget ({currency}) and milestones; the "
+                "band shows when each runs. Add your own key tasks in the yellow rows (dates "
+                "from {start} to {end}).", currency=currency, start=data(fy_start),
+                end=data(fy_end)), "subtitle")
     starts_row, ends_row, head = 3, 4, 5
-    s.label(starts_row, FIRST_MONTH_COL - 1, "Month starts", "subtitle")
-    s.label(ends_row, FIRST_MONTH_COL - 1, "Month ends", "subtitle")
+    s.label(starts_row, FIRST_MONTH_COL - 1, msg("Month starts"), "subtitle")
+    s.label(ends_row, FIRST_MONTH_COL - 1, msg("Month ends"), "subtitle")
     for m, (start, end) in enumerate(months):
         s.given(starts_row, FIRST_MONTH_COL + m, start, "date_calc")
         s.given(ends_row, FIRST_MONTH_COL + m, end, "date_calc")
@@ -107,15 +113,15 @@ def write_actions(book: Book, ctx: BuildContext, scope: Scope) -> None:
     r = head + 1
     for action in plan.actions:
         budget = ctx.given_money(to_minor(action.budget, ctx.su))
-        s.label(r, COL["Id"], action.id, "top")
-        s.label(r, COL["Lever"], action.lever, "top")
-        s.label(r, COL["Task"], action.task, "wrap")
-        s.label(r, COL["Owner"], action.owner, "top")
+        s.label(r, COL["Id"], data(action.id), "top")
+        s.label(r, COL["Lever"], data(action.lever), "top")
+        s.label(r, COL["Task"], data(action.task), "wrap")
+        s.label(r, COL["Owner"], data(action.owner), "top")
         s.given(r, COL["Start"], action.start, "date_top")
         s.given(r, COL["End"], action.end, "date_top")
         s.given(r, COL["Budget"], budget, "money_top")
         milestones = " → ".join(action.milestones)
-        s.label(r, COL["Milestones"], milestones, "wrap")
+        s.label(r, COL["Milestones"], data(milestones), "wrap")
         fit_row(s, r, [(action.task, WIDTHS[COL["Task"]]),
                        (milestones, WIDTHS[COL["Milestones"]])])
         row = Row(action.lever, action.start, action.end, budget)
@@ -124,14 +130,15 @@ def write_actions(book: Book, ctx: BuildContext, scope: Scope) -> None:
         r += 1
     if not scope.is_master:
         lever_ids = tuple(lv.id for lv in plan.levers)
-        lever_rule = (InputRule("list", None, choices=lever_ids, title="Lever",
-                                message="The growth lever this task delivers.")
+        lever_rule = (InputRule("list", None, choices=lever_ids, title=msg("Lever"),
+                                message=msg("The growth lever this task delivers."))
                       if lever_ids else TEXT)
-        date_rule = InputRule("date", None, start=fy_start, end=fy_end, title="Date",
-                              message=f"A date from {fy_start} to {fy_end}.")
+        date_rule = InputRule("date", None, start=fy_start, end=fy_end, title=msg("Date"),
+                              message=msg("A date from {start} to {end}.",
+                                          start=data(fy_start), end=data(fy_end)))
         for n in range(1, UNIT_ROWS + 1):
             key = f"action:{scope.unit}-{n}"
-            s.label(r, COL["Id"], f"{scope.unit}-{n}")
+            s.label(r, COL["Id"], data(f"{scope.unit}-{n}"))
             s.input(r, COL["Lever"], None, lever_rule, item=f"{key}:lever", style="input_label")
             s.input(r, COL["Task"], None, TEXT, item=f"{key}:task", style="input_wrap")
             s.input(r, COL["Owner"], None, TEXT, item=f"{key}:owner", style="input_label")
@@ -149,7 +156,7 @@ def write_actions(book: Book, ctx: BuildContext, scope: Scope) -> None:
             r += 1
     first, last = head + 1, r - 1
     total = r
-    s.label(total, 0, "Total", "bold")
+    s.label(total, 0, msg("Total"), "bold")
     budgets = [row.budget for row in rows]
     if rows:
         s.formula(total, COL["Budget"], f"SUM({ref(first, COL['Budget'])}:"
@@ -191,10 +198,11 @@ def _by_lever(s: Sheet, ctx: BuildContext, row: int, rows: list[Row], span: tupl
               total_ref: str) -> None:
     """Budget and number of tasks per lever (SUMIF/COUNTIF over the action rows)."""
     first, last = span
-    s.label(row, 0, "Budget by lever", "bold")
+    s.label(row, 0, msg("Budget by lever"), "bold")
     head = row + 1
-    for c, text in enumerate(["Lever", "", "Name", "Owner", "Tasks", "", "Budget",
-                              "Lever increment", "Budget ÷ increment"]):
+    for c, text in enumerate([msg("Lever"), data(""), msg("Name"), msg("Owner"), msg("Tasks"),
+                              data(""), msg("Budget"), msg("Lever increment"),
+                              msg("Budget ÷ increment")]):
         s.label(head, c, text, "header")
     s.ws.set_row(head, 30)
     lever_range = f"{ref(first, COL['Lever'], True)}:{ref(last, COL['Lever'], True)}"
@@ -206,10 +214,10 @@ def _by_lever(s: Sheet, ctx: BuildContext, row: int, rows: list[Row], span: tupl
         budget = excel_sum([row.budget for row in mine])
         lever_budgets.append(budget)
         amount = ctx.given_money(to_minor(lever.amount, ctx.su))
-        s.label(r, 0, lever.id, "top")
-        s.label(r, 2, lever.name, "wrap")
+        s.label(r, 0, data(lever.id), "top")
+        s.label(r, 2, data(lever.name), "wrap")
         fit_row(s, r, [(lever.name, WIDTHS[2])])
-        s.label(r, 3, lever.owner, "top")
+        s.label(r, 3, data(lever.owner), "top")
         if rows:
             s.formula(r, 4, f"COUNTIF({lever_range},{ref(r, 0)})", len(mine), "integer")
             s.formula(r, 6, f"SUMIF({lever_range},{ref(r, 0)},{budget_range})", budget, "money")
@@ -220,7 +228,7 @@ def _by_lever(s: Sheet, ctx: BuildContext, row: int, rows: list[Row], span: tupl
         s.formula(r, 8, formulas.ratio(ref(r, 6), ref(r, 7)),
                   budget / amount if amount else "", "ratio")
         r += 1
-    s.label(r, 0, "Not assigned to a lever")
+    s.label(r, 0, msg("Not assigned to a lever"))
     if ctx.plan.levers:
         # rounded to the smallest unit: a difference of sums is otherwise 1e-11 of noise
         digits = decimals(ctx.su)

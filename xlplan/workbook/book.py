@@ -29,8 +29,9 @@ import xlsxwriter.exceptions
 from xlsxwriter.utility import xl_rowcol_to_cell
 from xlsxwriter.worksheet import Worksheet
 
+from xlplan.i18n import DEFAULT_LANGUAGE, Data, Msg, Words, msg
 from xlplan.workbook.input_rules import InputCell, InputRule
-from xlplan.workbook.styles import Styles
+from xlplan.workbook.styles import CJK_FONT, Styles
 
 Kind = Literal["label", "given", "formula", "input"]
 Value = float | int | str | bool | dt.date | None
@@ -100,8 +101,9 @@ def ref(row: int, col: int, absolute: bool = False) -> str:
 
 
 def quote_sheet(name: str) -> str:
-    """A sheet name as a formula prefix: 'Targets'! or 'My sheet'!."""
-    return f"'{name}'!" if not name.isalnum() else f"{name}!"
+    """A sheet name as a formula prefix: Targets! or 'My sheet'! ('目标'!: a name in another
+    script is quoted, as Excel writes it)."""
+    return f"{name}!" if name.isascii() and name.isalnum() else f"'{name}'!"
 
 
 # The dynamic-array functions XlsxWriter's Worksheet._prepare_formula prefixes with _xlfn.
@@ -140,14 +142,30 @@ class Sheet:
         self.book = book
         self.ws = ws
         self.name = name
+        self.widest: dict[int, float] = {}  # column → width its widest money number needs
+
+    def _measure(self, col: int, value: Value, style: str) -> None:
+        """Remember how wide a money number is as shown, so its column never shows ###."""
+        if self.book.path is None or isinstance(value, bool) or not isinstance(value,
+                                                                              int | float):
+            return
+        width = self.book.styles.width_of(style, float(value))
+        if width is not None and width > self.widest.get(col, 0.0):
+            self.widest[col] = width
 
     def _record(self, row: int, col: int, kind: Kind, content: Value,
                 expected: Value = None) -> None:
         self.book.cells.append(Cell(self.name, ref(row, col), kind, content, expected))
 
     def label(self, row: int, col: int, text: str, style: str = "label") -> None:
-        self.ws.write_string(row, col, text, self.book.styles[style])
-        self._record(row, col, "label", text)
+        """Fixed text: a catalog :class:`~xlplan.i18n.Msg`, shown in the book's language,
+        or plan data marked with :func:`~xlplan.i18n.data`; anything else is written as it
+        is and listed in ``Book.unmarked`` (a test keeps that list empty)."""
+        shown = self.book.words(text)
+        if not isinstance(text, Msg | Data) and text != "":
+            self.book.unmarked.append((self.name, ref(row, col), text))
+        self.ws.write_string(row, col, shown, self.book.styles[style])
+        self._record(row, col, "label", shown)
 
     def heading(self, title: str, *notes: str) -> None:
         """A sheet's title in A1 and its notes (what the sheet is, how to read it) below."""
@@ -165,6 +183,7 @@ class Sheet:
                                    self.book.styles[style])
         else:
             self.ws.write_number(row, col, float(value), self.book.styles[style])
+            self._measure(col, value, style)
         self._record(row, col, "given", value)
 
     def formula(self, row: int, col: int, formula: str, expected: Value,
@@ -174,6 +193,7 @@ class Sheet:
         if isinstance(expected, float) and expected != expected:  # NaN: the cell shows ""
             expected = ""
         self.ws.write_formula(row, col, text, self.book.styles[style], expected)
+        self._measure(col, expected, style)
         self._record(row, col, "formula", text, expected)
         return ref(row, col)
 
@@ -204,7 +224,8 @@ class Sheet:
             self.ws.write_string(row, col, value, fmt)
         else:
             self.ws.write_number(row, col, float(value), fmt)
-        self.ws.data_validation(row, col, row, col, rule.validation())
+            self._measure(col, value, style)
+        self.ws.data_validation(row, col, row, col, rule.validation(self.book.words))
         self._record(row, col, "input", value)
         self.book.inputs.append(InputCell(self.name, ref(row, col), item, period, rule))
 
@@ -212,13 +233,26 @@ class Sheet:
         for col, width in widths.items():
             self.ws.set_column(col, col, width)
 
+    def fit_numbers(self) -> None:
+        """Widen each column its money numbers do not fit (never narrow one): a number too
+        wide for its column shows as ### in Excel and LibreOffice."""
+        for col, width in sorted(self.widest.items()):
+            info = self.ws.col_info.get(col)
+            pixels = int(width * self.ws.max_digit_width + 0.5) + self.ws.cell_padding
+            current = info.width if info is not None and info.width is not None else 64
+            if current < pixels:
+                self.ws.set_column_pixels(col, col, pixels,
+                                          info.column_format if info is not None else None,
+                                          {"hidden": info.hidden, "level": info.level,
+                                           "collapsed": info.collapsed} if info else None)
+
     def print_setup(self) -> None:
         """Landscape, one page wide (as long as it needs), A4, the sheet name and page
         number in the footer: every sheet prints readably without anyone setting it up."""
         self.ws.set_landscape()
         self.ws.set_paper(9)
         self.ws.fit_to_pages(1, 0)
-        self.ws.set_footer("&L&A&RPage &P of &N")
+        self.ws.set_footer(self.book.words(msg("&L&A&RPage &P of &N")))
 
     def protect(self) -> None:
         self.ws.protect(self.book.password, {"format_columns": True, "format_rows": True,
@@ -261,26 +295,41 @@ class Book:
     cells: list[Cell] = field(default_factory=list)
     inputs: list[InputCell] = field(default_factory=list)
     lookups: int = 0  # how often a writer asked for an input's value (see predict_unit)
+    language: str = DEFAULT_LANGUAGE  # what the fixed text is shown in (xlplan.i18n)
+    amounts: str = "yuan"  # workbooks.amount_display: yuan, thousand or wan
+    # label cells whose text was neither a catalog message nor marked plan data
+    unmarked: list[tuple[str, str, str]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
+        self.words = Words(self.language)
         if self.path is None:
             self.wb: Any = _Nothing()
             self.styles: Any = _Nothing()
             self.sheets: dict[str, Sheet] = {}
             return
-        self.wb = xlsxwriter.Workbook(str(self.path), {
-            "strings_to_numbers": False, "strings_to_formulas": False, "strings_to_urls": False,
-        })
+        options: dict[str, Any] = {
+            "strings_to_numbers": False, "strings_to_formulas": False, "strings_to_urls": False}
+        if self.language == "zh":
+            options["default_format_properties"] = {"font_name": CJK_FONT}
+        self.wb = xlsxwriter.Workbook(str(self.path), options)
         self.wb.set_calc_mode("auto")
         self.wb.set_size(1400, 900)
-        self.styles = Styles(self.wb)
+        self.styles = Styles(self.wb, self.amounts)
         self.sheets = {}
 
-    def sheet(self, name: str) -> Sheet:
-        if name not in self.sheets:
-            self.sheets[name] = Sheet(self, self.wb.add_worksheet(
+    def sheet(self, key: str) -> Sheet:
+        """The sheet of ``key`` (a writer's stable name, a :class:`~xlplan.i18n.Msg`), made
+        on first use and named in the book's language (Targets, 目标); ``sheets`` is by key,
+        the cells and the manifest name the sheet as the workbook shows it."""
+        if key not in self.sheets:
+            name = self.words(key)
+            self.sheets[key] = Sheet(self, self.wb.add_worksheet(
                 name, worksheet_class=FastWorksheet), name)
-        return self.sheets[name]
+        return self.sheets[key]
+
+    def quote(self, key: str) -> str:
+        """The formula prefix of the sheet of ``key`` as this book names it."""
+        return quote_sheet(self.words(key))
 
     def define(self, name: str, target: str) -> None:
         """A workbook-level defined name (``=Targets!$B$3``)."""
@@ -293,7 +342,7 @@ class Book:
     def fingerprints(self) -> tuple[str, dict[str, str]]:
         """SHA-256 over every locked cell (labels, given numbers, formulas): of the whole
         book, and of each sheet (so a finding can name the sheet). One pass over the cells."""
-        by_sheet: dict[str, list[str]] = {name: [] for name in self.sheets}
+        by_sheet: dict[str, list[str]] = {sheet.name: [] for sheet in self.sheets.values()}
         for cell in self.locked_cells():
             by_sheet.setdefault(cell.sheet, []).append(cell.fingerprint_line())
         every = [line for lines in by_sheet.values() for line in lines]
@@ -307,6 +356,8 @@ class Book:
     def close(self) -> None:
         """Write the file, then let XlsxWriter's in-memory copy go (it costs ~300 bytes a cell;
         the record of cells is what callers keep)."""
+        for sheet in self.sheets.values():
+            sheet.fit_numbers()
         close_workbook(self.wb)
         del self.wb, self.styles
         for sheet in self.sheets.values():

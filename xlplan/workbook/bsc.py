@@ -41,22 +41,26 @@ from xlplan.engine.bsc import (
 )
 from xlplan.engine.phasing import fiscal_months
 from xlplan.engine.variance import attainment, status
+from xlplan.i18n import Msg, data, month_label, msg
 from xlplan.spec.models import Kpi, Perspective, StatusBands
 from xlplan.workbook import formulas
 from xlplan.workbook.book import Book, Sheet, ref
-from xlplan.workbook.context import MONTH_NAMES, BuildContext
+from xlplan.workbook.context import BuildContext
 from xlplan.workbook.highlights import add_data_bar, add_status_colours
 from xlplan.workbook.input_rules import InputRule
 from xlplan.workbook.scope import Scope
 
-SHEET = "BSC"
+SHEET = msg("BSC")
 
-HEADERS = ["Code", "KPI", "Perspective", "Unit", "Direction", "Frequency", "Target",
-           "Floor (plan)", "Floor used", "Weight", "Month-to-date", "MTD actual", "YTD actual",
-           "Attainment", "Status", "Score (0-10)", "Month value"]
+HEADERS: list[str] = [
+    msg("Code"), msg("KPI"), msg("Perspective"), msg("Unit"), msg("Direction"), msg("Frequency"),
+    msg("Target"), msg("Floor (plan)"), msg("Floor used"), msg("Weight"), msg("Month-to-date"),
+    msg("MTD actual"), msg("YTD actual"), msg("Attainment"), msg("Status"), msg("Score (0-10)"),
+    msg("Month value")]
 COL = {name: i for i, name in enumerate(HEADERS)}
 FIRST_DAY = len(HEADERS)
-WEEKDAYS = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
+BAND_WORDS = {"yellow": msg("yellow"), "orange": msg("orange"), "red": msg("red")}
+WEEKDAYS = [msg("Mon"), msg("Tue"), msg("Wed"), msg("Thu"), msg("Fri"), msg("Sat"), msg("Sun")]
 
 
 def blank(value: float | None) -> float | str:
@@ -72,18 +76,27 @@ def kpi_values(kpi: Kpi, actual: float | None, bands: StatusBands) -> dict[str, 
             "score": blank(kpi_score(actual, kpi.target, floor, kpi.direction))}
 
 
+def _kpi_prompt(k: Kpi, money: bool) -> Msg:
+    """What a KPI's input cell says when selected."""
+    fields = {"kpi": data(k.name), "unit": data(k.unit) if k.unit else msg("number"),
+              "target": data(f"{k.target:g}")}
+    if money:
+        return msg("{kpi} ({unit}), target {target}: money, may be negative.", **fields)
+    return msg("{kpi} ({unit}), target {target}.", **fields)
+
+
 def kpi_rule(k: Kpi, money: bool) -> InputRule:
     """The validation of a KPI's actuals: a share (unit ``%``) from 0 to 100 % as typed in
     Excel (40 % is 0.4), money of any sign, any other measure ≥ 0; never above the KPI's
     ``maximum``."""
     if k.unit.strip() == "%":
         high = 1.0 if k.maximum is None else min(1.0, k.maximum)
-        return InputRule("ratio", 0.0, high, title=k.code[:32],
-                         message=f"{k.name}: a share from 0 % to {high:.0%} (type 40% or "
-                                 f"0.4), target {k.target:.1%}.")
-    return InputRule("number", None if money else 0.0, k.maximum, title=k.code[:32],
-                     message=f"{k.name} ({k.unit or 'number'}), target {k.target:g}"
-                             + (": money, may be negative." if money else "."))
+        return InputRule("ratio", 0.0, high, title=data(k.code[:32]),
+                         message=msg("{kpi}: a share from 0 % to {high} (type 40% or 0.4), "
+                                     "target {target}.", kpi=data(k.name),
+                                     high=data(f"{high:.0%}"), target=data(f"{k.target:.1%}")))
+    return InputRule("number", None if money else 0.0, k.maximum, title=data(k.code[:32]),
+                     message=_kpi_prompt(k, money))
 
 
 def _mtd_formula(rule: Rule, days: str, month: str) -> str:
@@ -105,31 +118,36 @@ def write_bsc(book: Book, ctx: BuildContext, scope: Scope) -> None:
     year, month = fiscal_months(plan.fiscal_year, plan.first_month)[0]
     n_days = calendar.monthrange(year, month)[1]
     inputs = scope.unit is not None
-    who = f"{ctx.tree.units[scope.unit].name} ({scope.unit})" if scope.unit else plan.name
-    s.label(0, 0, f"BSC daily report: {who}, {MONTH_NAMES[month - 1]} {year}", "title")
-    s.label(1, 0, "One block per month: finance issues a new block each month, so YTD = MTD in "
-                  "the first month. MTD of a daily KPI: money adds up over the days (sum), rates, "
-                  "points, multiples and hours are averaged over the days filled.", "subtitle")
-    s.label(2, 0, ("Type each day's actual in the yellow cells (weekly and monthly KPIs: one "
-                   "value in ‘Month value’). " if inputs else
-                   "Read-only: the company's KPI definitions and targets; actuals come from the "
-                   "unit workbooks. ") +
-            "Attainment: actual ÷ target, or 2 − actual ÷ target when lower is better. Score: "
-            "0 at the floor, 10 at the target.", "subtitle")
+    who = data(f"{ctx.tree.units[scope.unit].name} ({scope.unit})" if scope.unit
+               else plan.name)
+    s.label(0, 0, msg("BSC daily report: {who}, {month}", who=who,
+                      month=month_label(year, month)), "title")
+    s.label(1, 0, msg("One block per month: finance issues a new block each month, so YTD = MTD "
+                      "in the first month. MTD of a daily KPI: money adds up over the days (sum), "
+                      "rates, points, multiples and hours are averaged over the days filled."),
+            "subtitle")
+    s.label(2, 0, msg("Type each day's actual in the yellow cells (weekly and monthly KPIs: one "
+                      "value in ‘Month value’). Attainment: actual ÷ target, or 2 − actual ÷ "
+                      "target when lower is better. Score: 0 at the floor, 10 at the target.")
+            if inputs else
+            msg("Read-only: the company's KPI definitions and targets; actuals come from the "
+                "unit workbooks. Attainment: actual ÷ target, or 2 − actual ÷ target when "
+                "lower is better. Score: 0 at the floor, 10 at the target."), "subtitle")
     bands = plan.status_bands
-    s.label(3, 0, "Status bands: shortfall beyond", "bold")
+    s.label(3, 0, msg("Status bands: shortfall beyond"), "bold")
     band_ref: dict[str, str] = {}
     for i, key in enumerate(("yellow", "orange", "red")):
-        s.label(3, 2 + 2 * i, key, "bold")
+        s.label(3, 2 + 2 * i, BAND_WORDS[key], "bold")
         s.given(3, 3 + 2 * i, getattr(bands, key), "ratio")
         band_ref[key] = ref(3, 3 + 2 * i, absolute=True)
-    s.label(3, 8, "(orange: intervene, red: stop the loss)", "subtitle")
+    s.label(3, 8, msg("(orange: intervene, red: stop the loss)"), "subtitle")
     head = 5
     for c, text in enumerate(HEADERS):
         s.label(head, c, text, "header")
     for day in range(1, n_days + 1):
         weekday = WEEKDAYS[calendar.weekday(year, month, day)]
-        s.label(head, FIRST_DAY + day - 1, f"{day}\n{weekday}", "header")
+        s.label(head, FIRST_DAY + day - 1, msg("{day}\n{weekday}", day=day, weekday=weekday),
+                "header")
     last_day = FIRST_DAY + n_days - 1
     first = head + 1
     rows = list(range(first, first + len(kpis)))
@@ -141,10 +159,11 @@ def write_bsc(book: Book, ctx: BuildContext, scope: Scope) -> None:
         for key, text in (("Code", k.code), ("KPI", k.name), ("Perspective", k.perspective.value),
                           ("Unit", k.unit), ("Direction", k.direction.value),
                           ("Frequency", k.frequency),
-                          ("Month-to-date", {"month": "month value", "sum": "sum of days",
-                                             "average": "average of days",
-                                             "last": "last day filled"}[rule])):
-            s.label(r, COL[key], text)
+                          ("Month-to-date", {"month": msg("month value"),
+                                             "sum": msg("sum of days"),
+                                             "average": msg("average of days"),
+                                             "last": msg("last day filled")}[rule])):
+            s.label(r, COL[key], text if isinstance(text, Msg) else data(text))
         s.given(r, COL["Target"], k.target, style)
         s.given(r, COL["Floor (plan)"], k.floor, style)
         s.given(r, COL["Weight"], k.weight, "factor")
@@ -211,7 +230,7 @@ def write_score_rows(s: Sheet, first: int, col: Callable[[str], str], kpis: Sequ
         row = by_name[p.value]
         name = ref(r, 0)
         mask = f"({p_rng}={name})*ISNUMBER({s_rng})"
-        s.label(r, 0, p.value)
+        s.label(r, 0, data(p.value))
         s.formula(r, 1, f"COUNTIF({p_rng},{name})", int(row["kpis"]), "integer")
         s.formula(r, 2, f"SUMPRODUCT({mask})", int(row["scored"]), "integer")
         w = s.formula(r, 3, f"SUMPRODUCT({mask},{w_rng})", float(row["weight"]), "factor")
@@ -220,7 +239,7 @@ def write_score_rows(s: Sheet, first: int, col: Callable[[str], str], kpis: Sequ
                   blank(float(row["score"])), "score")
         rows.append(r)
         r += 1
-    s.label(r, 0, "Total", "bold")
+    s.label(r, 0, msg("Total"), "bold")
     mask = f"ISNUMBER({s_rng})*1"  # not --ISNUMBER (the formulas package gets it wrong)
     s.formula(r, 1, f"COUNTA({col('Code')})", len(kpis), "integer")
     s.formula(r, 2, f"COUNT({s_rng})", len(kpis) - len(result.unscored), "integer")
@@ -238,16 +257,17 @@ def _write_scores(book: Book, ctx: BuildContext, kpis: Sequence[Kpi],
     """Perspective scores and the total: engine.bsc.bsc_scores over the scored KPIs."""
     s = book.sheet(SHEET)
     result = bsc_scores(kpis, actuals)
-    for c, text in enumerate(["Perspective", "KPIs", "Scored", "Weight scored", "Score (0-10)"]):
+    for c, text in enumerate([msg("Perspective"), msg("KPIs"), msg("Scored"),
+                              msg("Weight scored"), msg("Score (0-10)")]):
         s.label(top, c, text, "header")
     s.ws.set_row(top, 30)
     if not rows:
-        s.label(top + 1, 0, "The plan has no KPIs.")
+        s.label(top + 1, 0, msg("The plan has no KPIs."))
         return
 
     def col(name: str) -> str:
         return f"{ref(rows[0], COL[name], True)}:{ref(rows[-1], COL[name], True)}"
 
     _, r, _ = write_score_rows(s, top + 1, col, kpis, result)
-    s.label(r + 1, 0, "Perspective and total scores average the scored KPIs by weight; a KPI "
-                      "with no actual yet is left out, not counted as 0.", "subtitle")
+    s.label(r + 1, 0, msg("Perspective and total scores average the scored KPIs by weight; a "
+                          "KPI with no actual yet is left out, not counted as 0."), "subtitle")

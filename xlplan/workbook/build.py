@@ -7,6 +7,7 @@ where ``scope`` is a :class:`Scope` (the master, or one unit).
 
 from __future__ import annotations
 
+import copy
 import gc
 from collections.abc import Callable, Iterable
 from concurrent.futures import FIRST_EXCEPTION, Future, ProcessPoolExecutor, wait
@@ -17,6 +18,7 @@ from typing import Any
 from xlplan.children import isolated_spawns
 from xlplan.files import replaced
 from xlplan.lru import Recent
+from xlplan.spec.loader import in_language
 from xlplan.workbook.book import Book, Cell, Value
 from xlplan.workbook.context import BuildContext
 from xlplan.workbook.manifest import Manifest, write_manifest
@@ -32,6 +34,19 @@ class Built:
     # the record of cells (expected values, inputs), closed; None when the workbook was
     # built in another process (``build_all(workers=...)``), whose record stays there
     book: Book | None
+
+
+def context_in(ctx: BuildContext, language: str) -> BuildContext:
+    """``ctx`` for workbooks in ``language`` (a submission is predicted in the language it
+    was built in). A shallow copy keeps every computed number: none depends on words."""
+    if ctx.plan.workbooks.language == language:
+        return ctx
+    kept = ctx.__dict__.setdefault("_in_language", {})  # one copy a language, kept
+    if language not in kept:
+        other = copy.copy(ctx)
+        other.loaded = in_language(ctx.loaded, language)
+        kept[language] = other
+    return kept[language]
 
 
 def master_sheets(with_functions: bool = False) -> list[tuple[str, SheetWriter]]:
@@ -80,6 +95,8 @@ def _write(path: Path, ctx: BuildContext, unit: str | None,
     writes more after the manifest (so it is no part of the template)."""
     with replaced(path) as tmp:
         book = Book(tmp, password=ctx.plan.workbooks.protect_password, fill=fill or {},
+                    language=ctx.plan.workbooks.language,
+                    amounts=ctx.plan.workbooks.amount_display,
                     shown=shown or {})
         manifest = _run_writers(book, ctx, unit, writers)
         assert manifest is not None
@@ -101,7 +118,7 @@ class _Prefix:
 
 
 TEMPLATES_KEPT = 64  # units whose template a process keeps (a unit's files often come together)
-_PREFIXES: Recent[tuple[str, str], _Prefix] = Recent(TEMPLATES_KEPT)
+_PREFIXES: Recent[tuple[str, str, str], _Prefix] = Recent(TEMPLATES_KEPT)
 
 
 def _template_prefix(ctx: BuildContext, unit: str) -> _Prefix:
@@ -112,10 +129,11 @@ def _template_prefix(ctx: BuildContext, unit: str) -> _Prefix:
     typed, and so does every writer before it; the first one that looks ends the prefix.
     For a unit workbook that is Guide and Targets with its Rounding blocks: most cells.
     """
-    key = (ctx.loaded.spec_hash, unit)
+    key = (ctx.loaded.spec_hash, ctx.plan.workbooks.language, unit)
     kept = _PREFIXES.get(key)
     if kept is None:
-        book = Book(None, password=ctx.plan.workbooks.protect_password)
+        book = Book(None, password=ctx.plan.workbooks.protect_password,
+                    language=ctx.plan.workbooks.language)
         writers = unit_sheets()
         for name, _ in writers:
             book.sheet(name)
@@ -140,7 +158,8 @@ def predict_unit(ctx: BuildContext, unit: str, fill: dict[tuple[str, str], Value
     Without the manifest, the input-blind leading writers are not run again: their
     cells come from :func:`_template_prefix` (the same cells, a fraction of the time).
     """
-    book = Book(None, password=ctx.plan.workbooks.protect_password, fill=fill)
+    book = Book(None, password=ctx.plan.workbooks.protect_password, fill=fill,
+                language=ctx.plan.workbooks.language)
     prefix = None if manifest else _template_prefix(ctx, unit)
     return book, _run_writers(book, ctx, unit, unit_sheets(), manifest, prefix)
 

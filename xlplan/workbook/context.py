@@ -20,6 +20,7 @@ from xlplan.engine.increment import Bridge
 from xlplan.engine.numbers import Allocation, PlanNumbers
 from xlplan.engine.org import OrgTree
 from xlplan.engine.phasing import Profile, fiscal_months
+from xlplan.i18n import month_label
 from xlplan.spec.loader import LoadedPlan
 from xlplan.spec.models import Plan
 from xlplan.spec.prior_year import PriorYear
@@ -117,5 +118,6 @@ class BuildContext:
 
     @cached_property
     def month_labels(self) -> list[str]:
-        return [f"{MONTH_NAMES[m - 1]} {y}" for y, m in
+        """Each fiscal month as a heading (catalog messages: "Mar 2027", "2027年3月")."""
+        return [month_label(y, m) for y, m in
                 fiscal_months(self.plan.fiscal_year, self.plan.first_month)]

@@ -34,18 +34,19 @@ from xlplan.engine.bsc import bsc_scores
 from xlplan.engine.budget import POOL_NAMES
 from xlplan.engine.decompose import split_unit_targets
 from xlplan.engine.okr import kr_progress
+from xlplan.i18n import data, msg
 from xlplan.spec.models import Budget
 from xlplan.workbook import formulas
 from xlplan.workbook.book import Book, Sheet, ref
 from xlplan.workbook.context import Allocation, BuildContext
 from xlplan.workbook.highlights import add_data_bar, add_heat_map, add_status_colours
 from xlplan.workbook.increment import IncrementRefs
-from xlplan.workbook.layout import decimals
+from xlplan.workbook.layout import amounts_in, decimals
 from xlplan.workbook.okr import nan_blank, objective_value
 from xlplan.workbook.scope import Scope
 from xlplan.workbook.styles import HEADER_FILL
 
-SHEET = "Dashboard"
+SHEET = msg("Dashboard")
 MONTHS = 12
 TOTAL = 1 + MONTHS  # column N: a region's year
 CHECK = TOTAL + 1  # column O: the tie to the Targets sheet, or the status light
@@ -56,7 +57,8 @@ CHART_HEIGHT = 355
 ROW_PX = 20  # a row of the default height, in pixels
 WIDTH_A, WIDTH_MONTH, WIDTH_TOTAL, WIDTH_CHECK = 30, 14, 16, 12
 TICK, CROSS = "✓", "✗"  # the values a tie check gives
-POOL_LABELS = {"base": "Base", "incentive": "Incentive", "reserve": "Risk reserve"}
+POOL_LABELS = {"base": msg("Base"), "incentive": msg("Incentive"),
+               "reserve": msg("Risk reserve")}
 POOL_COLOURS = {"base": HEADER_FILL, "incentive": "#70AD47", "reserve": "#FFC000"}
 
 
@@ -130,87 +132,87 @@ class _Dashboard:
 
     def title(self) -> None:
         s, plan = self.s, self.ctx.plan
-        s.label(0, 0, f"{plan.name}: dashboard", "title")
-        s.label(1, 0, f"Amounts in {plan.currency.code}, whole units (the sheets behind show the "
-                      "cents). Every figure is a formula on the plan's sheets or the engine's "
-                      "split of the targets; ✓ marks a total that ties to its source to the cent.",
-                "subtitle")
-        s.label(2, 0, "Read-only. Actuals, attainment and scores stay blank until finance "
-                      "consolidates the regions' submissions.", "subtitle")
+        s.label(0, 0, msg("{plan}: dashboard", plan=data(plan.name)), "title")
+        s.label(1, 0, msg("Amounts in {currency}, whole units (the sheets behind show the cents). "
+                          "Every figure is a formula on the plan's sheets or the engine's split "
+                          "of the targets; ✓ marks a total that ties to its source to the cent.",
+                          currency=amounts_in(plan)), "subtitle")
+        s.label(2, 0, msg("Read-only. Actuals, attainment and scores stay blank until finance "
+                      "consolidates the regions' submissions."), "subtitle")
 
     def headline_figures(self) -> None:
         s, ctx, b = self.s, self.ctx, self.ctx.bridge
         inc = self.scope.refs["increment"]
         assert isinstance(inc, IncrementRefs)
-        s.label(HEADLINE, 0, "Headline", "section")
-        s.label(HEADLINE, 1, "", "section")
-        s.label(HEADLINE, 2, "Source", "section")
+        s.label(HEADLINE, 0, msg("Headline"), "section")
+        s.label(HEADLINE, 1, data(""), "section")
+        s.label(HEADLINE, 2, msg("Source"), "section")
         rows: list[tuple[str, str, str, float | str, str, str]] = [
-            ("baseline", "Baseline (last year)", inc.baseline, ctx.money(b.baseline), "headline",
-             "Increment"),
-            ("target", f"Target ({ctx.plan.north_star.metric})", inc.target,
-             ctx.money(b.target), "headline", "Increment"),
-            ("increment", "Increment (target − baseline)", inc.increment,
-             ctx.money(b.increment), "headline", "Increment"),
-            ("covered", "Covered by growth levers", inc.covered, ctx.money(b.covered),
-             "headline", "Increment"),
-            ("gap", "Uncovered gap (增量缺口)", inc.gap, ctx.money(b.gap), "headline_gap",
-             "Increment"),
-            ("coverage", "Coverage (levers ÷ increment)", inc.coverage,
-             b.coverage if b.increment else "", "headline_ratio", "Increment"),
+            ("baseline", msg("Baseline (last year)"), inc.baseline, ctx.money(b.baseline),
+             "headline", msg("Increment")),
+            ("target", msg("Target ({metric})", metric=data(ctx.plan.north_star.metric)),
+             inc.target, ctx.money(b.target), "headline", msg("Increment")),
+            ("increment", msg("Increment (target − baseline)"), inc.increment,
+             ctx.money(b.increment), "headline", msg("Increment")),
+            ("covered", msg("Covered by growth levers"), inc.covered, ctx.money(b.covered),
+             "headline", msg("Increment")),
+            ("gap", msg("Uncovered gap"), inc.gap, ctx.money(b.gap), "headline_gap",
+             msg("Increment")),
+            ("coverage", msg("Coverage (levers ÷ increment)"), inc.coverage,
+             b.coverage if b.increment else "", "headline_ratio", msg("Increment")),
         ]
         r = HEADLINE + 1
         for key, text, cell, value, style, source in rows:
             s.label(r, 0, text, "gap_label" if key == "gap" else "label")
             self.headline[key] = s.formula(r, 1, cell, value, style)
-            s.label(r, 2, f"{source} sheet", "note")
+            s.label(r, 2, msg("{sheet} sheet", sheet=source), "note")
             r += 1
-        s.label(r, 0, "Total budget")
-        s.label(r + 1, 0, "Company reserve (held at HQ)")
+        s.label(r, 0, msg("Total budget"))
+        s.label(r + 1, 0, msg("Company reserve (held at HQ)"))
         if self.alloc is None:
-            s.label(r, 1, "no budget in the plan", "note")
+            s.label(r, 1, msg("no budget in the plan"), "note")
             return
         split = self.alloc.split
         s.given(r, 1, ctx.given_money(split.total), "headline")
-        s.label(r, 2, "plan (Budget sheet)", "note")
+        s.label(r, 2, msg("plan (Budget sheet)"), "note")
         self.headline["budget"] = ref(r, 1)
         dist = _defined(self.book, "Distributable")
         if dist is not None:
             self.headline["reserve"] = s.formula(r + 1, 1, f"{ref(r, 1)}-{dist}",
                                                  ctx.money(split.company_reserve), "headline")
-            s.label(r + 1, 2, "Budget sheet", "note")
+            s.label(r + 1, 2, msg("Budget sheet"), "note")
         else:
             s.given(r + 1, 1, ctx.given_money(split.company_reserve), "headline")
             self.headline["reserve"] = ref(r + 1, 1)
-            s.label(r + 1, 2, "engine", "note")
+            s.label(r + 1, 2, msg("engine"), "note")
 
     def status_bands(self) -> None:
         """The traffic-light bands (locked plan figures the status formulas refer to)."""
         s, bands = self.s, self.ctx.plan.status_bands
         top = HEADLINE + 11
-        s.label(top, 0, "Status lights", "section")
-        s.label(top, 1, "Shortfall", "section")
-        s.label(top, 2, "Light", "section")
-        items = [("yellow", "On track: shortfall up to", "G"),
-                 ("orange", "Watch: shortfall up to", "Y"),
-                 ("red", "Intervene: shortfall up to", "O")]
+        s.label(top, 0, msg("Status lights"), "section")
+        s.label(top, 1, msg("Shortfall"), "section")
+        s.label(top, 2, msg("Light"), "section")
+        items = [("yellow", msg("On track: shortfall up to"), "G"),
+                 ("orange", msg("Watch: shortfall up to"), "Y"),
+                 ("red", msg("Intervene: shortfall up to"), "O")]
         for i, (key, text, light) in enumerate(items):
             s.label(top + 1 + i, 0, text)
             s.given(top + 1 + i, 1, getattr(bands, key), "ratio")
-            s.label(top + 1 + i, 2, light, "status")
+            s.label(top + 1 + i, 2, data(light), "status")  # the letter the lights show
             self.bands[key] = ref(top + 1 + i, 1, absolute=True)
-        s.label(top + 4, 0, "Stop the loss: beyond that")
-        s.label(top + 4, 2, "R", "status")
-        s.label(top + 5, 0, "Shortfall = 1 − attainment (actual ÷ target).", "note")
+        s.label(top + 4, 0, msg("Stop the loss: beyond that"))
+        s.label(top + 4, 2, data("R"), "status")
+        s.label(top + 5, 0, msg("Shortfall = 1 − attainment (actual ÷ target)."), "note")
         add_status_colours(self.book, SHEET, ref(top + 1, 2), ref(top + 4, 2))
 
     # --- region tables ------------------------------------------------------------------------
 
-    def _header(self, top: int, title: str, last: list[str]) -> int:
+    def _header(self, top: int, title: str, last: list[str]) -> int:  # title: a message
         s = self.s
         s.label(top, 0, title, "section")
         head = top + 1
-        for c, text in enumerate(["Region", *self.ctx.month_labels, *last]):
+        for c, text in enumerate([msg("Region"), *self.ctx.month_labels, *last]):
             s.label(head, c, text, "header")
         s.ws.set_row(head, 30)
         return head
@@ -218,17 +220,17 @@ class _Dashboard:
     def _rows(self, head: int) -> _Layout:
         rows = {u: head + 1 + i for i, u in enumerate(self.units)}
         for u, r in rows.items():
-            self.s.label(r, 0, self.names[u])
+            self.s.label(r, 0, data(self.names[u]))
         total = head + 1 + len(self.units)
-        self.s.label(total, 0, "Company", "bold")
+        self.s.label(total, 0, msg("Company"), "bold")
         return _Layout(head, rows, total, min(rows.values()), max(rows.values()))
 
     def targets(self, top: int) -> _Layout:
         """Region × month targets (engine, locked), totals as SUMs, tied to the Targets sheet."""
         s, ctx = self.s, self.ctx
         target_refs: dict[str, str] = self.scope.refs["targets"]
-        head = self._header(top, "Top-down targets by region and month", ["Total",
-                                                                          "Ties to Targets"])
+        head = self._header(top, msg("Top-down targets by region and month"),
+                            [msg("Total"), msg("Ties to Targets")])
         lay = self._rows(head)
         for u, r in lay.rows.items():
             for m, amount in enumerate(self.months[u]):
@@ -245,8 +247,8 @@ class _Dashboard:
         root = ctx.tree.root
         company = sum(sum(v) for v in self.months.values())
         self._tie(r, ref(r, TOTAL), target_refs[root], company == ctx.targets[root])
-        s.label(r + 1, 0, "Each region's months are its annual target split by product mix, "
-                          "channel shares and seasonality, as in the region's workbook.", "note")
+        s.label(r + 1, 0, msg("Each region's months are its annual target split by product mix, "
+                          "channel shares and seasonality, as in the region's workbook."), "note")
         return lay
 
     def _tie(self, row: int, cell: str, source: str, ties: bool) -> None:
@@ -256,8 +258,8 @@ class _Dashboard:
     def actuals(self, top: int) -> _Layout:
         """The actuals' layout: locked and empty until the submissions are consolidated."""
         s = self.s
-        head = self._header(top, "Actuals by region and month (from the regions' submissions)",
-                            ["Year to date"])
+        head = self._header(top, msg("Actuals by region and month (from the regions' "
+                                     "submissions)"), [msg("Year to date")])
         lay = self._rows(head)
         for r in lay.rows.values():
             for m in range(MONTHS):
@@ -267,15 +269,15 @@ class _Dashboard:
         for c in range(1, TOTAL + 1):
             column = f"{ref(lay.first, c)}:{ref(lay.last, c)}"
             s.formula(lay.total, c, formulas.sum_if_any(column), "", "money0_bold")
-        s.label(lay.total + 1, 0, "Empty until finance consolidates the regions' workbooks.",
+        s.label(lay.total + 1, 0, msg("Empty until finance consolidates the regions' workbooks."),
                 "note")
         return lay
 
     def attainment(self, top: int, target: _Layout, actual: _Layout) -> _Layout:
         """Actual ÷ target per month and year to date, with its light; "" without actuals."""
         s = self.s
-        head = self._header(top, "Attainment (actual ÷ target) and status", ["Year to date",
-                                                                           "Status"])
+        head = self._header(top, msg("Attainment (actual ÷ target) and status"),
+                            [msg("Year to date"), msg("Status")])
         lay = self._rows(head)
         pairs = [(lay.rows[u], target.rows[u], actual.rows[u]) for u in self.units]
         pairs.append((lay.total, target.total, actual.total))
@@ -293,8 +295,8 @@ class _Dashboard:
         # the lights: status letters, and each attainment cell in its band's colour
         add_status_colours(self.book, SHEET, ref(lay.first, CHECK), ref(lay.total, CHECK))
         add_heat_map(self.book, s, lay.first, 1, lay.total, TOTAL, self.bands)
-        s.label(lay.total + 1, 0, "Year to date compares the actuals with the targets of the "
-                                  "months reported so far.", "note")
+        s.label(lay.total + 1, 0, msg("Year to date compares the actuals with the targets of the "
+                                  "months reported so far."), "note")
         return lay
 
     # --- budget, OKR, BSC ---------------------------------------------------------------------
@@ -302,15 +304,17 @@ class _Dashboard:
     def budget_table(self, top: int, target: _Layout) -> tuple[int, int | None]:
         """Each region's budget and pools (the engine's split, as on the Budget sheet)."""
         s, ctx = self.s, self.ctx
-        s.label(top, 0, "Budget by region (the Budget sheet's split of the distributable budget)",
+        s.label(top, 0, msg("Budget by region (the Budget sheet's split of the distributable "
+                            "budget)"),
                 "section")
         if self.alloc is None:
-            s.label(top + 1, 0, "The plan has no budget section.", "note")
+            s.label(top + 1, 0, msg("The plan has no budget section."), "note")
             return top + 2, None
         alloc = self.alloc
         head = top + 1
-        headers = ["Region", "Budget", *(POOL_LABELS[p] for p in POOL_NAMES), "Share of budget",
-                   "Target", "Budget ÷ target", "Ties to Budget"]
+        headers = [msg("Region"), msg("Budget"), *(POOL_LABELS[p] for p in POOL_NAMES),
+                   msg("Share of budget"), msg("Target"), msg("Budget ÷ target"),
+                   msg("Ties to Budget")]
         for c, text in enumerate(headers):
             s.label(head, c, text, "header")
         s.ws.set_row(head, 30)
@@ -319,7 +323,7 @@ class _Dashboard:
         rng = f"{ref(head + 1, 1, True)}:{ref(total - 1, 1, True)}"
         distributable = alloc.split.distributable
         for u, r in rows.items():
-            s.label(r, 0, self.names[u])
+            s.label(r, 0, data(self.names[u]))
             s.given(r, 1, ctx.given_money(alloc.units[u]), "money0")
             for i, pool in enumerate(POOL_NAMES):
                 s.given(r, 2 + i, ctx.given_money(alloc.pools[u][pool]), "money0")
@@ -328,7 +332,7 @@ class _Dashboard:
             s.formula(r, 6, ref(target.rows[u], TOTAL), ctx.money(sum(self.months[u])), "money0")
             s.formula(r, 7, formulas.ratio(ref(r, 1), ref(r, 6)),
                       alloc.units[u] / ctx.targets[u] if ctx.targets[u] else "", "ratio")
-        s.label(total, 0, "Regions", "bold")
+        s.label(total, 0, msg("Regions"), "bold")
         sums = {1: distributable, **{2 + i: sum(alloc.pools[u][p] for u in self.units)
                                      for i, p in enumerate(POOL_NAMES)}}
         for c, minor in sums.items():
@@ -344,10 +348,10 @@ class _Dashboard:
         if dist is not None:
             self.s.formula(total, 8, formulas.tie_check(ref(total, 1), dist, self.d), TICK,
                            "check")
-        s.label(total + 1, 0, "Company reserve (held at HQ)")
+        s.label(total + 1, 0, msg("Company reserve (held at HQ)"))
         s.formula(total + 1, 1, self.headline["reserve"], ctx.money(alloc.split.company_reserve),
                   "money0")
-        s.label(total + 2, 0, "Total budget", "bold")
+        s.label(total + 2, 0, msg("Total budget"), "bold")
         s.formula(total + 2, 1, f"{ref(total, 1)}+{ref(total + 1, 1)}",
                   ctx.money(alloc.split.total), "money0_bold")
         s.formula(total + 2, 8,
@@ -364,22 +368,23 @@ class _Dashboard:
     def okr(self, top: int) -> int:
         """Progress of each company objective (engine.okr: KR-weighted, clipped to 0–100%)."""
         s, plan, root = self.s, self.ctx.plan, self.ctx.tree.root
-        s.label(top, 0, "OKR progress: company objectives", "section")
+        s.label(top, 0, msg("OKR progress: company objectives"), "section")
         company = [o for o in plan.okrs if o.unit in (None, root)]
         head = top + 1
         # the title runs over the empty cells of columns C to F
-        cols = {"Objective": 0, "Title": 1, "Owner": 6, "Key results": 7, "Progress": 8,
-                "Latest KR due": 9}
+        cols: dict[str, int] = {msg("Objective"): 0, msg("Title"): 1, msg("Owner"): 6,
+                                msg("Key results"): 7, msg("Progress"): 8,
+                                msg("Latest KR due"): 9}
         for c in range(cols["Latest KR due"] + 1):
-            s.label(head, c, next((k for k, v in cols.items() if v == c), ""), "header")
+            s.label(head, c, next((k for k, v in cols.items() if v == c), data("")), "header")
         if not company:
-            s.label(head + 1, 0, "The plan has no company objectives.", "note")
+            s.label(head + 1, 0, msg("The plan has no company objectives."), "note")
             return head + 3
         r = head + 1
         for o in company:
-            s.label(r, cols["Objective"], o.id)
-            s.label(r, cols["Title"], o.title)
-            s.label(r, cols["Owner"], o.owner)
+            s.label(r, cols["Objective"], data(o.id))
+            s.label(r, cols["Title"], data(o.title))
+            s.label(r, cols["Owner"], data(o.owner))
             s.given(r, cols["Key results"], len(o.krs), "integer")
             progress = [nan_blank(kr_progress(k.start, k.target, k.current)) for k in o.krs]
             value = objective_value(progress, [k.weight for k in o.krs])
@@ -389,31 +394,32 @@ class _Dashboard:
             r += 1
         c = cols["Progress"]
         add_data_bar(s, head + 1, c, r - 1, 1)
-        s.label(r, 0, "Progress as on the OKR sheet: (current − start) ÷ (target − start), "
-                      "held to 0–100%, averaged by KR weight.", "note")
+        s.label(r, 0, msg("Progress as on the OKR sheet: (current − start) ÷ (target − start), "
+                      "held to 0–100%, averaged by KR weight."), "note")
         return r + 2
 
     def bsc(self, top: int) -> int:
         """The BSC perspectives; their scores stay blank until the regions report actuals."""
         s, kpis = self.s, self.ctx.plan.bsc.kpis
-        s.label(top, 0, "Balanced scorecard", "section")
+        s.label(top, 0, msg("Balanced scorecard"), "section")
         head = top + 1
-        for c, text in enumerate(["Perspective", "KPIs", "Weight", "Score (0-10)", "Status"]):
+        for c, text in enumerate([msg("Perspective"), msg("KPIs"), msg("Weight"),
+                                  msg("Score (0-10)"), msg("Status")]):
             s.label(head, c, text, "header")
         if not kpis:
-            s.label(head + 1, 0, "The plan has no KPIs.", "note")
+            s.label(head + 1, 0, msg("The plan has no KPIs."), "note")
             return head + 3
         frame = bsc_scores(kpis, {}).perspectives
         r = head + 1
         for row in frame.to_dict("records"):
-            s.label(r, 0, str(row["perspective"]))
+            s.label(r, 0, data(row["perspective"]))
             s.given(r, 1, int(row["kpis"]), "integer")
             s.given(r, 2, float(sum(k.weight for k in kpis
                                     if str(k.perspective) == str(row["perspective"]))), "factor")
             s.given(r, 3, None, "score")
-            s.label(r, 4, "awaiting actuals", "note")
+            s.label(r, 4, msg("awaiting actuals"), "note")
             r += 1
-        s.label(r, 0, "Total", "bold")
+        s.label(r, 0, msg("Total"), "bold")
         s.formula(r, 1, f"SUM({ref(head + 1, 1)}:{ref(r - 1, 1)})", len(kpis), "integer")
         s.formula(r, 2, f"SUM({ref(head + 1, 2)}:{ref(r - 1, 2)})",
                   float(sum(k.weight for k in kpis)), "factor")
@@ -433,11 +439,11 @@ class _Dashboard:
         assert chart is not None
         stacked = len(target.rows) <= MAX_STACKED
         for r in (target.rows.values() if stacked else [target.total]):
-            chart.add_series({"name": [SHEET, r, 0],
-                              "categories": [SHEET, target.head, 1, target.head, MONTHS],
-                              "values": [SHEET, r, 1, r, MONTHS], "gap": 40})
-        title = "Target by month, stacked by region" if stacked else "Target by month"
-        chart.set_title({"name": title, "name_font": {"size": 11, "bold": True}})
+            chart.add_series({"name": [self.s.name, r, 0],
+                              "categories": [self.s.name, target.head, 1, target.head, MONTHS],
+                              "values": [self.s.name, r, 1, r, MONTHS], "gap": 40})
+        title = msg("Target by month, stacked by region") if stacked else msg("Target by month")
+        chart.set_title({"name": self.book.words(title), "name_font": {"size": 11, "bold": True}})
         chart.set_y_axis({"num_format": month_fmt, "num_font": {"size": 8},
                           "major_gridlines": {"visible": True, "line": {"color": "#D9D9D9"}}})
         chart.set_x_axis({"num_font": {"size": 8, "rotation": -45}})
@@ -449,13 +455,14 @@ class _Dashboard:
         year_fmt = axis_format(ctx.money(max((sum(v) for v in self.months.values()), default=0)))
         bar = wb.add_chart({"type": "bar"})
         assert bar is not None
-        bar.add_series({"name": "Target",
-                        "categories": [SHEET, first, 0, last, 0],
-                        "values": [SHEET, first, TOTAL, last, TOTAL],
+        bar.add_series({"name": self.book.words(msg("Target")),
+                        "categories": [self.s.name, first, 0, last, 0],
+                        "values": [self.s.name, first, TOTAL, last, TOTAL],
                         "fill": {"color": HEADER_FILL}, "border": {"none": True}, "gap": gap,
                         "data_labels": {"value": True, "num_format": year_fmt,
                                         "font": {"size": 8}}})
-        bar.set_title({"name": "Target by region (year)", "name_font": {"size": 11, "bold": True}})
+        bar.set_title({"name": self.book.words(msg("Target by region (year)")),
+                       "name_font": {"size": 11, "bold": True}})
         bar.set_legend({"none": True})
         # the category axis, first region on top; the value axis stays at the bottom
         bar.set_y_axis({"reverse": True, "crossing": "max", "num_font": {"size": 8}})
@@ -472,12 +479,12 @@ class _Dashboard:
         pools = wb.add_chart({"type": "bar", "subtype": "stacked"})
         assert pools is not None
         for i, pool in enumerate(POOL_NAMES):
-            pools.add_series({"name": [SHEET, budget_head, 2 + i],
-                              "categories": [SHEET, b_first, 0, b_last, 0],
-                              "values": [SHEET, b_first, 2 + i, b_last, 2 + i],
+            pools.add_series({"name": [self.s.name, budget_head, 2 + i],
+                              "categories": [self.s.name, b_first, 0, b_last, 0],
+                              "values": [self.s.name, b_first, 2 + i, b_last, 2 + i],
                               "fill": {"color": POOL_COLOURS[pool]}, "border": {"none": True},
                               "gap": gap})
-        pools.set_title({"name": "Budget by region and pool",
+        pools.set_title({"name": self.book.words(msg("Budget by region and pool")),
                          "name_font": {"size": 11, "bold": True}})
         pools.set_legend({"position": "bottom", "font": {"size": 8}})
         pools.set_y_axis({"reverse": True, "crossing": "max", "num_font": {"size": 8}})

@@ -19,7 +19,7 @@ from xlplan.engine.allocate import allocate, order_by_code
 from xlplan.engine.decompose import split_unit_targets
 from xlplan.engine.org import child_weights
 from xlplan.engine.rounding import major_float
-from xlplan.spec.loader import LoadedPlan, load_plan
+from xlplan.spec.loader import LoadedPlan, in_language, load_plan
 from xlplan.spec.prior_year import read_prior_year
 from xlplan.workbook.book import Value
 from xlplan.workbook.build import Built, build_unit
@@ -146,7 +146,7 @@ def fill_sample(workbook: Path, out: Path, seed: int = 0, plan_path: Path | None
     manifest = read_manifest(workbook)
     if not manifest.unit:
         raise ManifestError(f"{workbook}: is the master workbook; fill a unit workbook")
-    loaded = plan_for(manifest, workbook, plan_path)
+    loaded = in_language(plan_for(manifest, workbook, plan_path), manifest.language)
     ctx = BuildContext(loaded, read_prior_year(loaded),
                        built_at=dt.datetime.fromisoformat(manifest.built_at))
     fill = sample_inputs(ctx, manifest, seed)

@@ -14,6 +14,8 @@ import math
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
+from xlplan.i18n import Msg, Words, data, msg
+
 Kind = Literal["number", "integer", "ratio", "list", "date", "text"]
 LIMIT = 1e15  # the largest magnitude a number input takes, in the validation and the check
 
@@ -30,10 +32,14 @@ class InputRule:
     title: str = ""
     message: str = ""
 
-    def validation(self) -> dict[str, Any]:
-        """XlsxWriter ``data_validation`` options for this rule."""
-        opts: dict[str, Any] = {"input_title": self.title[:32], "input_message": self.message[:255],
-                                "error_title": "Not accepted", "ignore_blank": not self.required}
+    def validation(self, words: Words | None = None) -> dict[str, Any]:
+        """XlsxWriter ``data_validation`` options for this rule, its words shown by ``words``
+        (the workbook's language; English when None)."""
+        shown = words or Words()
+        opts: dict[str, Any] = {"input_title": shown(self.title)[:32],
+                                "input_message": shown(self.message)[:255],
+                                "error_title": shown(msg("Not accepted")),
+                                "ignore_blank": not self.required}
         if self.kind == "list":
             opts |= {"validate": "list", "source": list(self.choices)}
         elif self.kind == "date":
@@ -46,7 +52,7 @@ class InputRule:
             kind = "integer" if self.kind == "integer" else "decimal"
             lo, hi = self.bounds()
             opts |= {"validate": kind, "criteria": "between", "minimum": lo, "maximum": hi}
-        opts["error_message"] = self.describe()
+        opts["error_message"] = shown(self.expectation())
         return opts
 
     def bounds(self) -> tuple[float, float]:
@@ -58,21 +64,27 @@ class InputRule:
         hi = LIMIT if self.maximum is None else min(self.maximum, LIMIT)
         return lo, hi
 
-    def describe(self) -> str:
-        """What is expected, in words (used in validation pop-ups and findings)."""
+    def expectation(self) -> Msg:
+        """What is expected, as a catalog message (the validation pop-up's words)."""
         if self.kind == "list":
-            return "one of: " + ", ".join(self.choices)
+            return msg("one of: {choices}", choices=data(", ".join(self.choices)))
         if self.kind == "date":
-            return f"a date from {self.start} to {self.end}"
+            return msg("a date from {start} to {end}", start=data(self.start),
+                       end=data(self.end))
         if self.kind == "text":
-            return "text"
-        what = {"integer": "a whole number", "ratio": "a ratio (e.g. 0.35)"}.get(self.kind,
-                                                                                "a number")
+            return msg("text")
+        what = {"integer": msg("a whole number"),
+                "ratio": msg("a ratio (e.g. 0.35)")}.get(self.kind, msg("a number"))
         if self.minimum is not None and self.maximum is not None:
-            return f"{what} from {self.minimum:g} to {self.maximum:g}"
+            return msg("{what} from {low} to {high}", what=what, low=data(f"{self.minimum:g}"),
+                       high=data(f"{self.maximum:g}"))
         if self.minimum is not None:
-            return f"{what} ≥ {self.minimum:g}"
+            return msg("{what} ≥ {low}", what=what, low=data(f"{self.minimum:g}"))
         return what
+
+    def describe(self) -> str:
+        """What is expected, in English words (the CLI's findings and messages)."""
+        return Words()(self.expectation())
 
     def check(self, value: Any) -> str | None:
         """None if ``value`` (as read from a cell) is acceptable, else what is wrong."""
@@ -128,6 +140,9 @@ def _rule_json(rule: InputRule) -> dict[str, Any]:
     # "is" for False: a minimum of 0.0 equals False and must be kept
     out = {k: v for k, v in asdict(rule).items()
            if not (v is None or v is False or v == () or v == "")}
+    for key in ("title", "message"):  # in English words: a manifest means the same in any book
+        if key in out:
+            out[key] = Words()(out[key])
     for key in ("start", "end"):
         if key in out:
             out[key] = out[key].isoformat()
@@ -136,9 +151,11 @@ def _rule_json(rule: InputRule) -> dict[str, Any]:
     return out
 
 
-AMOUNT = InputRule("number", 0.0, title="Amount", message="An amount ≥ 0 in the plan currency.")
-RATIO = InputRule("ratio", 0.0, 1.0, title="Ratio", message="A ratio from 0 to 1 (35% = 0.35).")
-TEXT = InputRule("text", None, title="Text")
+AMOUNT = InputRule("number", 0.0, title=msg("Amount"),
+                   message=msg("An amount ≥ 0 in the plan currency."))
+RATIO = InputRule("ratio", 0.0, 1.0, title=msg("Ratio"),
+                  message=msg("A ratio from 0 to 1 (35% = 0.35)."))
+TEXT = InputRule("text", None, title=msg("Text"))
 
 
 @dataclass

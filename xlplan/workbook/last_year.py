@@ -19,24 +19,29 @@ import math
 import pandas as pd
 
 from xlplan.engine.last_year import review
+from xlplan.i18n import Msg, data, msg
 from xlplan.spec.models import BCG, Tier
 from xlplan.workbook import formulas
 from xlplan.workbook.book import Book, Sheet, ref
 from xlplan.workbook.context import BuildContext
+from xlplan.workbook.layout import amounts_in
 from xlplan.workbook.scope import Scope
 
-SHEET = "Review"
-HEADERS = ["Code", "Name", "Line", "BCG", "Revenue", "Cost", "Margin", "Margin %", "Cash",
-           "Revenue share"]
+SHEET = msg("Review")
+HEADERS: list[str] = [msg("Code"), msg("Name"), msg("Line"), msg("BCG"), msg("Revenue"),
+                      msg("Cost"), msg("Margin"), msg("Margin %"), msg("Cash"),
+                      msg("Revenue share")]
 COL = {name: i for i, name in enumerate(HEADERS)}
-LINE_NAMES = {Tier.core.value: "Core", Tier.emerging.value: "Emerging",
-              Tier.long_tail.value: "Long tail"}
+LINE_NAMES: dict[str, str] = {Tier.core.value: msg("Core"),
+                              Tier.emerging.value: msg("Emerging"),
+                              Tier.long_tail.value: msg("Long tail")}
 BCG_FILLS = {BCG.star.value: "#FFE699", BCG.cash_cow.value: "#C6EFCE", BCG.dog.value: "#F2DCDB"}
 BCG_RULES = {
-    BCG.star.value: "Invest: 50–70% of marketing resources.",
-    BCG.cash_cow.value: "Defend share, harvest cash for the stars.",
-    BCG.question_mark.value: "Invest selectively: back the few that can lead, exit the rest.",
-    BCG.dog.value: "Exit review within 3 months.",
+    BCG.star.value: msg("Invest: 50–70% of marketing resources."),
+    BCG.cash_cow.value: msg("Defend share, harvest cash for the stars."),
+    BCG.question_mark.value: msg("Invest selectively: back the few that can lead, exit the "
+                                 "rest."),
+    BCG.dog.value: msg("Exit review within 3 months."),
 }
 STAR_BAND = (0.50, 0.70)
 
@@ -58,26 +63,27 @@ def write_review(book: Book, ctx: BuildContext, scope: Scope) -> None:
     """Last year's review, or a note that the plan has no prior-year actuals."""
     s = book.sheet(SHEET)
     plan = ctx.plan
-    s.label(0, 0, f"{plan.name}: review of last year (复盘)", "title")
+    s.label(0, 0, msg("{plan}: review of last year", plan=data(plan.name)), "title")
     if ctx.prior is None:
-        s.label(1, 0, "There are no prior-year actuals: the plan has no prior_year file. Add "
-                      "one (unit, product, channel, month, revenue, cost, cash) to see last "
-                      "year by product line, channel and segment here.", "subtitle")
+        s.label(1, 0, msg("There are no prior-year actuals: the plan has no prior_year file. "
+                          "Add one (unit, product, channel, month, revenue, cost, cash) to see "
+                          "last year by product line, channel and segment here."), "subtitle")
         s.widths({0: 110})
         return
     tables = review(plan, ctx.prior.frame)
-    s.label(1, 0, f"Prior-year actuals in {plan.currency.code} from "
-                  f"{ctx.prior.file.rsplit('/', 1)[-1]}. Margin = revenue − cost; margin % = "
-                  "margin ÷ revenue; revenue share = revenue ÷ the table's total.", "subtitle")
+    s.label(1, 0, msg("Prior-year actuals in {currency} from {file}. Margin = revenue − cost; "
+                      "margin % = margin ÷ revenue; revenue share = revenue ÷ the table's "
+                      "total.", currency=amounts_in(plan),
+                      file=data(ctx.prior.file.rsplit('/', 1)[-1])), "subtitle")
     due = _exit_review_due(ctx)
-    s.label(2, 0, "BCG rule of thumb: stars get 50–70% of marketing resources; dogs get an "
-                  f"exit review within 3 months (by {due.isoformat()}). Stars are marked "
-                  "gold, cash cows green, dogs red.", "bold")
+    s.label(2, 0, msg("BCG rule of thumb: stars get 50–70% of marketing resources; dogs get an "
+                      "exit review within 3 months (by {due}). Stars are marked gold, cash "
+                      "cows green, dogs red.", due=data(due.isoformat())), "bold")
 
     products = _ordered(tables["product"], "product", [p.code for p in plan.products])
     row = 4
     row, product_rows, total_ref = _table(
-        s, ctx, row, "By product", products, "product",
+        s, ctx, row, msg("By product"), products, "product",
         names=dict(zip(products["product"], products["name"], strict=True)),
         lines=dict(zip(products["product"], products["line"], strict=True)),
         bcg=dict(zip(products["product"], products["bcg"], strict=True)))
@@ -89,13 +95,13 @@ def write_review(book: Book, ctx: BuildContext, scope: Scope) -> None:
     row = _bcg_summary(s, ctx, row, products, product_rows, total_ref, due)
 
     line = _ordered(tables["line"], "line", [t.value for t in Tier])
-    row, _, _ = _table(s, ctx, row, "By product line", line, "line", names=LINE_NAMES)
+    row, _, _ = _table(s, ctx, row, msg("By product line"), line, "line", names=LINE_NAMES)
     channel = _ordered(tables["channel"], "channel", [c.code for c in plan.channels])
-    row, _, _ = _table(s, ctx, row, "By channel", channel, "channel",
+    row, _, _ = _table(s, ctx, row, msg("By channel"), channel, "channel",
                        names={c.code: c.name for c in plan.channels})
     if "segment" in tables:
         segment = _ordered(tables["segment"], "segment", [g.code for g in plan.segments])
-        row, _, _ = _table(s, ctx, row, "By customer segment", segment, "segment",
+        row, _, _ = _table(s, ctx, row, msg("By customer segment"), segment, "segment",
                            names={g.code: g.name for g in plan.segments})
     s.widths({0: 12, 1: 28, 2: 11, 3: 14, 4: 18, 5: 18, 6: 18, 7: 10, 8: 18, 9: 10})
     s.ws.freeze_panes(4, 2)
@@ -105,7 +111,7 @@ def _ratio(num: float, den: float) -> float | str:
     return num / den if den else ""
 
 
-def _table(s: Sheet, ctx: BuildContext, row: int, title: str, frame: pd.DataFrame, key: str, *,
+def _table(s: Sheet, ctx: BuildContext, row: int, title: Msg, frame: pd.DataFrame, key: str, *,
            names: dict[str, str], lines: dict[str, str] | None = None,
            bcg: dict[str, str] | None = None) -> tuple[int, tuple[int, int], str]:
     """One review table with its total row; returns the next free row, the data rows and
@@ -113,8 +119,8 @@ def _table(s: Sheet, ctx: BuildContext, row: int, title: str, frame: pd.DataFram
     s.label(row, 0, title, "bold")
     head = row + 1
     for c, text in enumerate(HEADERS):
-        s.label(head, c, text if key == "product" or c not in (COL["Line"], COL["BCG"]) else "",
-                "header")
+        s.label(head, c, text if key == "product" or c not in (COL["Line"], COL["BCG"])
+                else data(""), "header")
     s.ws.set_row(head, 30)
     first = head + 1
     last = first + len(frame) - 1
@@ -125,12 +131,13 @@ def _table(s: Sheet, ctx: BuildContext, row: int, title: str, frame: pd.DataFram
     for i, rec in enumerate(frame.to_dict("records")):
         r = first + i
         code = str(rec[key])
-        s.label(r, COL["Code"], code)
-        s.label(r, COL["Name"], names.get(code, code))
+        s.label(r, COL["Code"], data(code))
+        name = names.get(code, code)
+        s.label(r, COL["Name"], name if isinstance(name, Msg) else data(name))
         if lines is not None:
-            s.label(r, COL["Line"], lines.get(code, ""))
+            s.label(r, COL["Line"], data(lines.get(code, "")))
         if bcg is not None:
-            s.label(r, COL["BCG"], bcg.get(code, ""))
+            s.label(r, COL["BCG"], data(bcg.get(code, "")))
         revenue, cost, cash = (int(rec[k]) for k in ("revenue", "cost", "cash"))
         rv, cs = ref(r, COL["Revenue"]), ref(r, COL["Cost"])
         s.given(r, COL["Revenue"], ctx.given_money(revenue), "money")
@@ -147,7 +154,7 @@ def _table(s: Sheet, ctx: BuildContext, row: int, title: str, frame: pd.DataFram
                      ("cash", cash)):
             sums[k] += v
         share_sum += 0.0 if math.isnan(share) else share
-    s.label(total, 0, "Total", "bold")
+    s.label(total, 0, msg("Total"), "bold")
     for name, k in (("Revenue", "revenue"), ("Cost", "cost"), ("Margin", "margin"),
                     ("Cash", "cash")):
         c = COL[name]
@@ -169,13 +176,14 @@ def _bcg_summary(s: Sheet, ctx: BuildContext, row: int, products: pd.DataFrame,
     def column(name: str) -> str:
         return f"{ref(first, COL[name], True)}:{ref(last, COL[name], True)}"
 
-    s.label(row, 0, "By BCG class", "bold")
+    s.label(row, 0, msg("By BCG class"), "bold")
     budget = ctx.plan.budget
     weights = budget.bcg_weights if budget is not None else {}
     weight_total = sum(weights.values())
-    headers = ["Class", "Products", "", "", *HEADERS[COL["Revenue"]:], "Rule of thumb"]
+    headers = [msg("Class"), msg("Products"), data(""), data(""), *HEADERS[COL["Revenue"]:],
+               msg("Rule of thumb")]
     if weight_total:
-        headers += ["Marketing weight (plan)", "Check"]
+        headers += [msg("Marketing weight (plan)"), msg("Check")]
     for c, text in enumerate(headers):
         s.label(row + 1, c, text, "header")
     s.ws.set_row(row + 1, 30)
@@ -187,7 +195,7 @@ def _bcg_summary(s: Sheet, ctx: BuildContext, row: int, products: pd.DataFrame,
         sums = {k: int(members[k].sum()) for k in ("revenue", "cost", "cash")}
         margin = sums["revenue"] - sums["cost"]
         criterion = f'{column("BCG")},"{cls.value}"'
-        s.label(r, 0, cls.value)
+        s.label(r, 0, data(cls.value))
         s.formula(r, 1, f"COUNTIF({criterion})", len(members), "integer")
         for name, value in (("Revenue", sums["revenue"]), ("Cost", sums["cost"]),
                             ("Margin", margin), ("Cash", sums["cash"])):
@@ -202,8 +210,9 @@ def _bcg_summary(s: Sheet, ctx: BuildContext, row: int, products: pd.DataFrame,
         rule = BCG_RULES[cls.value]
         if cls is BCG.dog:
             names = ", ".join(members["product"].astype(str))
-            rule = f"Exit review within 3 months (by {due.isoformat()})" + (
-                f": {names}." if names else ".")
+            rule = (msg("Exit review within 3 months (by {due}): {products}.",
+                        due=data(due.isoformat()), products=data(names)) if names else
+                    msg("Exit review within 3 months (by {due}).", due=data(due.isoformat())))
         s.label(r, rule_col, rule)
         if weight_total:
             share = weights.get(cls, 0.0) / weight_total
@@ -211,14 +220,15 @@ def _bcg_summary(s: Sheet, ctx: BuildContext, row: int, products: pd.DataFrame,
             if cls is BCG.star:
                 w = ref(r, rule_col + 1)
                 lo, hi = STAR_BAND
-                verdict = ("within 50–70%" if lo <= share <= hi
-                           else "outside 50–70%: review the marketing split")
-                s.formula(r, rule_col + 2, f'IF(AND({w}>={lo},{w}<={hi}),"within 50–70%",'
-                                           f'"outside 50–70%: review the marketing split")',
-                          verdict, "bold")
+                within = s.book.words(msg("within 50–70%"))
+                outside = s.book.words(msg("outside 50–70%: review the marketing split"))
+                verdict = within if lo <= share <= hi else outside
+                s.formula(r, rule_col + 2, f'IF(AND({w}>={lo},{w}<={hi}),"{within}",'
+                                           f'"{outside}")', verdict, "bold")
         r += 1
     if weight_total:
-        s.label(r, 0, "Marketing weight: the plan's budget BCG weights, normalised.", "subtitle")
+        s.label(r, 0, msg("Marketing weight: the plan's budget BCG weights, normalised."),
+                "subtitle")
     s.ws.set_column(rule_col, rule_col, 60)
     s.ws.set_column(rule_col + 1, rule_col + 1, 14)
     s.ws.set_column(rule_col + 2, rule_col + 2, 36)

@@ -31,11 +31,12 @@ import numpy as np
 from xlplan.engine.okr import kr_progress, objective_progress
 from xlplan.engine.rollup import rollup
 from xlplan.engine.variance import attainment_array, status_array, variance_array
+from xlplan.i18n import msg
 from xlplan.workbook.book import Book, Cell, Sheet, Value, ref
 from xlplan.workbook.context import BuildContext
 from xlplan.workbook.scope import Scope
 
-SHEET = "Live"
+SHEET = msg("Live")
 BANDS_ROW = 4  # the status bands: B5:D5
 ORG_HEAD = 7  # header row of the org roll-up
 READING = ("For users of the xlplan add-in (xlwings Lite: xlplan addin lite; Windows: xlplan "

@@ -8,7 +8,7 @@ of every locked cell (per sheet) shows any label or formula changed.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +33,14 @@ class Manifest:
     fingerprint: str
     sheets: dict[str, str]  # sheet → fingerprint of its locked cells
     inputs: list[dict[str, Any]]  # sheet, cell, item, period, rule
+    # the words' language, and each sheet's stable key → the name it shows; written only
+    # for a language other than en (whose names are the keys), so en books stay as they were
+    language: str = "en"
+    sheet_names: dict[str, str] = field(default_factory=dict)
+
+    def sheet_named(self, key: str) -> str:
+        """The name the workbook shows for the sheet of stable ``key`` ("Commitments")."""
+        return self.sheet_names.get(key, key)
 
     @classmethod
     def from_rows(cls, rows: dict[str, str]) -> Manifest:
@@ -43,6 +51,8 @@ class Manifest:
             unit=rows.get("unit") or "", template_version=rows["template_version"],
             built_at=rows["built_at"], fingerprint=rows["fingerprint"],
             sheets=json.loads(rows["sheets"]), inputs=json.loads(rows["inputs"]),
+            language=rows.get("language") or "en",
+            sheet_names=json.loads(rows.get("sheet_names") or "{}"),
         )
 
 
@@ -79,6 +89,9 @@ def manifest_of(book: Book, ctx: BuildContext, unit: str) -> Manifest:
         sheets={n: h for n, h in by_sheet.items() if n != SHEET},
         inputs=[{"sheet": c.sheet, "cell": c.cell, "item": c.item, "period": c.period,
                  "rule": c.rule.to_json()} for c in book.inputs],
+        language=book.language,
+        sheet_names={} if book.language == "en" else
+        {str(key): sheet.name for key, sheet in book.sheets.items()},
     )
 
 
@@ -88,7 +101,7 @@ def write_manifest(book: Book, ctx: BuildContext, unit: str) -> Manifest:
     ws = book.wb.add_worksheet(SHEET)
     ws.write_row(0, 0, ["key", "value"])
     row = 1
-    for key in KEYS:
+    for key in KEYS if manifest.language == "en" else (*KEYS, "language", "sheet_names"):
         value = getattr(manifest, key)
         text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False,
                                                                separators=(",", ":"))

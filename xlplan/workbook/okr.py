@@ -24,6 +24,7 @@ from dataclasses import dataclass
 
 from xlplan.engine.okr import kr_progress, weighted_mean
 from xlplan.engine.phasing import fiscal_months
+from xlplan.i18n import data, msg
 from xlplan.spec.models import Objective
 from xlplan.workbook import formulas
 from xlplan.workbook.book import Book, Sheet, ref
@@ -33,25 +34,27 @@ from xlplan.workbook.input_rules import TEXT, InputRule
 from xlplan.workbook.layout import fit_row
 from xlplan.workbook.scope import Scope
 
-SHEET = "OKR"
+SHEET = msg("OKR")
 INPUT_OBJECTIVES = 3
 KRS_PER_INPUT_OBJECTIVE = 3
 LIST_LIMIT = 255  # characters Excel allows in a literal drop-down list
 
-HEADERS = ["Objective", "Objective title", "Org unit", "O owner", "KR", "Key result", "Start",
-           "Target", "Current", "Measure", "Due", "Weight", "KR owner", "Resources needed",
-           "Risk plan", "Aligned to", "KR progress", "O progress", "Check"]
+HEADERS: list[str] = [
+    msg("Objective"), msg("Objective title"), msg("Org unit"), msg("O owner"), msg("KR"),
+    msg("Key result"), msg("Start"), msg("Target"), msg("Current"), msg("Measure"), msg("Due"),
+    msg("Weight"), msg("KR owner"), msg("Resources needed"), msg("Risk plan"), msg("Aligned to"),
+    msg("KR progress"), msg("O progress"), msg("Check")]
 COL = {name: i for i, name in enumerate(HEADERS)}
 WIDTHS: dict[int, float] = {0: 11, 1: 30, 2: 10, 3: 13, 4: 10, 5: 40, 6: 11, 7: 11, 8: 11,
                             9: 9, 10: 11, 11: 8, 12: 13, 13: 32, 14: 32, 15: 12, 16: 10,
                             17: 10, 18: 26}
 
-NUMBER_ANY = InputRule("number", None, title="Number",
-                       message="A number: start, target or current value of the KR "
-                               "(negative allowed).")
-WEIGHT = InputRule("ratio", 0.0, 1.0, title="KR weight",
-                   message="Weight of the KR in its objective, 0 to 1. Blank counts as 0; "
-                           "if every weight is 0 the KRs count equally.")
+NUMBER_ANY = InputRule("number", None, title=msg("Number"),
+                       message=msg("A number: start, target or current value of the KR "
+                                   "(negative allowed)."))
+WEIGHT = InputRule("ratio", 0.0, 1.0, title=msg("KR weight"),
+                   message=msg("Weight of the KR in its objective, 0 to 1. Blank counts as 0; "
+                               "if every weight is 0 the KRs count equally."))
 
 MISSING = "needs start, target and due"
 
@@ -138,18 +141,18 @@ class _Table:
         rows = list(range(self.row, self.row + len(o.krs)))
         progress: list[float | str] = []
         for r, kr in zip(rows, o.krs, strict=True):
-            s.label(r, COL["Objective"], o.id)
-            s.label(r, COL["KR"], kr.id)
-            s.label(r, COL["Key result"], kr.text, "wrap")
+            s.label(r, COL["Objective"], data(o.id))
+            s.label(r, COL["KR"], data(kr.id))
+            s.label(r, COL["Key result"], data(kr.text), "wrap")
             s.given(r, COL["Start"], kr.start)
             s.given(r, COL["Target"], kr.target)
             s.given(r, COL["Current"], kr.current)
-            s.label(r, COL["Measure"], kr.unit)
+            s.label(r, COL["Measure"], data(kr.unit))
             s.given(r, COL["Due"], kr.due, "date")
             s.given(r, COL["Weight"], kr.weight, "factor")
-            s.label(r, COL["KR owner"], kr.owner)
-            s.label(r, COL["Resources needed"], kr.resources, "wrap")
-            s.label(r, COL["Risk plan"], kr.risk_plan, "wrap")
+            s.label(r, COL["KR owner"], data(kr.owner))
+            s.label(r, COL["Resources needed"], data(kr.resources), "wrap")
+            s.label(r, COL["Risk plan"], data(kr.risk_plan), "wrap")
             value = nan_blank(kr_progress(kr.start, kr.target, kr.current))
             progress.append(value)
             self.progress_bar(r, value)
@@ -160,10 +163,10 @@ class _Table:
                            (kr.risk_plan, WIDTHS[COL["Risk plan"]]),
                            (o.title if r == rows[0] else "", WIDTHS[COL["Objective title"]])])
         top = rows[0]
-        s.label(top, COL["Objective title"], o.title, "wrap")
-        s.label(top, COL["Org unit"], o.unit or "")
-        s.label(top, COL["O owner"], o.owner)
-        s.label(top, COL["Aligned to"], ", ".join(o.aligned_to))
+        s.label(top, COL["Objective title"], data(o.title), "wrap")
+        s.label(top, COL["Org unit"], data(o.unit))
+        s.label(top, COL["O owner"], data(o.owner))
+        s.label(top, COL["Aligned to"], data(", ".join(o.aligned_to)))
         self._objective(rows, objective_value(progress, [kr.weight for kr in o.krs]))
         self.row += len(rows)
 
@@ -171,21 +174,22 @@ class _Table:
                         span: tuple[dt.date, dt.date]) -> None:
         """An empty objective of input rows for the unit (or one of its people) to fill."""
         s = self.sheet
-        due = InputRule("date", None, start=span[0], end=span[1], title="Due date",
-                        message=f"The date the KR is due, within the fiscal year "
-                                f"({span[0]} to {span[1]}).")
+        due = InputRule("date", None, start=span[0], end=span[1], title=msg("Due date"),
+                        message=msg("The date the KR is due, within the fiscal year "
+                                    "({start} to {end}).", start=data(span[0]),
+                                    end=data(span[1])))
         rows = list(range(self.row, self.row + KRS_PER_INPUT_OBJECTIVE))
         progress: list[float | str] = []
         weights: list[float] = []
         top = rows[0]
-        s.label(top, COL["Org unit"], unit)
+        s.label(top, COL["Org unit"], data(unit))
         s.input(top, COL["Objective title"], None, TEXT, item=f"okr:{oid}:title",
                 style="input_wrap")
         s.input(top, COL["O owner"], None, TEXT, item=f"okr:{oid}:owner", style="input_label")
         for j, r in enumerate(rows, start=1):
             kr = f"{oid}.{j}"
-            s.label(r, COL["Objective"], oid)
-            s.label(r, COL["KR"], kr)
+            s.label(r, COL["Objective"], data(oid))
+            s.label(r, COL["KR"], data(kr))
             for key, rule, style in (
                     ("Key result", TEXT, "input_wrap"), ("Start", NUMBER_ANY, "input_number"),
                     ("Target", NUMBER_ANY, "input_number"),
@@ -250,9 +254,9 @@ def _align_rule(ids: list[str], company: list[str]) -> InputRule:
     """
     for choices in (ids, company):
         if len(",".join(choices)) <= LIST_LIMIT:
-            return InputRule("list", None, choices=tuple(choices), title="Aligned to",
-                             message="The KR one level up that this KR supports (pick from "
-                                     "the list).")
+            return InputRule("list", None, choices=tuple(choices), title=msg("Aligned to"),
+                             message=msg("The KR one level up that this KR supports (pick "
+                                         "from the list)."))
     raise ValueError(f"the company KR ids are too many for an Excel drop-down "
                      f"({len(','.join(company))} characters, at most {LIST_LIMIT})")
 
@@ -262,14 +266,15 @@ def write_okr(book: Book, ctx: BuildContext, scope: Scope) -> None:
     plan, tree = ctx.plan, ctx.tree
     s = book.sheet(SHEET)
     company = [o for o in plan.okrs if o.unit in (None, tree.root)]
-    s.label(0, 0, f"{plan.name}: OKR decomposition", "title")
-    s.label(1, 0, "KR progress = (current − start) ÷ (target − start), held to 0–100%; no "
-                  "current value yet counts as 0. Objective progress = KR progress averaged by "
-                  "KR weight. A KR must be measurable and dated: a start, a different target, "
-                  "and a due date.", "subtitle")
+    s.label(0, 0, msg("{plan}: OKR decomposition", plan=data(plan.name)), "title")
+    s.label(1, 0, msg("KR progress = (current − start) ÷ (target − start), held to 0–100%; no "
+                      "current value yet counts as 0. Objective progress = KR progress averaged "
+                      "by KR weight. A KR must be measurable and dated: a start, a different "
+                      "target, and a due date."), "subtitle")
     if scope.unit is not None:
-        s.label(2, 0, "Fill the yellow cells: one objective per block, up to three KRs each. "
-                      "‘Aligned to’ is the KR one level up that your KR supports.", "subtitle")
+        s.label(2, 0, msg("Fill the yellow cells: one objective per block, up to three KRs "
+                          "each. ‘Aligned to’ is the KR one level up that your KR supports."),
+                "subtitle")
     head = 4
     for c, text in enumerate(HEADERS):
         s.label(head, c, text, "header")
@@ -277,12 +282,12 @@ def write_okr(book: Book, ctx: BuildContext, scope: Scope) -> None:
     table = _Table(s, head + 1)
     table.first = table.row
     if scope.unit is None:
-        table.section("Company objectives")
+        table.section(msg("Company objectives"))
         for o in company:
             table.objective(o)
         others = [o for o in plan.okrs if o not in company]
         if others:
-            table.section("Department, region and individual objectives")
+            table.section(msg("Department, region and individual objectives"))
             for o in others:
                 table.objective(o)
     else:
@@ -291,20 +296,20 @@ def write_okr(book: Book, ctx: BuildContext, scope: Scope) -> None:
         mine = _subtree(ctx, unit)
         parents = [o for o in plan.okrs if o.unit in ancestors]
         own = [o for o in plan.okrs if o.unit in mine]
-        table.section("Company objectives (for context)")
+        table.section(msg("Company objectives (for context)"))
         for o in company:
             table.objective(o)
         if parents:
-            table.section("Objectives one level up (for context)")
+            table.section(msg("Objectives one level up (for context)"))
             for o in parents:
                 table.objective(o)
         if own:
-            table.section(f"{unit}: objectives in the plan")
+            table.section(msg("{unit}: objectives in the plan", unit=data(unit)))
             for o in own:
                 table.objective(o)
         shown = [kr.id for o in (*company, *parents, *own) for kr in o.krs]
         rule = _align_rule(shown, [kr.id for o in company for kr in o.krs])
-        table.section(f"{unit}: your objectives (fill in)")
+        table.section(msg("{unit}: your objectives (fill in)", unit=data(unit)))
         span = fiscal_span(ctx)
         for i in range(1, INPUT_OBJECTIVES + 1):
             table.blank_objective(f"{unit}-O{i}", unit, rule, span)

@@ -14,19 +14,21 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from xlplan.engine.rounding import to_minor
+from xlplan.i18n import data, msg
 from xlplan.spec.models import Level
 from xlplan.workbook.book import Book, Sheet, ref
 from xlplan.workbook.commitments import excel_sum, number
 from xlplan.workbook.context import BuildContext
 from xlplan.workbook.input_rules import AMOUNT, TEXT, InputRule
-from xlplan.workbook.layout import fit_row
+from xlplan.workbook.layout import amounts_in, fit_row
 from xlplan.workbook.scope import Scope
 
-SHEET = "Risks"
+SHEET = msg("Risks")
 UNIT_RISKS = 3
 PLAN_NAMES = ("A", "B", "C")
-HEADERS = ["Id", "Risk", "Level", "Impact", "Owner", "Plan", "Action", "Cost", "Effect",
-           "Cost of plans"]
+HEADERS: list[str] = [msg("Id"), msg("Risk"), msg("Level"), msg("Impact"), msg("Owner"),
+                      msg("Plan"), msg("Action"), msg("Cost"), msg("Effect"),
+                      msg("Cost of plans")]
 COL = {name: i for i, name in enumerate(HEADERS)}
 WIDTHS: dict[int, float] = {0: 12, 1: 32, 2: 9, 3: 30, 4: 14, 5: 6, 6: 40, 7: 14, 8: 30, 9: 15}
 LEVEL_COLOURS = {  # fill, font
@@ -34,8 +36,8 @@ LEVEL_COLOURS = {  # fill, font
     Level.orange.value: ("#F8CBAD", "#843C0C"),
     Level.yellow.value: ("#FFEB9C", "#9C5700"),
 }
-LEVEL_RULE = InputRule("list", None, choices=tuple(lv.value for lv in Level), title="Level",
-                       message="red: stop the loss; orange: intervene; yellow: watch.")
+LEVEL_RULE = InputRule("list", None, choices=tuple(lv.value for lv in Level), title=msg("Level"),
+                       message=msg("red: stop the loss; orange: intervene; yellow: watch."))
 
 
 @dataclass(frozen=True)
@@ -52,12 +54,14 @@ def write_risks(book: Book, ctx: BuildContext, scope: Scope) -> None:
     """The plan's risks (locked) and, in a unit workbook, input blocks for the unit's own."""
     s = book.sheet(SHEET)
     plan = ctx.plan
-    s.label(0, 0, f"{plan.name}: top risks and plans A/B/C (风险预案)", "title")
-    s.label(1, 0, f"Red: stop the loss; orange: intervene; yellow: watch. Costs in "
-                  f"{plan.currency.code}."
-            + ("" if scope.is_master else " Record your unit's own risks in the yellow rows: "
-                                          "pick a level, then up to three plans."),
-            "subtitle")
+    s.label(0, 0, msg("{plan}: top risks and plans A/B/C", plan=data(plan.name)),
+            "title")
+    currency = amounts_in(plan)
+    s.label(1, 0, msg("Red: stop the loss; orange: intervene; yellow: watch. Costs in "
+                      "{currency}.", currency=currency) if scope.is_master else
+            msg("Red: stop the loss; orange: intervene; yellow: watch. Costs in {currency}. "
+                "Record your unit's own risks in the yellow rows: pick a level, then up to "
+                "three plans.", currency=currency), "subtitle")
     counts_row, head = 3, 8
     for c, text in enumerate(HEADERS):
         s.label(head, c, text, "header")
@@ -65,18 +69,18 @@ def write_risks(book: Book, ctx: BuildContext, scope: Scope) -> None:
     blocks: list[Block] = []
     for risk in plan.risks:
         first = r
-        s.label(r, COL["Id"], risk.id, "top")
-        s.label(r, COL["Risk"], risk.title, "wrap")
-        s.label(r, COL["Level"], risk.level.value, "status_top")
-        s.label(r, COL["Impact"], risk.impact, "wrap")
-        s.label(r, COL["Owner"], risk.owner, "top")
+        s.label(r, COL["Id"], data(risk.id), "top")
+        s.label(r, COL["Risk"], data(risk.title), "wrap")
+        s.label(r, COL["Level"], data(risk.level.value), "status_top")
+        s.label(r, COL["Impact"], data(risk.impact), "wrap")
+        s.label(r, COL["Owner"], data(risk.owner), "top")
         costs = []
         for p in risk.plans:
             cost = ctx.given_money(to_minor(p.cost, ctx.su))
-            s.label(r, COL["Plan"], p.name, "status_top")
-            s.label(r, COL["Action"], p.action, "wrap")
+            s.label(r, COL["Plan"], data(p.name), "status_top")
+            s.label(r, COL["Action"], data(p.action), "wrap")
             s.given(r, COL["Cost"], cost, "money_top")
-            s.label(r, COL["Effect"], p.effect, "wrap")
+            s.label(r, COL["Effect"], data(p.effect), "wrap")
             texts = [(p.action, WIDTHS[COL["Action"]]), (p.effect, WIDTHS[COL["Effect"]])]
             if r == first:
                 texts += [(risk.title, WIDTHS[COL["Risk"]]), (risk.impact, WIDTHS[COL["Impact"]])]
@@ -98,14 +102,14 @@ def write_risks(book: Book, ctx: BuildContext, scope: Scope) -> None:
                       f"SUM({ref(block.first, COL['Cost'])}:{ref(block.last, COL['Cost'])})",
                       excel_sum(block.costs), "money_top")
     first, last = head + 1, r - 1
-    s.label(r, 0, "Total", "bold")
+    s.label(r, 0, msg("Total"), "bold")
     all_costs = [c for b in blocks for c in b.costs]
     if blocks:
         s.formula(r, COL["Cost"], f"SUM({ref(first, COL['Cost'])}:{ref(last, COL['Cost'])})",
                   excel_sum(all_costs), "money_bold")
         _level_colours(book, s, first, last)
     else:
-        s.label(head + 1, 0, "The plan lists no risks.", "subtitle")
+        s.label(head + 1, 0, msg("The plan lists no risks."), "subtitle")
     _level_counts(s, counts_row, blocks, (first, last))
     _level_colours(book, s, counts_row + 1, counts_row + len(LEVEL_COLOURS), 0)
     s.widths(WIDTHS)
@@ -115,7 +119,7 @@ def write_risks(book: Book, ctx: BuildContext, scope: Scope) -> None:
 def _input_block(s: Sheet, r: int, rid: str) -> Block:
     """One risk the manager records: title, level, impact, owner, then plans A, B, C."""
     key = f"risk:{rid}"
-    s.label(r, COL["Id"], rid)
+    s.label(r, COL["Id"], data(rid))
     s.input(r, COL["Risk"], None, TEXT, item=f"{key}:title", style="input_wrap")
     s.input(r, COL["Level"], None, LEVEL_RULE, item=f"{key}:level", style="input_status")
     s.input(r, COL["Impact"], None, TEXT, item=f"{key}:impact", style="input_wrap")
@@ -124,7 +128,7 @@ def _input_block(s: Sheet, r: int, rid: str) -> Block:
     costs = []
     for i, name in enumerate(PLAN_NAMES):
         pr = r + i
-        s.label(pr, COL["Plan"], name, "status")
+        s.label(pr, COL["Plan"], data(name), "status")
         s.input(pr, COL["Action"], None, TEXT, item=f"{key}:plan-{name}:action",
                 style="input_wrap")
         s.input(pr, COL["Cost"], None, AMOUNT, item=f"{key}:plan-{name}:cost")
@@ -145,12 +149,12 @@ def _level_colours(book: Book, s: Sheet, first: int, last: int, c: int = COL["Le
 def _level_counts(s: Sheet, row: int, blocks: list[Block], span: tuple[int, int]) -> None:
     """How many risks sit at each level (COUNTIF over the level column)."""
     first, last = span
-    s.label(row, 0, "Risks by level", "bold")
+    s.label(row, 0, msg("Risks by level"), "bold")
     c = COL["Level"]
     levels = f"{ref(first, c, True)}:{ref(last, c, True)}"
     for i, level in enumerate(LEVEL_COLOURS):
         r = row + 1 + i
-        s.label(r, 0, level, "status")
+        s.label(r, 0, data(level), "status")
         count = sum(1 for b in blocks if b.level.casefold() == level)
         if blocks:
             s.formula(r, 1, f'COUNTIF({levels},"{level}")', count, "count")

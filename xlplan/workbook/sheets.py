@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from xlplan.i18n import msg
 from xlplan.workbook.actions import write_actions
 from xlplan.workbook.book import Book
 from xlplan.workbook.bsc import write_bsc
@@ -34,18 +35,19 @@ def _nothing(book: Book, ctx: BuildContext, scope: Scope) -> None:
 
 
 MASTER: list[tuple[str, SheetWriter]] = [
-    ("Guide", write_guide), ("Targets", targets), ("Review", write_review),
-    ("Increment", write_increment),
-    ("OKR", write_okr), ("BSC", write_bsc), ("Budget", write_budget),
-    ("Actions", write_actions), ("Risks", write_risks), ("Dashboard", write_dashboard),
+    (msg("Guide"), write_guide), (msg("Targets"), targets), (msg("Review"), write_review),
+    (msg("Increment"), write_increment),
+    (msg("OKR"), write_okr), (msg("BSC"), write_bsc), (msg("Budget"), write_budget),
+    (msg("Actions"), write_actions), (msg("Risks"), write_risks),
+    (msg("Dashboard"), write_dashboard),
     (ROUNDING, _nothing),
 ]
 UNIT: list[tuple[str, SheetWriter]] = [
-    ("Guide", write_guide), ("Targets", targets), ("Commitments", write_commitments),
-    ("People", write_people),
-    ("OKR", write_okr), ("BSC", write_bsc), ("Budget", write_budget),
-    ("Actions", write_actions), ("Risks", write_risks),
-    ("Guide", write_readiness),  # last: it checks the other sheets' inputs
+    (msg("Guide"), write_guide), (msg("Targets"), targets),
+    (msg("Commitments"), write_commitments), (msg("People"), write_people),
+    (msg("OKR"), write_okr), (msg("BSC"), write_bsc), (msg("Budget"), write_budget),
+    (msg("Actions"), write_actions), (msg("Risks"), write_risks),
+    (msg("Guide"), write_readiness),  # last: it checks the other sheets' inputs
     (ROUNDING, _nothing),
 ]
 # ``xlplan build --with-functions``: the Live sheet (XLPLAN_* functions) after the Dashboard.

@@ -17,11 +17,13 @@ from collections.abc import Sequence
 from typing import NamedTuple
 
 from xlplan.engine.allocate import Trace, trace_rows
-from xlplan.workbook.book import Book, quote_sheet, ref
+from xlplan.i18n import data, msg
+from xlplan.workbook.book import Book, ref
 
-SHEET = "Rounding"
-HEADERS = ["Split / child", "Weight · total", "Quota · units", "Floor · deficit",
-           "Remainder · leftover", "Tie order", "Rank", "Result (minor units)"]
+SHEET = msg("Rounding")
+HEADERS = [msg("Split / child"), msg("Weight · total"), msg("Quota · units"),
+           msg("Floor · deficit"), msg("Remainder · leftover"), msg("Tie order"), msg("Rank"),
+           msg("Result (minor units)")]
 
 
 class Split(NamedTuple):
@@ -37,10 +39,11 @@ class Splitter:
     def __init__(self, book: Book):
         self.book = book
         self.sheet = book.sheet(SHEET)
-        self.prefix = quote_sheet(SHEET)
+        self.prefix = book.quote(SHEET)
         self.row = 2
-        self.sheet.label(0, 0, "How each amount is rounded to the cent (largest remainder): "
-                               "children always add up exactly to their parent.", "bold")
+        self.sheet.label(0, 0, msg("How each amount is rounded to the cent (largest "
+                                   "remainder): children always add up exactly to their "
+                                   "parent."), "bold")
         for col, text in enumerate(HEADERS):
             self.sheet.label(1, col, text, "header")
         self.sheet.widths({0: 34, 1: 18, 2: 18, 3: 16, 4: 18, 5: 9, 6: 7, 7: 20})
@@ -60,7 +63,7 @@ class Splitter:
         if trace is None:
             tr = trace_rows([total], [w for _, w in weights], step=step, order=order)
         elif int(trace.units[0]) * step + int(trace.leftover[0]) != total:
-            raise ValueError(f"internal: {label}: trace of another total")
+            raise ValueError(f"internal: {self.book.words(label)}: trace of another total")
         else:
             tr = trace
         first, last = h + 1, h + k
@@ -78,7 +81,7 @@ class Splitter:
         results = []
         for i in range(k):
             r = first + i
-            s.label(r, 0, f"  {children[i]}")
+            s.label(r, 0, data("  " + self.book.words(children[i])))  # a code or a period
             formula, value = weights[i]
             if formula is None:
                 s.given(r, col["B"], value, "calc")

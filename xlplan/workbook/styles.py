@@ -19,6 +19,15 @@ WHOLE = "#,##0"  # money in whole currency units (the Dashboard)
 RATIO = "0.0%"
 GAP_FILL = "#FCE4D6"
 GAP_FONT = "#C00000"
+# amounts shown in thousands or ten-thousands (workbooks.amount_display): number formats
+# only, the values stay exact to the cent. A trailing comma divides by 1,000; 万 (10,000)
+# has no Excel scaling, so its format shows thousands with a literal point before the last
+# digit (12,345,678 → 1234.6).
+SCALED = {"yuan": {MONEY: MONEY, WHOLE: WHOLE},
+          "thousand": {MONEY: "#,##0.0,", WHOLE: "#,##0,"},
+          "wan": {MONEY: "0\\.0,", WHOLE: "0\\.0,"}}
+# the font of a Chinese workbook: 等线 (DengXian), Office's own CJK font on Windows and Mac
+CJK_FONT = "等线"
 STATUS_COLOURS = {"G": "#C6EFCE", "Y": "#FFEB9C", "O": "#F8CBAD", "R": "#FFC7CE"}
 
 BASE: dict[str, dict[str, Any]] = {
@@ -71,17 +80,47 @@ BASE: dict[str, dict[str, Any]] = {
 }
 
 
+def shown_number(num_format: str, value: float) -> str | None:
+    """A money amount as ``num_format`` shows it (the formats of :data:`SCALED`), to size
+    its column; None for any other format."""
+    if num_format == MONEY:
+        return f"{value:,.2f}"
+    if num_format == WHOLE:
+        return f"{value:,.0f}"
+    if num_format == SCALED["thousand"][MONEY]:
+        return f"{value / 1e3:,.1f}"
+    if num_format == SCALED["thousand"][WHOLE]:
+        return f"{value / 1e3:,.0f}"
+    if num_format == SCALED["wan"][MONEY]:
+        return f"{value / 1e4:.1f}"
+    return None
+
+
 class Styles:
     """Formats of one workbook, created once and looked up by name; ``input_*`` unlocked."""
 
-    def __init__(self, workbook: Workbook):
+    def __init__(self, workbook: Workbook, amounts: str = "yuan"):
         self._wb = workbook
         self._cache: dict[str, Format] = {}
+        self._scaled = SCALED[amounts]
+
+    def width_of(self, name: str, value: float) -> float | None:
+        """Columns (digit widths) a money number takes in style ``name``, None for a style
+        that is not money; bold and larger fonts take more."""
+        style = self[name]  # the format as written (scaled), whoever registered it
+        fmt = style.num_format
+        text = shown_number(fmt, value) if isinstance(fmt, str) else None
+        if text is None:
+            return None
+        scale = (style.font_size or 11) / 11 * (1.1 if style.bold else 1.0)
+        return len(text) * scale + 1
 
     def __getitem__(self, name: str) -> Format:
         if name not in self._cache:
             is_input = name.startswith("input_")
             props = dict(BASE[name.removeprefix("input_")])
+            if props.get("num_format") in self._scaled:
+                props["num_format"] = self._scaled[props["num_format"]]
             if is_input:
                 props |= {"bg_color": INPUT_FILL, "font_color": INPUT_FONT, "locked": False,
                           "border": 1, "border_color": "#BFBFBF"}

@@ -17,26 +17,29 @@ from xlplan.engine.allocate import Trace, order_by_code, trace_rows
 from xlplan.engine.decompose import split_unit_targets
 from xlplan.engine.org import child_weights, factor_breakdown
 from xlplan.engine.phasing import Profile
+from xlplan.i18n import Msg, data, msg, quarter_label
 from xlplan.spec.models import AllocationMethod, Maturity
 from xlplan.workbook.book import Book, Sheet, quote_sheet, ref
 from xlplan.workbook.context import BuildContext
+from xlplan.workbook.layout import amounts_in
 from xlplan.workbook.splitter import Splitter
 
-SHEET = "Targets"
-ORG_HEADERS = ["Code", "Name", "Parent", "Kind", "Manager", "Base potential", "Priority",
-               "Maturity", "Maturity factor", "New-hire share", "New-hire factor"]
+SHEET = msg("Targets")
+ORG_HEADERS: list[str] = [msg("Code"), msg("Name"), msg("Parent"), msg("Kind"), msg("Manager"),
+               msg("Base potential"), msg("Priority"), msg("Maturity"), msg("Maturity factor"),
+               msg("New-hire share"), msg("New-hire factor")]
 
 
 @dataclass(frozen=True)
 class Param:
-    label: str
+    label: Msg
     value: float
     style: str = "factor"
 
 
 def _write_params(sheet: Sheet, row: int, params: dict[str, Param]) -> dict[str, str]:
     """A small block of locked parameters; returns absolute refs by key."""
-    sheet.label(row, 0, "Allocation parameters", "bold")
+    sheet.label(row, 0, msg("Allocation parameters"), "bold")
     refs = {}
     for i, (key, p) in enumerate(params.items(), start=1):
         sheet.label(row + i, 0, p.label)
@@ -49,27 +52,28 @@ def write_master_targets(book: Book, splitter: Splitter, ctx: BuildContext) -> d
     """The org tree with factors, weights and targets; returns each unit's target cell."""
     plan, rules, tree = ctx.plan, ctx.plan.allocation, ctx.tree
     sheet = book.sheet(SHEET)
-    q = quote_sheet(SHEET)
-    sheet.label(0, 0, f"{plan.name}: targets by unit", "title")
-    sheet.label(1, 0, f"Amounts in {plan.currency.code}. Each unit's target = its parent's "
-                      "target × its weight ÷ its siblings' weights, rounded to the cent "
-                      "(see the Rounding sheet). Weight = base × priority × maturity × "
-                      "new-hire × history factors.", "subtitle")
+    q = book.quote(SHEET)
+    sheet.label(0, 0, msg("{plan}: targets by unit", plan=data(plan.name)), "title")
+    sheet.label(1, 0, msg("Amounts in {currency}. Each unit's target = its parent's target × "
+                          "its weight ÷ its siblings' weights, rounded to the cent (see the "
+                          "Rounding sheet). Weight = base × priority × maturity × new-hire × "
+                          "history factors.", currency=amounts_in(plan)), "subtitle")
     mf = rules.maturity_factors
     years = rules.history_years
     p = _write_params(sheet, 3, {
-        "incubating": Param("Maturity factor: incubating", mf.get(Maturity.incubating, 0.8)),
-        "growing": Param("Maturity factor: growing", mf.get(Maturity.growing, 1.0)),
-        "mature": Param("Maturity factor: mature", mf.get(Maturity.mature, 1.2)),
-        "threshold": Param("New-hire share above", rules.new_hire_threshold, "ratio"),
-        "hire": Param("… multiplies the weight by", rules.new_hire_factor),
-        "uplift": Param(f"Over target {years} years running: uplift", rules.history_uplift,
+        "incubating": Param(msg("Maturity factor: incubating"), mf.get(Maturity.incubating, 0.8)),
+        "growing": Param(msg("Maturity factor: growing"), mf.get(Maturity.growing, 1.0)),
+        "mature": Param(msg("Maturity factor: mature"), mf.get(Maturity.mature, 1.2)),
+        "threshold": Param(msg("New-hire share above"), rules.new_hire_threshold, "ratio"),
+        "hire": Param(msg("… multiplies the weight by"), rules.new_hire_factor),
+        "uplift": Param(msg("Over target {years} years running: uplift", years=years),
+                        rules.history_uplift,
                         "ratio"),
     })
     head = 11
-    hist_cols = [f"Attainment y-{years - i}" for i in range(years)]
-    headers = [*ORG_HEADERS, *hist_cols, "History factor", "Hold", "Weight", "Share",
-               "Target", "Notes"]
+    hist_cols: list[str] = [msg("Attainment y-{n}", n=years - i) for i in range(years)]
+    headers = [*ORG_HEADERS, *hist_cols, msg("History factor"), msg("Hold"), msg("Weight"),
+               msg("Share"), msg("Target"), msg("Notes")]
     for c, text in enumerate(headers):
         sheet.label(head, c, text, "header")
     col = {name: i for i, name in enumerate(headers)}
@@ -84,7 +88,7 @@ def write_master_targets(book: Book, splitter: Splitter, ctx: BuildContext) -> d
         r, unit = row_of[code], tree.units[code]
         for key, value in (("Code", unit.code), ("Name", unit.name), ("Parent", unit.parent or ""),
                            ("Kind", unit.kind), ("Manager", unit.manager)):
-            sheet.label(r, col[key], value)
+            sheet.label(r, col[key], data(value))
         if code == tree.root:
             sheet.given(r, col["Target"], ctx.money(ctx.targets[code]), "money_bold")
             target_ref[code] = f"{q}{ref(r, col['Target'], absolute=True)}"
@@ -93,7 +97,7 @@ def write_master_targets(book: Book, splitter: Splitter, ctx: BuildContext) -> d
         f = unit.factors
         sheet.given(r, col["Base potential"], unit.base)
         sheet.given(r, col["Priority"], f.priority, "factor")
-        sheet.label(r, col["Maturity"], f.maturity.value)
+        sheet.label(r, col["Maturity"], data(f.maturity.value))
         m = ref(r, col["Maturity"])
         sheet.formula(r, col["Maturity factor"],
                       f'IF({m}="mature",{p["mature"]},IF({m}="incubating",{p["incubating"]},'
@@ -120,7 +124,7 @@ def write_master_targets(book: Book, splitter: Splitter, ctx: BuildContext) -> d
         else:
             weights = child_weights(tree, unit.parent or "", rules, _prior_revenue(ctx))
             sheet.given(r, col["Weight"], weights[code].weight, "factor")
-        sheet.label(r, col["Notes"], "; ".join(wb.notes))
+        sheet.label(r, col["Notes"], data("; ".join(wb.notes)))
     # targets: split each parent's target over its free (not held) children
     for parent in order:
         kids = tree.children[parent]
@@ -141,7 +145,7 @@ def write_master_targets(book: Book, splitter: Splitter, ctx: BuildContext) -> d
         total_formula = f"{parent_minor}-ROUND(SUM({hold_range})/{ctx.su_text},0)"
         held_total = sum(ctx.targets[k] for k in held)
         results = splitter.split(
-            f"{parent} → {', '.join(free)}", total_formula, ctx.targets[parent] - held_total,
+            data(f"{parent} → {', '.join(free)}"), total_formula, ctx.targets[parent] - held_total,
             [(f"{q}{ref(row_of[k], wcol, True)}", weights[k].weight) for k in free],
             free, order_by_code(free)).refs
         for k, res in zip(free, results, strict=True):
@@ -177,50 +181,51 @@ def write_unit_targets(book: Book, splitter: Splitter, ctx: BuildContext, unit: 
     """The unit's annual target split over products, channels and months, as formulas."""
     plan = ctx.plan
     sheet = book.sheet(SHEET)
-    q = quote_sheet(SHEET)
+    q = book.quote(SHEET)
     cube = split_unit_targets(np.array([ctx.targets[unit]]), plan, ctx.prior)[0]
     u = ctx.tree.units[unit]
-    sheet.label(0, 0, f"{plan.name}: targets for {u.name} ({unit})", "title")
-    sheet.label(1, 0, f"Amounts in {plan.currency.code}. The annual target comes from the "
-                      "master plan; it is split by product mix, then by channel shares, then "
-                      "over the months by the seasonality profile (Rounding sheet: to the cent).",
-                "subtitle")
-    sheet.label(3, 0, "Annual target", "bold")
+    sheet.label(0, 0, msg("{plan}: targets for {unit} ({code})", plan=data(plan.name),
+                          unit=data(u.name), code=data(unit)), "title")
+    sheet.label(1, 0, msg("Amounts in {currency}. The annual target comes from the master plan; "
+                          "it is split by product mix, then by channel shares, then over the "
+                          "months by the seasonality profile (Rounding sheet: to the cent).",
+                          currency=amounts_in(plan)), "subtitle")
+    sheet.label(3, 0, msg("Annual target"), "bold")
     sheet.given(3, 2, ctx.money(ctx.targets[unit]), "money_bold")
     annual = f"{q}{ref(3, 2, True)}"
     book.define("UnitTarget", annual)
     # seasonality parameters
     prof = ctx.profile
-    sheet.label(5, 0, "Seasonality", "bold")
+    sheet.label(5, 0, msg("Seasonality"), "bold")
     qrefs: list[str] = []
     if prof.quarter_weights is not None:
-        sheet.label(6, 0, "Quarter weights")
+        sheet.label(6, 0, msg("Quarter weights"))
         for i, w in enumerate(prof.quarter_weights):
-            sheet.label(5, 2 + i, f"Q{i + 1}", "header")
+            sheet.label(5, 2 + i, quarter_label(i + 1), "header")
             sheet.given(6, 2 + i, w, "factor")
             qrefs.append(f"{q}{ref(6, 2 + i, True)}")
-    sheet.label(7, 0, "Month weights" + (" (within quarter)" if qrefs else ""))
+    sheet.label(7, 0, msg("Month weights (within quarter)") if qrefs else msg("Month weights"))
     mrefs = []
     for i, w in enumerate(prof.month_weights):
         sheet.given(7, 2 + i, w, "factor")
         mrefs.append(f"{q}{ref(7, 2 + i, True)}")
     # product split
     head = 9
-    for c, text in enumerate(["Product", "Name", "Line", "BCG", "Mix weight", "Share",
-                              "Annual target"]):
-        sheet.label(head, c, text, "header")
+    for c, word in enumerate([msg("Product"), msg("Name"), msg("Line"), msg("BCG"),
+                              msg("Mix weight"), msg("Share"), msg("Annual target")]):
+        sheet.label(head, c, word, "header")
     codes = [p.code for p in plan.products]
     weights = ctx.product_weights
     wrange = f"{ref(head + 1, 4, True)}:{ref(head + len(codes), 4, True)}"
     for i, p in enumerate(plan.products):
         r = head + 1 + i
-        for c, text in enumerate([p.code, p.name, p.line.value, p.bcg.value if p.bcg else ""]):
-            sheet.label(r, c, text)
+        for c, value in enumerate([p.code, p.name, p.line.value, p.bcg.value if p.bcg else ""]):
+            sheet.label(r, c, data(value))
         sheet.given(r, 4, weights[i], "factor")
         sheet.formula(r, 5, f"{ref(r, 4)}/SUM({wrange})", weights[i] / sum(weights), "ratio")
     unit_minor = f"ROUND({annual}/{ctx.su_text},0)"
     by_product, product_minor = splitter.split(
-        f"{unit} → products", unit_minor, ctx.targets[unit],
+        msg("{unit} → products", unit=data(unit)), unit_minor, ctx.targets[unit],
         [(f"{q}{ref(head + 1 + i, 4, True)}", w) for i, w in enumerate(weights)], codes,
         order_by_code(codes))
     for i in range(len(codes)):
@@ -228,7 +233,9 @@ def write_unit_targets(book: Book, splitter: Splitter, ctx: BuildContext, unit: 
                       ctx.money(product_minor[i]))
     # product × channel × month
     top = head + len(codes) + 3
-    headers = ["Product", "Channel", "Share", "Annual", *ctx.month_labels, "Q1", "Q2", "Q3", "Q4"]
+    headers: list[str] = [msg("Product"), msg("Channel"), msg("Share"), msg("Annual"),
+                          *ctx.month_labels,
+                          *(quarter_label(q) for q in range(1, 5))]
     for c, text in enumerate(headers):
         sheet.label(top, c, text, "header")
     writer = _CubeWriter(sheet, splitter, ctx, unit, cube, qrefs, mrefs, top + 1)
@@ -262,11 +269,13 @@ class _CubeWriter:
         rows = {}
         for k in kids:
             rows[k] = self.row
-            s.label(self.row, 0, pcode)
-            s.label(self.row, 1, "  " * depth + k)
+            s.label(self.row, 0, data(pcode))
+            s.label(self.row, 1, data("  " * depth + k))
             s.given(self.row, 2, tree.channels[k].share, "ratio")
             self.row += 1
-        label = f"{self.unit} · {pcode} → channels" + (f" under {parent}" if parent else "")
+        label = (msg("{unit} · {product} → channels under {parent}", unit=data(self.unit),
+                     product=data(pcode), parent=data(parent)) if parent else
+                 msg("{unit} · {product} → channels", unit=data(self.unit), product=data(pcode)))
         results, amounts = self.splitter.split(
             label, total_ref, total,
             [(f"{self.q}{ref(rows[k], 2, True)}", w) for k, w in zip(kids, shares, strict=True)],
@@ -283,22 +292,24 @@ class _CubeWriter:
         ctx, prof, s = self.ctx, self.ctx.profile, self.sheet
         li = self.leaves.index(leaf)
         months = self.cube[pi, li].tolist()
-        label = f"{self.unit} · {pcode} · {leaf}"
+        label = data(f"{self.unit} · {pcode} · {leaf}")
         refs: list[str] = []
         if prof.quarter_weights is not None:
             qres, quarters = self.splitter.split(
-                f"{label} → quarters", total_ref, total,
+                msg("{split} → quarters", split=label), total_ref, total,
                 list(zip(self.qrefs, prof.quarter_weights, strict=True)),
-                ["Q1", "Q2", "Q3", "Q4"], [0, 1, 2, 3], trace=self.traces.top(pi, li))
+                [quarter_label(q) for q in range(1, 5)], [0, 1, 2, 3],
+                trace=self.traces.top(pi, li))
             for qi in range(4):
                 span = slice(3 * qi, 3 * qi + 3)
                 refs += self.splitter.split(
-                    f"{label} · Q{qi + 1} → months", qres[qi], quarters[qi],
+                    msg("{split} · {quarter} → months", split=label,
+                        quarter=quarter_label(qi + 1)), qres[qi], quarters[qi],
                     list(zip(self.mrefs[span], prof.month_weights[span], strict=True)),
                     ctx.month_labels[span], [0, 1, 2],
                     trace=self.traces.in_quarter(qi, pi, li)).refs
         else:
-            refs = self.splitter.split(f"{label} → months", total_ref, total,
+            refs = self.splitter.split(msg("{split} → months", split=label), total_ref, total,
                                        list(zip(self.mrefs, prof.month_weights, strict=True)),
                                        ctx.month_labels, list(range(12)),
                                        trace=self.traces.top(pi, li)).refs

@@ -43,7 +43,8 @@ def write_board(result: TrackResult, out_dir: Path, comparison: Comparison | Non
     given a ``comparison``; returns its path and the record of its cells."""
     final = board_path(out_dir, result.plan.id, result.as_of.isoformat())
     with replaced(final) as tmp:
-        book = Book(tmp)
+        book = Book(tmp, language=result.plan.workbooks.language,
+                    amounts=result.plan.workbooks.amount_display)
         board = BoardSheet(book, result)
         board.title()
         board.bands()
