@@ -426,13 +426,13 @@ def template_manifest(ctx: BuildContext, unit: str) -> Manifest:
     return kept
 
 
-_RULES: Recent[tuple[str, str], list[Rule]] = Recent(TEMPLATES_KEPT)
+_RULES: Recent[tuple[str, str, str], list[Rule]] = Recent(TEMPLATES_KEPT)
 
 
 def completeness_rules(ctx: BuildContext, unit: str) -> list[Rule]:
     """The unit's completeness rules, from the template's input cells and the plan (the
     same rules the workbook's readiness block shows), once per unit and plan version."""
-    key = (ctx.loaded.spec_hash, unit)
+    key = (ctx.loaded.spec_hash, ctx.plan.workbooks.language, unit)  # sheet names differ
     kept = _RULES.get(key)
     if kept is None:
         inputs = cells_of(template_manifest(ctx, unit).inputs)

@@ -10,6 +10,7 @@ inputs the workbook is built with, so a rebuilt submission predicts them exactly
 
 from __future__ import annotations
 
+from xlplan.i18n import data, msg
 from xlplan.lru import Recent
 from xlplan.workbook.book import Book, ref
 from xlplan.workbook.completeness import MESSAGES, Rule, cells_of, rules_for, setting, unmet
@@ -20,10 +21,11 @@ from xlplan.workbook.scope import Scope
 TOP = 12  # the block's first row (below the Guide's text)
 LISTED = 60  # rules the summary names by cell, at most (keeps its formula short)
 NAME = "Readiness"
-LABELS = {"title": "Readiness", "where": "Where", "rule": "Rule", "status": "Status",
-          "note": "Each rule below turns 'unmet' while what you typed breaks it; the summary "
-                  "says whether the workbook is ready to submit (consolidation checks the "
-                  "same rules)."}
+LABELS = {"title": msg("Readiness"), "where": msg("Where"), "rule": msg("Rule"),
+          "status": msg("Status"),
+          "note": msg("Each rule below turns 'unmet' while what you typed breaks it; the "
+                      "summary says whether the workbook is ready to submit (consolidation "
+                      "checks the same rules).")}
 
 
 def write_readiness(book: Book, ctx: BuildContext, scope: Scope) -> None:
@@ -42,8 +44,10 @@ def write_readiness(book: Book, ctx: BuildContext, scope: Scope) -> None:
     first = head + 1
     for i, (rule, condition) in enumerate(rules):
         r = first + i
-        s.label(r, 0, f"{rule.sheet}!{rule.cell}")
-        s.label(r, 1, rule.what)
+        s.label(r, 0, data(f"{rule.sheet}!{rule.cell}"))
+        # NOTE: the rule texts of workbook/completeness.py are not in the catalog yet (they
+        # show in English in every language); the headings and note above are
+        s.label(r, 1, data(rule.what))
         s.formula(r, 2, f'IF({condition},"",{_quoted(MESSAGES["unmet"])})',
                   MESSAGES["unmet"] if id(rule) in broken else "", "bold")
     last = first + max(len(rules), 1) - 1
@@ -64,7 +68,7 @@ def write_readiness(book: Book, ctx: BuildContext, scope: Scope) -> None:
 
 
 KEPT = 64  # units whose rules a process keeps (as build.TEMPLATES_KEPT; no import: a cycle)
-_KEPT: Recent[tuple[str, str], list[tuple[Rule, str]]] = Recent(KEPT)
+_KEPT: Recent[tuple[str, str, str], list[tuple[Rule, str]]] = Recent(KEPT)
 
 
 def _rules(book: Book, ctx: BuildContext, unit: str, target_ref: str
@@ -72,7 +76,7 @@ def _rules(book: Book, ctx: BuildContext, unit: str, target_ref: str
     """The unit's rules with their Excel conditions. They depend on the template's input
     cells and the plan, not on what is typed, so they are made once per unit and plan
     version (consolidation rebuilds a unit's workbook for every file it examines)."""
-    key = (ctx.loaded.spec_hash, unit)
+    key = (ctx.loaded.spec_hash, ctx.plan.workbooks.language, unit)  # sheet names differ
     kept = _KEPT.get(key)
     if kept is None:
         rules = rules_for(cells_of(book.inputs), setting(ctx, unit, target_ref))
