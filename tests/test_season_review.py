@@ -280,3 +280,52 @@ def test_a_reissued_returned_workbook_carries_the_comment_and_notes(
     s = statuses(db)["EAST"]
     assert s["season"] == "resubmitted" and s["status"] in ("accepted", "warnings")
     assert counted(db, "EAST") == _sha256(inbox / book_path.name)
+
+
+def test_the_next_submission_answers_the_notes_or_not(
+        tmp_path: Path, versions: dict[str, list[Path]], monkeypatch: pytest.MonkeyPatch
+        ) -> None:
+    """Two notes on the returned file; the manager changes one noted cell and leaves the
+    other: the review view says one is answered and one is not."""
+    import openpyxl
+
+    monkeypatch.setenv("XLPLAN_TODAY", TODAY)
+    inbox, out = tmp_path / "inbox", tmp_path / "out"
+    db = out / "xlplan.duckdb"
+    first = versions["EAST"][0]
+    deliver(inbox, first, "2026-12-10")
+    consolidate(SMALL, inbox, out, workers=1)
+    cli("review", SMALL, "EAST", "return", "--db", db, "--by", "Li Na", "--comment",
+        "Q1 too low", "--note", "Commitments!D5: why below target?",
+        "--note", "Commitments!E5: check the channel")
+    assert statuses(db)["EAST"]["notes"] == []  # nothing to answer with yet
+
+    book = openpyxl.load_workbook(first)
+    ws = book["Commitments"]
+    before_d5, before_e5 = ws["D5"].value, ws["E5"].value
+    assert isinstance(before_d5, int | float) and isinstance(before_e5, int | float)
+    ws["D5"].value = before_d5 + 1000  # answers D5, leaves E5 as it was
+    answer = tmp_path / "EAST-answer.xlsx"
+    book.save(answer)
+    deliver(inbox, answer, "2026-12-14")
+    consolidate(SMALL, inbox, out, workers=1)
+
+    s = statuses(db)["EAST"]
+    assert s["season"] == "resubmitted" and counted(db, "EAST") == _sha256(inbox / answer.name)
+    con = duckdb.connect(str(db), read_only=True)  # the stored inputs are what the test wrote
+    try:
+        stored = dict(con.execute("SELECT cell, value_num FROM current_facts WHERE unit = "
+                                  "'EAST' AND sheet = 'Commitments' AND cell IN ('D5', 'E5')"
+                                  ).fetchall())
+    finally:
+        con.close()
+    assert stored == {"D5": before_d5 + 1000, "E5": before_e5}
+    assert s["notes"] == [
+        {"cell": "Commitments!D5", "note": "why below target?", "by": "Li Na",
+         "answered": True},
+        {"cell": "Commitments!E5", "note": "check the channel", "by": "Li Na",
+         "answered": False}]
+    assert statuses(db)["WEST"]["notes"] == []
+    shown = cli("status", SMALL, "--db", db).stdout
+    assert "Commitments!D5: why below target? (Li Na) — answered" in shown
+    assert "Commitments!E5: check the channel (Li Na) — not answered" in shown

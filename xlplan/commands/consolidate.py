@@ -30,6 +30,7 @@ from xlplan.consolidate.outcome import Outcome, tracker_frame
 from xlplan.consolidate.report import OutputFull
 from xlplan.consolidate.run import OutputError, consolidate
 from xlplan.season import status as season
+from xlplan.season.answered import NoteAnswer, answers
 from xlplan.spec.loader import PlanError, load_plan
 from xlplan.spec.prior_year import DataFileError
 
@@ -176,18 +177,32 @@ def status_cmd(
         notes = store.findings(con, loaded.plan.id, loaded.spec_hash)
         tracker = season.annotate(con, tracker_frame(numbers, subs, notes), subs,
                                   loaded.plan.id, loaded.plan.workbooks.deadline)
+        replies = answers(con, loaded.plan.id, loaded.spec_hash)
     except ValueError as exc:  # $XLPLAN_TODAY not a date
         raise fail(str(exc)) from None
     finally:
         con.close()
     if as_json:
-        doc = {"plan": loaded.plan.id, "units": tracker.to_dict(orient="records")}
+        units = [{**u, "notes": [a.to_json() for a in replies.get(str(u["unit"]), [])]}
+                 for u in tracker.to_dict(orient="records")]
+        doc = {"plan": loaded.plan.id, "units": units}
         sys.stdout.write(json.dumps(doc, ensure_ascii=False, indent=2, default=str) + "\n")
         return
     if subs.empty:
         console.print(text(f"nothing consolidated yet for {loaded.plan.id} (this plan version) "
                            f"in {path}"))
     _print_tracker(tracker, f"Submissions for {loaded.plan.id} ({path})")
+    _print_answers(replies)
+
+
+def _print_answers(replies: dict[str, list[NoteAnswer]]) -> None:
+    """Under the tracker: each returned unit's cell notes, answered by its new file or not."""
+    for unit, notes in replies.items():
+        console.print(text(f"{unit}: the reviewer's notes on the returned file"))
+        for a in notes:
+            said = "answered" if a.answered else "not answered"
+            console.print(text(f"  {a.note.sheet}!{a.note.cell}: {a.note.text} ({a.by}) — "),
+                          Text(said, style="green" if a.answered else "red"), sep="")
 
 
 @app.command("diff")
