@@ -191,6 +191,18 @@ def events_of(db: Path, unit: str) -> list[dict[str, Any]]:
     return list(json.loads(out)["events"])
 
 
+def test_build_records_a_built_event_per_unit_workbook(tmp_path: Path) -> None:
+    """The trail starts with the build: one ``built`` event per unit, naming the workbook's
+    SHA-256 and the plan revision it was built from."""
+    out = tmp_path / "out"
+    cli("build", str(SMALL), "-o", str(out), "--workers", "1")
+    built = [e for e in events(out / "xlplan.duckdb") if e["event"] == "built"]
+    assert sorted(e["unit"] for e in built) == ["EAST", "WEST"]
+    for e in built:
+        path = out / "units" / f"small-2027-{e['unit']}.xlsx"
+        assert e["sha256"] == _sha256(path)
+
+
 def test_no_code_updates_or_deletes_audit_rows() -> None:
     """The trail is append-only: no statement in xlplan changes or removes its rows."""
     pattern = re.compile(r"(UPDATE|DELETE\s+FROM|TRUNCATE|DROP\s+TABLE)\s+(IF\s+EXISTS\s+)?"

@@ -104,7 +104,8 @@ def build(
     must be a folder every worker sees at the same path."""
     ctx, built = _build(plan, out, units, with_functions, workers, scheduler,
                         language)
-    record_revision(ctx.loaded, db or out / "xlplan.duckdb", "build")
+    record_revision(ctx.loaded, db or out / "xlplan.duckdb", "build",
+                    [(b.unit, b.path) for b in built if b.unit is not None])
     master = next(b for b in built if b.unit is None)
     unit_paths = {b.unit: str(b.path) for b in built if b.unit is not None}
     if as_json:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Annotated
 
@@ -22,10 +23,14 @@ from xlplan.database import DatabaseError
 from xlplan.spec.loader import LoadedPlan
 
 
-def record_revision(loaded: LoadedPlan, db: Path, seen_by: str) -> None:
-    """Record the plan's revision in the history database; a database that cannot be
-    written is a warning (the workbooks are written already), not a failure."""
+def record_revision(loaded: LoadedPlan, db: Path, seen_by: str,
+                    built: Sequence[tuple[str, Path]] = ()) -> None:
+    """Record the plan's revision in the history database, and a ``built`` audit event for
+    each unit workbook in ``built`` (unit, path), all in one transaction; a database that
+    cannot be written is a warning (the workbooks are written already), not a failure."""
     from xlplan.consolidate import revisions, store
+    from xlplan.consolidate.run import file_sha256
+    from xlplan.season import audit
 
     try:
         con = store.connect(db)
@@ -34,6 +39,18 @@ def record_revision(loaded: LoadedPlan, db: Path, seen_by: str) -> None:
         return
     try:
         revisions.record_file(con, loaded, seen_by)
+        actor = audit.operating_system_user()
+        events = [audit.Event("built", loaded.plan.id, actor, unit, file_sha256(path),
+                              detail={"file": path.name, "revision": loaded.spec_hash})
+                  for unit, path in built]
+        con.execute("BEGIN TRANSACTION")
+        try:
+            for event in events:
+                audit.append(con, event)
+            con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
     except (OSError, ValueError) as exc:
         typer.echo(f"warning: the plan revision was not recorded: {exc}", err=True)
     finally:
