@@ -153,7 +153,7 @@ def capture(loaded: LoadedPlan, out: Path) -> tuple[list[Replay], int]:
 def replay(b: Built) -> Replay:
     """A workbook's cells as (sheet index, row, col, kind, value, cached value)."""
     assert b.book is not None
-    names = list(b.book.sheets)
+    names = [sheet.name for sheet in b.book.sheets.values()]  # as the workbook shows them
     index = {name: i for i, name in enumerate(names)}
     cells = []
     for c in b.book.cells:
