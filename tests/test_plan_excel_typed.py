@@ -203,7 +203,7 @@ def test_the_typed_file_kept_the_starters_tables_and_drop_downs(typed: Path) -> 
     book = openpyxl.load_workbook(typed)
     # grown where rows were added, shrunk where example rows were deleted
     assert book["Channels"].tables["Channels"].ref == "A5:D9"
-    assert book["BSC"].tables["Kpis"].ref == "F5:N7"
+    assert book["BSC"].tables["Kpis"].ref == "F5:P7"  # Code … Weight, Maximum, Aggregate
     assert book["Levers"].tables["Levers"].ref == "A5:F7"
     units = book["Units"]
     lists = {str(v.sqref) for v in units.data_validations.dataValidation if v.type == "list"}
