@@ -262,8 +262,13 @@ def test_a_reissued_workbook_comes_back_clean_and_says_what_changed(
     shutil.copyfile(reissued["EAST"].built.path, inbox / "small-EAST.xlsx")
     before = facts_of(db, season.new_spec)
     outcome = consolidate(season.plan, inbox, tmp_path / "out", db=db, workers=1)
-    assert [(f.status, f.findings) for f in outcome.files] == [("accepted", [])]
-    assert facts_of(db, season.new_spec) == before  # the same numbers, now from the new file
+    # the target moved, so the carried People split no longer ties to it: the one thing
+    # the manager must redo (completeness, issue 18), named at its cell; nothing else
+    [(status, findings)] = [(f.status, f.findings) for f in outcome.files]
+    assert status == "incomplete"
+    assert [(f["sheet"], f["cell"]) for f in findings] == [("People", "F5")]
+    assert "expected it to tie to the cent" in findings[0]["message"]
+    assert facts_of(db, season.new_spec) == before  # an incomplete file replaces no numbers
 
 
 def test_a_unit_dropped_from_the_plan_keeps_its_history(season: Season, tmp_path: Path) -> None:

@@ -73,6 +73,9 @@ def test_a_season_on_the_example_plan(tmp_path: Path, smtp: tuple[Inbox, int],  
             unit["email"] = address(unit["code"])
     data["workbooks"]["submit_to"] = "plans@huaxin.example"
     data["workbooks"]["deadline"] = DEADLINE
+    # the notes below name sheets as an English workbook shows them (Commitments!D5); the
+    # example plan itself is Chinese since issue 16
+    data["workbooks"]["language"] = "en"
     plan.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), "utf-8")
     loaded = load_plan(plan)
     ctx = BuildContext(loaded, read_prior_year(loaded))
