@@ -27,6 +27,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from xlsxwriter.utility import xl_col_to_name
+
 from xlplan.engine.rounding import excel_round
 from xlplan.workbook.book import Value, quote_sheet
 from xlplan.workbook.context import BuildContext
@@ -119,18 +121,11 @@ def _ranges(cells: Sequence[Cell]) -> list[str]:
         stacked.append(span)
     out = []
     for sheet, r0, r1, c0, c1 in stacked:
-        first = Cell(sheet, f"{_letters(c0)}{r0}", "", "").ref()
-        last = f"${_letters(c1)}${r1}"
+        first = Cell(sheet, f"{xl_col_to_name(c0 - 1)}{r0}", "", "").ref()
+        last = f"${xl_col_to_name(c1 - 1)}${r1}"
         out.append(first if (r0, c0) == (r1, c1) else f"{first}:{last}")
     return out
 
-
-def _letters(col: int) -> str:
-    out = ""
-    while col:
-        col, rest = divmod(col - 1, 26)
-        out = chr(65 + rest) + out
-    return out
 
 
 @dataclass(frozen=True)
