@@ -16,6 +16,7 @@ from typer.testing import CliRunner
 from xlplan.cli import app
 from xlplan.consolidate.examine import examine
 from xlplan.consolidate.run import consolidate
+from xlplan.i18n import Words
 from xlplan.workbook.book import Value
 from xlplan.workbook.build import Built, build_unit
 from xlplan.workbook.completeness import Cell, Order, Setting, Tie, rules_for, unmet
@@ -100,7 +101,7 @@ def test_rules_by_hand() -> None:
     assert tie.condition() == "ROUND(SUM(People!$F$5:$F$6)-Targets!$C$4,2)=0"
     assert tie.problem({a.key(): 60.0, b.key(): 40.0}) is None
     assert tie.problem({a.key(): 0.1 + 0.2, b.key(): 99.7}) is None  # float noise below a cent
-    assert "off by -0.01" in str(tie.problem({a.key(): 60.0, b.key(): 39.99}))
+    assert "off by -0.01" in Words()(tie.problem({a.key(): 60.0, b.key(): 39.99}) or "")
     s, e = Cell("Actions", "E9", "action:X:start", ""), Cell("Actions", "F9", "action:X:end", "")
     order = Order("order", "Actions", "F9", "Action X: start ≤ end", s, e)
     assert order.condition() == ("OR(NOT(ISNUMBER(Actions!$E$9)),NOT(ISNUMBER(Actions!$F$9)),"

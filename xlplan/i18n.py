@@ -101,8 +101,16 @@ class Words:
         shown = self._catalog.gettext(str(text))
         if not text.fields:
             return shown
-        return shown.format(**{k: self(v) if isinstance(v, str) else v
-                               for k, v in text.fields.items()})
+        return shown.format(**{k: self._field(v) for k, v in text.fields.items()})
+
+    def _field(self, value: Any) -> Any:
+        """A field as shown: text translated, a tuple of texts shown one by one and joined
+        by "; " (a list of cells in a finding), anything else (a number) as it is."""
+        if isinstance(value, str):
+            return self(value)
+        if isinstance(value, tuple):
+            return "; ".join(str(self._field(v)) for v in value)
+        return value
 
 
 def display_width(text: str) -> int:
@@ -137,3 +145,27 @@ def amount_unit(currency: str, display: str = "yuan") -> Msg | Data:
         return msg("ten thousand yuan") if currency == "CNY" else msg(
             "ten thousand {currency}", currency=data(currency))
     return data(currency)
+
+
+def to_json(text: Any) -> Any:
+    """A message (its id and fields, nested messages too), plan data or plain text as JSON
+    values, so that a message kept in a database is shown later in any language."""
+    if isinstance(text, Msg):
+        return {"msg": str(text), "fields": {k: to_json(v) for k, v in text.fields.items()}}
+    if isinstance(text, Data):
+        return {"data": str(text)}
+    if isinstance(text, tuple):
+        return {"list": [to_json(v) for v in text]}
+    return text
+
+
+def from_json(value: Any) -> Any:
+    """What :func:`to_json` made, as it was (a :class:`Msg`, :class:`Data`, text, a number)."""
+    if isinstance(value, dict) and "msg" in value:
+        return Msg(str(value["msg"]), {k: from_json(v) for k, v in
+                                       (value.get("fields") or {}).items()})
+    if isinstance(value, dict) and "data" in value:
+        return Data(str(value["data"]))
+    if isinstance(value, dict) and "list" in value:
+        return tuple(from_json(v) for v in value["list"])
+    return value

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from xlplan.i18n import Msg, Words, data, msg
 from xlplan.spec.loader import load_plan_text
 from xlplan.spec.models import Plan
 from xlplan.spec.prior_year import read_prior_year
@@ -60,7 +61,12 @@ def keyed(unit: str, inputs: list[dict[str, Any]]) -> dict[InputKey, dict[str, A
 class Gone:
     old: dict[str, Any]  # the old template's entry (sheet, cell, item, period)
     value: Value
-    why: str
+    words: Msg  # why it is not carried (a catalog message)
+
+    @property
+    def why(self) -> str:
+        """Why, in English words."""
+        return Words()(self.words)
 
 
 @dataclass(frozen=True)
@@ -68,7 +74,12 @@ class Failing:
     new: dict[str, Any]
     old: dict[str, Any]
     value: Value
-    problem: str
+    words: Msg  # what the current rule finds wrong (a catalog message)
+
+    @property
+    def problem(self) -> str:
+        """What is wrong, in English words."""
+        return Words()(self.words)
 
 
 @dataclass
@@ -97,7 +108,7 @@ def carry(unit: str, old_inputs: list[dict[str, Any]], values: dict[Cell, Value]
             continue
         if value is None or value == "":
             continue
-        problem = InputRule.from_json(target["rule"]).check(value)
+        problem = InputRule.from_json(target["rule"]).problem(value)
         if problem:
             out.failing.append(Failing(target, spec, value, problem))
             continue
@@ -117,7 +128,7 @@ def gone_rows(gone: list[Gone]) -> list[list[Gone]]:
     return list(rows.values())
 
 
-def why_gone(key: InputKey, plan: Plan, current: set[InputKey]) -> str:
+def why_gone(key: InputKey, plan: Plan, current: set[InputKey]) -> Msg:
     """Why an input's key is not in the current template, in the plan's own words."""
     parts = key.item.split(":")
     kind = parts[0]
@@ -125,18 +136,22 @@ def why_gone(key: InputKey, plan: Plan, current: set[InputKey]) -> str:
     channels = {c.code for c in plan.channels}
     if kind == "commitment" and len(parts) == 3:
         if parts[1] not in products:
-            return f"product {parts[1]} is no longer in the plan"
+            return msg("product {product} is no longer in the plan", product=data(parts[1]))
         if parts[2] not in channels:
-            return f"channel {parts[2]} is no longer in the plan"
+            return msg("channel {channel} is no longer in the plan", channel=data(parts[2]))
     if kind == "split" and len(parts) == 2:
-        return f"{parts[1]} is no longer a unit under {key.unit}"
+        return msg("{unit} is no longer a unit under {parent}", unit=data(parts[1]),
+                   parent=data(key.unit))
     if kind == "okr" and len(parts) >= 2:
-        return f"OKR {parts[1]} is no longer among {key.unit}'s objectives and key results"
+        return msg("OKR {okr} is no longer among {unit}'s objectives and key results",
+                   okr=data(parts[1]), unit=data(key.unit))
     if kind == "bsc" and len(parts) == 2:
-        return f"KPI {parts[1]} is no longer on the scorecard (or no longer typed in)"
+        return msg("KPI {kpi} is no longer on the scorecard (or no longer typed in)",
+                   kpi=data(parts[1]))
     if any(k[:3] == key[:3] for k in current):
-        return f"period {key.period} is no longer one of this row's periods"
-    return "its row is not in the current plan's template"
+        return msg("period {period} is no longer one of this row's periods",
+                   period=data(key.period))
+    return msg("its row is not in the current plan's template")
 
 
 class Revisions:

@@ -34,6 +34,7 @@ from xlplan.consolidate.formula_meaning import same_formula
 from xlplan.consolidate.input_formula import RefusedFormula, evaluate
 from xlplan.consolidate.package import Limits, Package, Refused, open_package
 from xlplan.consolidate.xlsx import RawBook, RawCell, RawSheet, cell_position, events
+from xlplan.i18n import Data, Msg, Words, data, msg
 from xlplan.lru import Recent
 from xlplan.workbook.book import Value, normalise
 from xlplan.workbook.build import TEMPLATES_KEPT, context_in, predict_unit
@@ -55,19 +56,39 @@ def where(sheet: str, cell: str) -> str:
     return f"{sheet}!{cell}" if sheet and cell else sheet
 
 
+ENGLISH = Words("en")
+
+
 @dataclass(frozen=True)
 class Finding:
+    """What consolidation found in a file. ``message`` is the English text (what the CLI
+    prints, ``--json`` gives and the history's ``message`` column keeps); ``words`` is the
+    same as a catalog message (:class:`~xlplan.i18n.Msg`), which a workbook shows in its
+    language. A text made by no catalog message (a library's error) is kept as data."""
+
     level: Level
     sheet: str
     cell: str
     message: str
+    words: Msg | Data | None = field(default=None, compare=False)
+
+    def __post_init__(self) -> None:
+        if self.words is None:
+            object.__setattr__(self, "words", data(self.message))
+
+    @classmethod
+    def of(cls, level: Level, words: str, sheet: str = "", cell: str = "") -> Finding:
+        """A finding from its words: a message (shown in English as ``message``), or any
+        text, kept as it is."""
+        kept = words if isinstance(words, Msg | Data) else data(words)
+        return cls(level, sheet, cell, ENGLISH(kept), kept)
 
     def where(self) -> str:
         return where(self.sheet, self.cell)
 
-    def to_json(self) -> dict[str, str]:
+    def to_json(self) -> dict[str, Any]:
         return {"level": self.level, "sheet": self.sheet, "cell": self.cell,
-                "message": self.message}
+                "message": self.message, "words": self.words}
 
 
 @dataclass(frozen=True)
@@ -101,11 +122,12 @@ class Examination:
             return "incomplete"
         return "warnings" if self.findings else "accepted"
 
-    def error(self, message: str, sheet: str = "", cell: str = "") -> None:
-        self.findings.append(Finding("error", sheet, cell, message))
+    def error(self, words: str, sheet: str = "", cell: str = "") -> None:
+        """An error: ``words`` a catalog message (or, from a library, plain text)."""
+        self.findings.append(Finding.of("error", words, sheet, cell))
 
-    def warn(self, message: str, sheet: str = "", cell: str = "") -> None:
-        self.findings.append(Finding("warning", sheet, cell, message))
+    def warn(self, words: str, sheet: str = "", cell: str = "") -> None:
+        self.findings.append(Finding.of("warning", words, sheet, cell))
 
 
 Stage = Callable[[str, "Examination"], None]  # told what is being done, and by whom
@@ -125,17 +147,23 @@ def examine(path: Path, ctx: BuildContext, limits: Limits | None = None,
     try:
         package = open_package(path, limits)
     except Refused as exc:
-        result.error(str(exc))
+        result.error(refusal(exc))
         result.seconds = time.perf_counter() - started
         return result
     try:
         _examine_package(package, ctx, result, stage, older)
     except Refused as exc:
-        result.error(str(exc))
+        result.error(refusal(exc))
     finally:
         package.close()
     result.seconds = time.perf_counter() - started
     return result
+
+
+def refusal(exc: Refused) -> str:
+    """A refusal's words: the catalog message it was raised with, else its text."""
+    words = exc.args[0] if exc.args else ""
+    return words if isinstance(words, Msg | Data) else str(exc)
 
 
 def _examine_package(package: Package, ctx: BuildContext, result: Examination,
@@ -145,8 +173,8 @@ def _examine_package(package: Package, ctx: BuildContext, result: Examination,
     for flag in package.flags:
         macro = "macro" in flag or "ActiveX" in flag
         (result.error if macro else result.warn)(
-            f"the workbook {flag}" + ("; send the macro-free .xlsx (the Submit macro saves one)"
-                                      if macro else ""))
+            msg("the workbook {flag}; send the macro-free .xlsx (the Submit macro saves one)",
+                flag=data(flag)) if macro else msg("the workbook {flag}", flag=data(flag)))
     result.modified = _modified(package)
     book = read_book(package, lambda what: stage(what, result))
     for sheet, cell, message in book.problems:
@@ -187,17 +215,18 @@ def _modified(package: Package) -> str:
 def _manifest(book: RawBook, result: Examination) -> Manifest | None:
     sheet = book.sheets.get(MANIFEST_SHEET)
     if sheet is None:
-        result.error(f"not a workbook built by xlplan: the hidden sheet {MANIFEST_SHEET} "
-                     "(its manifest) is missing")
+        result.error(msg("not a workbook built by xlplan: the hidden sheet {sheet} (its "
+                         "manifest) is missing", sheet=data(MANIFEST_SHEET)))
         return None
     try:
         manifest = manifest_from(sheet)
     except (KeyError, ValueError, TypeError) as exc:
-        result.error(f"the manifest is damaged ({type(exc).__name__}: {exc})", MANIFEST_SHEET)
+        result.error(msg("the manifest is damaged ({problem})",
+                         problem=data(f"{type(exc).__name__}: {exc}")), MANIFEST_SHEET)
         return None
     if sheet.state != "veryHidden":
-        result.warn(f"the manifest sheet is {sheet.state} (xlplan writes it very hidden)",
-                    MANIFEST_SHEET)
+        result.warn(msg("the manifest sheet is {state} (xlplan writes it very hidden)",
+                        state=data(sheet.state)), MANIFEST_SHEET)
     return manifest
 
 
@@ -222,18 +251,20 @@ def _revision(manifest: Manifest, ctx: BuildContext, older: Revisions | None,
     if manifest.spec_hash == ctx.loaded.spec_hash or manifest.plan_id != ctx.plan.id:
         return ctx  # another plan's file is refused by _identity
     if older is None or manifest.spec_hash not in older:
-        result.error(f"built from another version of the plan (spec hash "
-                     f"{manifest.spec_hash[:12]}…, the plan now has "
-                     f"{ctx.loaded.spec_hash[:12]}…) of which this history has no record "
-                     "(xlplan build --db or a consolidation records each revision): rebuild "
-                     "and resend this unit's workbook", MANIFEST_SHEET)
+        result.error(msg("built from another version of the plan (spec hash {built}…, the "
+                         "plan now has {now}…) of which this history has no record (xlplan "
+                         "build --db or a consolidation records each revision): rebuild and "
+                         "resend this unit's workbook", built=data(manifest.spec_hash[:12]),
+                         now=data(ctx.loaded.spec_hash[:12])), MANIFEST_SHEET)
         return None
     stage("rebuilding the plan revision it was built from", result)
     try:
         return older.context(manifest.spec_hash)
     except Exception as exc:  # a stored revision that no longer loads is a finding
-        result.error(f"could not rebuild revision {manifest.spec_hash[:12]}… of the plan, "
-                     f"which this workbook was built from ({exc})", MANIFEST_SHEET)
+        result.error(msg("could not rebuild revision {built}… of the plan, which this "
+                         "workbook was built from ({problem})",
+                         built=data(manifest.spec_hash[:12]), problem=data(exc)),
+                     MANIFEST_SHEET)
         return None
 
 
@@ -244,30 +275,36 @@ def _identity(manifest: Manifest, ctx: BuildContext, source: BuildContext, path:
     plan = ctx.plan
     result.plan_id, result.unit = manifest.plan_id, manifest.unit
     if manifest.plan_id != plan.id:
-        result.error(f"belongs to plan {manifest.plan_id!r}, not {plan.id!r}", MANIFEST_SHEET)
+        result.error(msg("belongs to plan {claimed}, not {plan}",
+                         claimed=data(repr(manifest.plan_id)), plan=data(repr(plan.id))),
+                     MANIFEST_SHEET)
         return False
     if not manifest.unit:
-        result.error("this is the master workbook, not a unit's submission", MANIFEST_SHEET)
+        result.error(msg("this is the master workbook, not a unit's submission"),
+                     MANIFEST_SHEET)
         return False
     if source is not ctx and manifest.unit in source.input_units and \
             manifest.unit not in ctx.input_units:
-        result.error(f"unit {manifest.unit!r} is no longer in the plan (the revision this "
-                     "workbook was built from had it; its earlier submissions stay in the "
-                     "history)", MANIFEST_SHEET)
+        result.error(msg("unit {unit} is no longer in the plan (the revision this workbook "
+                         "was built from had it; its earlier submissions stay in the history)",
+                         unit=data(repr(manifest.unit))), MANIFEST_SHEET)
         return False
     if manifest.unit not in source.input_units:
-        result.error(f"unit {manifest.unit!r} does not fill a workbook in this plan (these "
-                     f"do: {', '.join(ctx.input_units)})", MANIFEST_SHEET)
+        result.error(msg("unit {unit} does not fill a workbook in this plan (these do: "
+                         "{units})", unit=data(repr(manifest.unit)),
+                         units=data(", ".join(ctx.input_units))), MANIFEST_SHEET)
         return False
     if manifest.template_version != TEMPLATE_VERSION:
-        result.error(f"built with template version {manifest.template_version}, this xlplan "
-                     f"reads {TEMPLATE_VERSION}: send a workbook from the current build",
+        result.error(msg("built with template version {built}, this xlplan reads {reads}: "
+                         "send a workbook from the current build",
+                         built=data(manifest.template_version), reads=data(TEMPLATE_VERSION)),
                      MANIFEST_SHEET)
         return False
     named = units_named(path.name, ctx.input_units)
     if named and manifest.unit not in named:
-        result.warn(f"the file name says {named[0]} but the workbook is {manifest.unit}'s "
-                    "(filed under its manifest's unit)")
+        result.warn(msg("the file name says {named} but the workbook is {unit}'s (filed "
+                        "under its manifest's unit)", named=data(named[0]),
+                        unit=data(manifest.unit)))
     return True
 
 
@@ -295,7 +332,7 @@ def _check_against_plan(book: RawBook, manifest: Manifest, ctx: BuildContext,
     try:
         expected_manifest = template_manifest(ctx, manifest.unit)
     except Exception as exc:  # a rebuild failure is a finding, not a crash
-        result.error(f"could not rebuild the unit's template ({exc})")
+        result.error(msg("could not rebuild the unit's template ({problem})", problem=data(exc)))
         return None
     values: dict[tuple[str, str], Value] = {}
     merged = {name: _merged_cells(sheet) for name, sheet in book.sheets.items()}
@@ -304,30 +341,33 @@ def _check_against_plan(book: RawBook, manifest: Manifest, ctx: BuildContext,
         raw = book.sheets.get(spec["sheet"])
         cell = raw.cells.get(spec["cell"]) if raw else None
         if spec["cell"] in merged.get(spec["sheet"], set()):
-            result.error("input cell is covered by merged cells (its value is hidden); "
-                         "unmerge it", spec["sheet"], spec["cell"])
+            result.error(msg("input cell is covered by merged cells (its value is hidden); "
+                             "unmerge it"), spec["sheet"], spec["cell"])
         rule = InputRule.from_json(spec["rule"])
         value, problem, note = _typed(cell, rule, book.date1904)
-        problem = problem or rule.check(value)
-        label = f"{spec['item']} {spec['period']}".strip()
+        problem = problem or rule.problem(value)
+        label = data(f"{spec['item']} {spec['period']}".strip())
         if problem:
-            result.error(f"{label}: {problem}", spec["sheet"], spec["cell"])
+            result.error(msg("{input}: {problem}", input=label, problem=problem),
+                         spec["sheet"], spec["cell"])
             continue
         if note:
-            result.warn(f"{label}: {note}", spec["sheet"], spec["cell"])
+            result.warn(msg("{input}: {problem}", input=label, problem=note),
+                        spec["sheet"], spec["cell"])
         values[key] = value
     try:
         predicted, _ = predict_unit(ctx, manifest.unit, values, manifest=False)
     except Exception as exc:  # a recompute failure is a finding, not a crash
-        result.error(f"could not recompute the workbook from its inputs ({exc})")
+        result.error(msg("could not recompute the workbook from its inputs ({problem})",
+                         problem=data(exc)))
         return None
     _compare_manifest(manifest, expected_manifest, result)
     _compare_structure(book, predicted.cells, set(values) | {
         (i["sheet"], i["cell"]) for i in expected_manifest.inputs}, result)
     if result.status != "rejected":
-        for unmet_rule, problem in unmet(completeness_rules(ctx, manifest.unit), values):
-            result.findings.append(Finding("incomplete", unmet_rule.sheet, unmet_rule.cell,
-                                           problem))
+        for unmet_rule, broken in unmet(completeness_rules(ctx, manifest.unit), values):
+            result.findings.append(Finding.of("incomplete", broken, unmet_rule.sheet,
+                                              unmet_rule.cell))
         _add_facts(result, expected_manifest, values)
     return values
 
@@ -339,7 +379,8 @@ def _carry_over(unit: str, source: BuildContext, ctx: BuildContext,
     try:
         current = template_manifest(ctx, unit)
     except Exception as exc:  # a rebuild failure is a finding, not a crash
-        result.error(f"could not rebuild the unit's current template ({exc})")
+        result.error(msg("could not rebuild the unit's current template ({problem})",
+                         problem=data(exc)))
         return
     carried = carry(unit, template_manifest(source, unit).inputs, values, current.inputs,
                     ctx.plan)
@@ -347,23 +388,34 @@ def _carry_over(unit: str, source: BuildContext, ctx: BuildContext,
         first = row[0]
         cells = first.old["cell"] if len(row) == 1 else \
             f"{first.old['cell']}…{row[-1].old['cell']} ({len(row)} inputs)"
-        shown = "; ".join(f"{g.old['period'] or g.old['item']} {_show(g.value)}"
+        shown = "; ".join(f"{g.old['period'] or g.old['item']} {ENGLISH(_show(g.value))}"
                           for g in row[:3]) + ("; …" if len(row) > 3 else "")
-        result.warn(f"{first.old['item']} at {cells}, from the plan revision this workbook "
-                    f"was built from, is not carried over: {first.why} ({shown})",
+        result.warn(msg("{item} at {cells}, from the plan revision this workbook was built "
+                        "from, is not carried over: {why} ({values})",
+                        item=data(first.old["item"]), cells=data(cells), why=first.words,
+                        values=data(shown)),
                     first.old["sheet"], first.old["cell"])
     for bad in carried.failing:
-        label = f"{bad.new['item']} {bad.new['period']}".strip()
-        moved = "" if (bad.new["sheet"], bad.new["cell"]) == (bad.old["sheet"], bad.old["cell"]) \
-            else f" (now {where(bad.new['sheet'], bad.new['cell'])})"
-        result.error(f"{label}{moved}: under the current plan's rule, {bad.problem}",
-                     bad.old["sheet"], bad.old["cell"])
+        label = data(f"{bad.new['item']} {bad.new['period']}".strip())
+        problem = bad.words
+        if (bad.new["sheet"], bad.new["cell"]) == (bad.old["sheet"], bad.old["cell"]):
+            words = msg("{input}: under the current plan's rule, {problem}", input=label,
+                        problem=problem)
+        else:
+            words = msg("{input} (now {cell}): under the current plan's rule, {problem}",
+                        input=label, cell=data(where(bad.new["sheet"], bad.new["cell"])),
+                        problem=problem)
+        result.error(words, bad.old["sheet"], bad.old["cell"])
     if carried.new:
         new = carried.new[0]
-        more = f" and {len(carried.new) - 1} more" if len(carried.new) > 1 else ""
-        result.warn(f"the current plan asks for inputs this workbook's revision did not have: "
-                    f"{new['item']} {new['period']}".rstrip() + f"{more} (missing here; "
-                    "xlplan reissue writes the current workbook with this file's inputs)",
+        what = data(f"{new['item']} {new['period']}".rstrip())
+        result.warn(msg("the current plan asks for inputs this workbook's revision did not "
+                        "have: {input} and {more} more (missing here; xlplan reissue writes the "
+                        "current workbook with this file's inputs)", input=what,
+                        more=data(len(carried.new) - 1)) if len(carried.new) > 1 else
+                    msg("the current plan asks for inputs this workbook's revision did not "
+                        "have: {input} (missing here; xlplan reissue writes the current "
+                        "workbook with this file's inputs)", input=what),
                     new["sheet"], new["cell"])
     result.facts = []
     if result.status != "rejected":
@@ -392,22 +444,26 @@ def _compare_manifest(manifest: Manifest, expected: Manifest, result: Examinatio
     """The file's manifest against the template's: any difference is tampering (the
     template's version is what was used)."""
     if expected.sheets != manifest.sheets or expected.fingerprint != manifest.fingerprint:
-        result.error("the manifest was edited: its fingerprints are not the template's",
+        result.error(msg("the manifest was edited: its fingerprints are not the template's"),
                      MANIFEST_SHEET)
         return
     listed = [i if isinstance(i, dict) else {} for i in manifest.inputs]
     if [(i["sheet"], i["cell"], i["item"], i["period"]) for i in expected.inputs] != \
             [(i.get("sheet"), i.get("cell"), i.get("item"), i.get("period")) for i in listed]:
-        result.error("the manifest was edited: its list of input cells is not the template's",
-                     MANIFEST_SHEET)
+        result.error(msg("the manifest was edited: its list of input cells is not the "
+                         "template's"), MANIFEST_SHEET)
         return
     changed = [f"{want['sheet']}!{want['cell']}" for want, got in
                zip(expected.inputs, listed, strict=True)
                if want["rule"] != got.get("rule")]
     if changed:
-        more = f" and {len(changed) - 1} more" if len(changed) > 1 else ""
-        result.error(f"the manifest was edited: the input rule of {changed[0]}{more} is not "
-                     "the template's (the template's rules were applied)", MANIFEST_SHEET)
+        first = data(changed[0])
+        result.error(msg("the manifest was edited: the input rule of {cell} and {more} more is "
+                         "not the template's (the template's rules were applied)", cell=first,
+                         more=data(len(changed) - 1)) if len(changed) > 1 else
+                     msg("the manifest was edited: the input rule of {cell} is not the "
+                         "template's (the template's rules were applied)", cell=first),
+                     MANIFEST_SHEET)
 
 
 _TEMPLATES: Recent[tuple[str, str, str], Manifest] = Recent(TEMPLATES_KEPT)
@@ -469,54 +525,62 @@ EPOCH_1904 = dt.date(1904, 1, 1)
 
 
 def _typed(cell: RawCell | None, rule: InputRule, date1904: bool
-           ) -> tuple[Value, str | None, str | None]:
+           ) -> tuple[Value, Msg | None, Msg | None]:
     """An input's value as its rule reads it: (value, why it cannot be read, a note)."""
     if cell is not None and cell.formula:
         return _from_formula(cell, rule)
     if cell is None or cell.value is None or cell.value == "":
         return None, None, None
     if cell.error:
-        return None, f"the cell shows the error {cell.value}", None
+        return None, msg("the cell shows the error {error}", error=data(cell.value)), None
     value = cell.value
     if rule.kind == "date":
         if isinstance(value, float) and not isinstance(value, bool):
             if not (math.isfinite(value) and 0 < value < 2_958_466):
-                return None, f"{value!r} is not a date", None
+                return None, msg("{value} is not a date", value=data(repr(value))), None
             epoch = EPOCH_1904 if date1904 else EXCEL_EPOCH
             return epoch + dt.timedelta(days=int(value)), None, None
         day = date_from_text(str(value))
         if day is None:
-            return None, (f"{str(value)[:40]!r} is not a date (type it as a date, or as "
-                          "2027-03-15, 2027/3/15 or 2027年3月15日)"), None
+            return None, msg("{value} is not a date (type it as a date, or as 2027-03-15, "
+                             "2027/3/15 or 2027年3月15日)", value=data(repr(str(value)[:40]))), None
         return day, None, None
     if rule.kind in ("text", "list"):
         if isinstance(value, float):
             return (str(int(value)) if value.is_integer() else repr(value)), None, None
         return str(value), None, None
     if isinstance(value, str):
-        return None, f"{value[:40]!r} is text, expected {rule.describe()}", None
+        return None, msg("{value} is text, expected {expected}", value=data(repr(value[:40])),
+                         expected=rule.expectation()), None
     return value, None, None
 
 
-def _from_formula(cell: RawCell, rule: InputRule) -> tuple[Value, str | None, str | None]:
+def _from_formula(cell: RawCell, rule: InputRule) -> tuple[Value, Msg | None, Msg | None]:
     """A formula in an input: its own result when it is arithmetic of numbers (the value
     the file saved for it is never used), otherwise refused."""
     formula = cell.formula or ""
-    shown = formula if len(formula) <= 60 else formula[:57] + "…"
+    shown = data(formula if len(formula) <= 60 else formula[:57] + "…")
     if rule.kind not in ("number", "integer", "ratio"):
-        return None, f"holds the formula {shown}: type the value, not a formula", None
+        return None, msg("holds the formula {formula}: type the value, not a formula",
+                         formula=shown), None
     try:
         value = evaluate(formula)
     except RefusedFormula as exc:
-        return None, (f"holds the formula {shown}, which {exc}: an input takes a number "
-                      "or arithmetic of numbers (e.g. =1200*12); type the value"), None
+        return None, msg("holds the formula {formula}, which {problem}: an input takes a "
+                         "number or arithmetic of numbers (e.g. =1200*12); type the value",
+                         formula=shown, problem=data(exc)), None
     saved = cell.value
-    note = f"holds the formula {shown}: consolidated as its result {value:g}"
+    result = data(f"{value:g}")
     if isinstance(saved, float) and not isinstance(saved, bool) and not _close(value, saved):
-        note += f" (the file saved {saved:g} for it, which was not used)"
-    elif saved is None:
-        note += " (the file saved no result for it)"
-    return value, None, note
+        return value, None, msg("holds the formula {formula}: consolidated as its result "
+                                "{result} (the file saved {saved} for it, which was not used)",
+                                formula=shown, result=result, saved=data(f"{saved:g}"))
+    if saved is None:
+        return value, None, msg("holds the formula {formula}: consolidated as its result "
+                                "{result} (the file saved no result for it)",
+                                formula=shown, result=result)
+    return value, None, msg("holds the formula {formula}: consolidated as its result {result}",
+                            formula=shown, result=result)
 
 
 _DATE_TEXT = re.compile(
@@ -578,16 +642,20 @@ def _compare_structure(book: RawBook, cells: list[Any], inputs: set[tuple[str, s
                                                                         NOTES_SHEET)]
     for name in expected_names:
         if name not in book.sheets:
-            hint = f" (renamed to {extra[0]!r}?)" if extra else ""
-            result.error(f"sheet {name!r} is missing{hint}: it was renamed or deleted", name)
+            result.error(msg("sheet {sheet} is missing (renamed to {extra}?): it was renamed or "
+                             "deleted", sheet=data(repr(name)), extra=data(repr(extra[0])))
+                         if extra else
+                         msg("sheet {sheet} is missing: it was renamed or deleted",
+                             sheet=data(repr(name))), name)
     for name in extra:
-        result.warn(f"extra sheet {name!r} is not part of the template (ignored)", name)
+        result.warn(msg("extra sheet {sheet} is not part of the template (ignored)",
+                        sheet=data(repr(name))), name)
     for name in expected_names:
         raw = book.sheets.get(name)
         if raw is None:
             continue
-        changed: list[str] = []
-        stale: list[str] = []
+        changed: list[tuple[str, Msg]] = []
+        stale: list[tuple[str, Msg]] = []
         respelled: list[str] = []
         uncached: list[str] = []
         expected_refs = set()
@@ -607,60 +675,73 @@ def _compare_structure(book: RawBook, cells: list[Any], inputs: set[tuple[str, s
                         and same_formula(str(want), got.formula):
                     respelled.append(f"{cell.ref}: {_show(got.formula)}")
                 else:
-                    changed.append(f"{cell.ref}: template has {_show(want)}, the file has "
-                                   f"{_show(content)}")
+                    changed.append((cell.ref, msg(
+                        "{cell}: template has {expected}, the file has {got}",
+                        cell=data(cell.ref), expected=_show(want), got=_show(content))))
                     continue
             if cell.kind == "formula":
                 cached = got.value if got else None
                 if cached is None and cell.expected not in (None, ""):
                     uncached.append(cell.ref)
                 elif cached != cell.expected and not _close(cell.expected, cached):
-                    stale.append(f"{cell.ref}: the file shows {_show(cached)}, its inputs "
-                                 f"give {_show(cell.expected)}")
+                    stale.append((cell.ref, msg(
+                        "{cell}: the file shows {got}, its inputs give {expected}",
+                        cell=data(cell.ref), got=_show(cached), expected=_show(cell.expected))))
         unexpected = [ref for ref in got_cells.keys() - expected_refs
                       if (name, ref) not in inputs and _file_content(got_cells[ref]) not in
                       (None, "")]
         unexpected.sort(key=lambda ref: cell_position(ref) or (0, 0))  # row, then column
-        _report(result, "error", name, changed, "locked cell changed (label, number or "
-                "formula; a row or column inserted or deleted moves them all)")
-        _report(result, "warning", name, [f"{r}: {_show(_file_content(raw.cells[r]))}" for r
-                                          in unexpected],
-                "text or numbers outside the template's cells (ignored)")
+        _report(result, "error", name, changed, msg(
+            "locked cell changed (label, number or formula; a row or column inserted or "
+            "deleted moves them all)"))
+        _report(result, "warning", name, [
+            (r, data(f"{r}: {_show(_file_content(raw.cells[r]))}")) for r in unexpected],
+            msg("text or numbers outside the template's cells (ignored)"))
         if respelled:
-            result.warn(f"{_count(len(respelled), 'formula')} spelled as another spreadsheet "
-                        "program writes them (numbers, function names, spaces or quotes), "
-                        f"with the template's meaning: {respelled[0]}", name,
-                        respelled[0].partition(":")[0])
+            result.warn(msg("{count} spelled as another spreadsheet program writes them "
+                            "(numbers, function names, spaces or quotes), with the template's "
+                            "meaning: {first}", count=_count(len(respelled)),
+                            first=data(respelled[0])),
+                        name, respelled[0].partition(":")[0])
         if uncached:
-            result.warn(f"{_count(len(uncached), 'formula')} saved without results (as a "
-                        "program that does not calculate, e.g. a Python library, saves them; "
-                        f"first {uncached[0]}): the engine recomputed them", name, uncached[0])
-        _report(result, "warning", name, stale, "stale value (saved without recalculating, "
-                "e.g. with manual calculation): the consolidation uses the recomputed numbers")
+            result.warn(msg("{count} saved without results (as a program that does not "
+                            "calculate, e.g. a Python library, saves them; first {first}): the "
+                            "engine recomputed them", count=_count(len(uncached)),
+                            first=data(uncached[0])), name, uncached[0])
+        _report(result, "warning", name, stale, msg(
+            "stale value (saved without recalculating, e.g. with manual calculation): the "
+            "consolidation uses the recomputed numbers"))
         if not raw.protected:
-            result.warn("sheet protection was removed", name)
+            result.warn(msg("sheet protection was removed"), name)
         if raw.state != "visible":
-            result.warn(f"the sheet is {raw.state} (the template shows it)", name)
+            result.warn(msg("the sheet is {state} (the template shows it)",
+                            state=data(raw.state)), name)
 
 
-def _count(n: int, noun: str) -> str:
+def _count(n: int) -> Msg:
     """``1 formula is``, ``3 formulas are``."""
-    return f"1 {noun} is" if n == 1 else f"{n} {noun}s are"
+    return msg("1 formula is") if n == 1 else msg("{n} formulas are", n=data(f"{n:,}"))
 
 
-def _report(result: Examination, level: Level, sheet: str, lines: list[str], what: str) -> None:
+def _report(result: Examination, level: Level, sheet: str,
+            lines: Sequence[tuple[str, Msg | Data]], what: Msg) -> None:
+    """One finding for a sheet's cells of one kind: the first :data:`SHOWN` of them."""
     if not lines:
         return
-    first_cell = lines[0].partition(":")[0]
-    more = f" (and {len(lines) - SHOWN} more)" if len(lines) > SHOWN else ""
-    result.findings.append(Finding(level, sheet, first_cell,
-                                   f"{what}: " + "; ".join(lines[:SHOWN]) + more))
+    shown = tuple(line for _, line in lines[:SHOWN])
+    words = msg("{what}: {cells}", what=what, cells=shown) if len(lines) <= SHOWN else \
+        msg("{what}: {cells} (and {more} more)", what=what, cells=shown,
+            more=data(f"{len(lines) - SHOWN}"))
+    result.findings.append(Finding.of(level, words, sheet, lines[0][0]))
 
 
 def _show(value: Value) -> str:
+    """A cell's content in a finding: text quoted, amounts to the cent, nothing as a word
+    (a :class:`Msg`, or :class:`Data`: both are ``str``, so it also goes into an f-string,
+    as code, in English)."""
     if value is None or value == "":
-        return "nothing"
+        return msg("nothing")
     if isinstance(value, float):
-        return f"{value:,.2f}" if abs(value) >= 1 else f"{value:g}"
+        return data(f"{value:,.2f}" if abs(value) >= 1 else f"{value:g}")
     text = str(value)
-    return repr(text if len(text) <= 60 else text[:57] + "…")
+    return data(repr(text if len(text) <= 60 else text[:57] + "…"))

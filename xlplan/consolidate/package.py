@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
+from xlplan.i18n import Words
+
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 ZIP_MAGIC = b"PK\x03\x04"
 
@@ -41,7 +43,12 @@ class Limits:
 
 
 class Refused(Exception):
-    """The file cannot be read as a workbook at all; ``str()`` says why, for a person."""
+    """The file cannot be read as a workbook at all; ``str()`` says why, for a person (in
+    English; raised with a catalog message, ``args[0]`` is that message)."""
+
+    def __str__(self) -> str:
+        return Words()(self.args[0]) if self.args and isinstance(self.args[0], str) else \
+            super().__str__()
 
 
 @dataclass

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from xlplan.consolidate import revisions, store
-from xlplan.consolidate.examine import Examination, units_named
+from xlplan.consolidate.examine import ENGLISH, Examination, units_named
 from xlplan.consolidate.names import shown
 from xlplan.consolidate.outcome import FileOutcome, Outcome, file_status, tracker_frame
 from xlplan.consolidate.package import Limits
@@ -32,6 +32,7 @@ from xlplan.consolidate.report import write_report
 from xlplan.consolidate.views import Forecast, forecast_of
 from xlplan.consolidate.workers import examine_all
 from xlplan.engine.numbers import PlanNumbers
+from xlplan.i18n import Data, Msg, data, msg
 from xlplan.season import status as season
 from xlplan.spec.loader import LoadedPlan, load_plan
 from xlplan.spec.models import Plan
@@ -77,10 +78,11 @@ class Entry:
         return replace(self, refusal=why, transient=transient)
 
 
-GONE = "was removed or renamed while the run was going: not decided (run again to read it)"
-CHANGED = "changed while the run was going: not decided (run again to read it)"
-_KINDS = ((stat.S_ISFIFO, "a named pipe (FIFO)"), (stat.S_ISSOCK, "a socket"),
-          (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"))
+GONE = msg("was removed or renamed while the run was going: not decided (run again to read "
+           "it)")
+CHANGED = msg("changed while the run was going: not decided (run again to read it)")
+_KINDS = ((stat.S_ISFIFO, msg("a named pipe (FIFO)")), (stat.S_ISSOCK, msg("a socket")),
+          (stat.S_ISCHR, msg("a character device")), (stat.S_ISBLK, msg("a block device")))
 
 
 def inbox_entries(inbox: Path, limits: Limits) -> list[Entry]:
@@ -126,12 +128,14 @@ def inbox_entries(inbox: Path, limits: Limits) -> list[Entry]:
                 out.append(entry.refused(_link(path, root)))
             elif not stat.S_ISREG(st.st_mode):
                 kind = next((what for test, what in _KINDS if test(st.st_mode)),
-                            "not a regular file")
-                out.append(entry.refused(f"this is {kind}, not a file: not read"))
+                            msg("not a regular file"))
+                out.append(entry.refused(msg("this is {kind}, not a file: not read",
+                                             kind=kind)))
             elif st.st_size > limits.max_file_bytes:
-                out.append(entry.refused(f"the file is {st.st_size:,} bytes (limit "
-                                         f"{limits.max_file_bytes:,}): refused without "
-                                         "reading it"))
+                out.append(entry.refused(msg("the file is {size} bytes (limit {limit}): "
+                                             "refused without reading it",
+                                             size=data(f"{st.st_size:,}"),
+                                             limit=data(f"{limits.max_file_bytes:,}"))))
             else:
                 out.append(entry)
     return sorted(out, key=lambda e: os.fsencode(e.path))
@@ -204,7 +208,7 @@ def file_sha256(path: Path, limits: Limits | None = None) -> str:
     sha, entry = sha256_of(Entry(target, st.st_size, (st.st_ino, st.st_size, st.st_mtime_ns)),
                            limits)
     if entry.refusal:
-        raise ValueError(f"{shown(path)}: {entry.refusal}")
+        raise ValueError(f"{shown(path)}: {ENGLISH(entry.refusal)}")
     return sha
 
 
@@ -220,7 +224,7 @@ def unchanged(entry: Entry) -> bool:
 def unread_key(entry: Entry) -> str:
     """The history key of an entry decided without reading it (it has no content hash):
     its place and what was seen there, so the same entry is not stored again."""
-    seen = os.fsencode(entry.path) + b"\0" + entry.refusal.encode()
+    seen = os.fsencode(entry.path) + b"\0" + ENGLISH(entry.refusal).encode()
     return "unread-" + hashlib.sha256(seen).hexdigest()
 
 
@@ -367,11 +371,14 @@ def copy_findings(path: Path, sha: str, unit: str, inbox_twins: list[Path], firs
         others.append(f"{first.name} (received earlier)")
     if not others:
         return []
-    whose = f"{unit}'s workbook" if unit else "one file"
-    return [{"level": "warning", "sheet": "", "cell": "",
-             "message": f"the same bytes (SHA-256 {sha[:12]}…) as {', '.join(others[:5])}"
-                        f"{' and more' if len(others) > 5 else ''}: a copy, counted once, as "
-                        f"{whose}"}]
+    whose = msg("{unit}'s workbook", unit=data(unit)) if unit else msg("one file")
+    sha_, files = data(sha[:12]), data(", ".join(others[:5]))
+    words = msg("the same bytes (SHA-256 {sha}…) as {files} and more: a copy, counted once, "
+                "as {whose}", sha=sha_, files=files, whose=whose) if len(others) > 5 else \
+        msg("the same bytes (SHA-256 {sha}…) as {files}: a copy, counted once, as {whose}",
+            sha=sha_, files=files, whose=whose)
+    return [{"level": "warning", "sheet": "", "cell": "", "message": ENGLISH(words),
+             "words": words}]
 
 
 def arrival_order(todo: dict[str, Path]) -> dict[str, tuple[int, dt.datetime | None]]:
@@ -413,13 +420,19 @@ def _outcome(con: Any, loaded: LoadedPlan, numbers: PlanNumbers, entries: list[E
             named = units_named(entry.path.name, numbers.input_units)
             files.append(FileOutcome(Path(shown(entry.path)), "",
                                      named[0] if len(named) == 1 else "", "rejected",
-                                     [{"level": "error", "sheet": "", "cell": "",
-                                       "message": entry.refusal or CHANGED}], True))
+                                     [_unread(entry.refusal or CHANGED)], True))
     tracker = season.annotate(con, tracker_frame(numbers, subs, notes), subs, plan_id,
                               loaded.plan.workbooks.deadline)
     units = {str(r["unit"]): {"warnings": "accepted"}.get(str(r["status"]), str(r["status"]))
              for r in tracker.to_dict("records")}
     return Outcome(plan_id, files, units, output_path(out_dir, plan_id), db, tracker)
+
+
+def _unread(refusal: str) -> dict[str, Any]:
+    """The finding of a file this run could not decide on (as the history gives findings)."""
+    words = refusal if isinstance(refusal, Msg | Data) else data(refusal)
+    return {"level": "error", "sheet": "", "cell": "", "message": ENGLISH(words),
+            "words": words}
 
 
 def _text(value: object) -> str:

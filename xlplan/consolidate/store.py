@@ -21,6 +21,7 @@ the latest version of each plan), which tracking reads too.
 from __future__ import annotations
 
 import datetime as dt
+import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -29,12 +30,13 @@ import duckdb
 import pandas as pd
 from pandas.api.types import union_categoricals
 
-from xlplan import database
+from xlplan import database, i18n
 from xlplan.consolidate import revisions
 from xlplan.consolidate.examine import Examination
 from xlplan.consolidate.names import exact_bytes, shown
 from xlplan.database import DatabaseBusy as DatabaseBusy  # re-exported for the CLI
 from xlplan.database import DatabaseError as DatabaseError
+from xlplan.i18n import Msg
 from xlplan.season import audit
 
 SCHEMA = """
@@ -66,6 +68,10 @@ ALTER TABLE submissions ADD COLUMN IF NOT EXISTS path_bytes BLOB;
 CREATE TABLE IF NOT EXISTS findings (
     plan_id VARCHAR, spec_hash VARCHAR, sha256 VARCHAR, seq INTEGER, level VARCHAR,
     sheet VARCHAR, cell VARCHAR, message VARCHAR);
+-- a finding's words as a catalog message (its id and fields, JSON: xlplan.i18n.to_json), so
+-- that a workbook shows a finding of an earlier run in its language; NULL in rows written
+-- before (their English message is shown as it is)
+ALTER TABLE findings ADD COLUMN IF NOT EXISTS words VARCHAR;
 CREATE TABLE IF NOT EXISTS facts (
     plan_id VARCHAR, spec_hash VARCHAR, sha256 VARCHAR, unit VARCHAR, sheet VARCHAR,
     cell VARCHAR, item VARCHAR, period VARCHAR, value_num DOUBLE, value_text VARCHAR);
@@ -166,9 +172,11 @@ def store(con: duckdb.DuckDBPyConnection, plan_id: str, spec_hash: str, sha256: 
                      result.status, reason or None, arrival, received,
                      result.built_from or None, exact_bytes(result.path)])
         if result.findings:
-            con.executemany("INSERT INTO findings VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            con.executemany("INSERT INTO findings (plan_id, spec_hash, sha256, seq, level, "
+                            "sheet, cell, message, words) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                             [[plan_id, spec_hash, sha256, i, f.level, f.sheet, f.cell,
-                              f.message] for i, f in enumerate(result.findings)])
+                              f.message, words_json(f.words)]
+                             for i, f in enumerate(result.findings)])
         if result.facts and result.status != "rejected":
             frame = pd.DataFrame({
                 "plan_id": plan_id, "spec_hash": spec_hash, "sha256": sha256,
@@ -205,16 +213,39 @@ def submissions(con: duckdb.DuckDBPyConnection, plan_id: str, spec_hash: str | N
 
 def findings(con: duckdb.DuckDBPyConnection, plan_id: str, spec_hash: str | None = None
              ) -> dict[str, list[dict[str, str]]]:
-    """sha256 → that file's findings in order (level, sheet, cell, message)."""
+    """sha256 → that file's findings in order (level, sheet, cell, message in English, and
+    words: the catalog message a workbook shows in its language)."""
     spec = spec_hash or _current_spec(con, plan_id)
-    rows = con.execute("SELECT sha256, level, sheet, cell, message FROM findings "
+    rows = con.execute("SELECT sha256, level, sheet, cell, message, words FROM findings "
                        "WHERE plan_id=? AND spec_hash=? ORDER BY sha256, seq",
                        [plan_id, spec]).fetchall()
     out: dict[str, list[dict[str, str]]] = {}
-    for sha, level, sheet, cell, message in rows:
+    for sha, level, sheet, cell, message, words in rows:
         out.setdefault(sha, []).append({"level": level, "sheet": sheet or "", "cell": cell or "",
-                                        "message": message})
+                                        "message": message,
+                                        "words": words_from_json(words, message)})
     return out
+
+
+def words_json(words: str | None) -> str | None:
+    """A finding's words as the ``words`` column keeps them (None: nothing beyond its
+    English message)."""
+    if not isinstance(words, Msg):
+        return None
+    return json.dumps(i18n.to_json(words), ensure_ascii=False)
+
+
+def words_from_json(text: str | None, message: str) -> str:
+    """The words of a stored finding: its catalog message, or (a row written before the
+    column, or text of no message) its English message as data."""
+    if text:
+        try:
+            words = i18n.from_json(json.loads(text))
+        except (ValueError, TypeError, KeyError):
+            words = None
+        if isinstance(words, Msg):
+            return words
+    return i18n.data(message)
 
 
 # Columns of current_facts whose values repeat (a few hundred distinct items, periods and

@@ -35,6 +35,7 @@ from xlplan.consolidate.carry import Revisions
 from xlplan.consolidate.examine import Examination, Finding, Level, examine, templates_made
 from xlplan.consolidate.names import shown
 from xlplan.consolidate.package import Limits
+from xlplan.i18n import Data, Msg, data, msg
 
 _Answers = Answers  # its name here before the machinery moved to xlplan.capped
 
@@ -78,11 +79,12 @@ def _child(incoming: IO[bytes], outgoing: IO[bytes], plan_path: str, limits: Lim
             result = examine(Path(path), ctx, limits, older, stage)
         except MemoryError:
             result = Examination(Path(path))
-            result.error(f"reading needs more than {limits.memory_bytes // 2**20:,} MB of "
-                         "memory: refused")
+            result.error(msg("reading needs more than {limit} MB of memory: refused",
+                             limit=data(f"{limits.memory_bytes // 2**20:,}")))
         except Exception as exc:  # one file's failure is that file's finding
             result = Examination(Path(path))
-            result.error(f"the reader failed on this file ({type(exc).__name__}: {exc})")
+            result.error(msg("the reader failed on this file ({problem})",
+                             problem=data(f"{type(exc).__name__}: {exc}")))
         send(outgoing, bounded(result, limits))
         if templates_made() != made:  # a unit's template was just made: it is kept
             made = templates_made()
@@ -127,6 +129,18 @@ def cap(text: str, limits: Limits) -> str:
     return text if len(text) <= most else text[:most - 30] + f"… ({len(text):,} characters)"
 
 
+def capped(words: Any, limits: Limits) -> Any:
+    """A finding's words with each text in them capped (the file's own text, plan data, is
+    what can be long; the catalog's ids are not)."""
+    if isinstance(words, Msg):
+        return Msg(str(words), {k: capped(v, limits) for k, v in words.fields.items()})
+    if isinstance(words, Data):
+        return data(cap(words, limits))
+    if isinstance(words, tuple):
+        return tuple(capped(w, limits) for w in words)
+    return words
+
+
 def bounded(result: Examination, limits: Limits) -> Examination:
     """The examination with at most ``max_findings`` findings (the rest counted in one
     more, at the level of the worst it stands for) and every text capped: what a file can
@@ -136,10 +150,12 @@ def bounded(result: Examination, limits: Limits) -> Examination:
         rest = findings[limits.max_findings:]
         level: Level = "error" if any(f.level == "error" for f in rest) else "warning"
         findings = [*findings[:limits.max_findings],
-                    Finding(level, "", "", f"… and {len(rest):,} more findings (only the first "
-                                           f"{limits.max_findings:,} are kept)")]
+                    Finding.of(level, msg("… and {count} more findings (only the first {kept} "
+                                          "are kept)", count=data(f"{len(rest):,}"),
+                                          kept=data(f"{limits.max_findings:,}")))]
     result.findings = [Finding(f.level, cap(f.sheet, limits), cap(f.cell, limits),
-                               cap(f.message, limits)) for f in findings]
+                               cap(f.message, limits), capped(f.words, limits))
+                       for f in findings]
     result.unit, result.plan_id = cap(result.unit, limits), cap(result.plan_id, limits)
     result.built_from = cap(result.built_from, limits)  # the file's manifest says it
     return result

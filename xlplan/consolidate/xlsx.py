@@ -26,6 +26,7 @@ from typing import Any, Literal, NamedTuple
 from xml.etree import ElementTree
 
 from xlplan.consolidate.package import Package, Refused
+from xlplan.i18n import data, msg
 
 MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 STRICT = "http://purl.oclc.org/ooxml/spreadsheetml/main"
@@ -241,8 +242,8 @@ def read_book(package: Package, stage: Callable[[str], None] | None = None) -> R
     stage = stage or (lambda _what: None)
     stage("reading the workbook's structure")
     if _root_namespace(package, "xl/workbook.xml") == STRICT:
-        raise Refused("this workbook is saved as 'Strict Open XML', which xlplan does not "
-                      "read: save it as 'Excel Workbook (.xlsx)' and send it again")
+        raise Refused(msg("this workbook is saved as 'Strict Open XML', which xlplan does not "
+                          "read: save it as 'Excel Workbook (.xlsx)' and send it again"))
     rels = _relationships(package, "xl/workbook.xml")
     sheets: list[tuple[str, str, str]] = []  # name, state, part
     date1904 = False
@@ -264,15 +265,16 @@ def read_book(package: Package, stage: Callable[[str], None] | None = None) -> R
     budget = [package.limits.max_cells]
     for name, state, part in sheets:
         if name.lower() in {n.lower() for n in book.sheets}:
-            problems.append((name, "", f"the workbook has two sheets named {name!r}; "
-                                       "only the first is read"))
+            problems.append((name, "", msg("the workbook has two sheets named {sheet}; only "
+                                           "the first is read", sheet=data(repr(name)))))
             continue
         sheet = RawSheet(name, state)
         book.sheets[name] = sheet
         if not part.startswith("xl/worksheets/"):
             continue  # a chart sheet or dialog sheet: no cells
         if not package.has(part):
-            problems.append((name, "", f"sheet {name!r} points to a missing part {part}"))
+            problems.append((name, "", msg("sheet {sheet} points to a missing part {part}",
+                                           sheet=data(repr(name)), part=data(part))))
             continue
         stage(f"parsing sheet {name[:60]!r}")
         _read_sheet(package, part, sheet, strings, budget)
@@ -289,8 +291,8 @@ def _read_sheet(package: Package, part: str, sheet: RawSheet, strings: list[str]
         _read_rows(package, part, sheet, reader, budget)
     finally:
         if reader.dropped:
-            sheet.problems.append(("", f"… and {reader.dropped:,} more cells with problems "
-                                       "like these (not listed)"))
+            sheet.problems.append(("", msg("… and {count} more cells with problems like these "
+                                           "(not listed)", count=data(f"{reader.dropped:,}"))))
 
 
 def _read_rows(package: Package, part: str, sheet: RawSheet, reader: _Rows,
@@ -301,8 +303,8 @@ def _read_rows(package: Package, part: str, sheet: RawSheet, reader: _Rows,
                 budget[0] -= reader.row(elem, budget[0])
                 elem.clear()
                 if budget[0] < 0:
-                    raise Refused(f"the workbook holds more than "
-                                  f"{package.limits.max_cells:,} cells")
+                    raise Refused(msg("the workbook holds more than {limit} cells",
+                                      limit=data(f"{package.limits.max_cells:,}")))
             elif elem.tag == MERGE:
                 sheet.merged.append(elem.get("ref", ""))
             elif elem.tag == PROTECTION:
@@ -375,15 +377,17 @@ class _Rows:
                 try:
                     value = float(v)
                 except ValueError:
-                    self.problem((ref, f"number cell holds {v[:40]!r}"))
+                    self.problem((ref, msg("number cell holds {value}",
+                                           value=data(repr(v[:40])))))
                     return
         elif kind == "s":
             if v is not None:
                 try:
                     value = self.strings[int(v)]
                 except (ValueError, IndexError):
-                    self.problem((ref, f"shared string {v!r} does not exist "
-                                                     f"(the file has {len(self.strings)})"))
+                    self.problem((ref, msg("shared string {index} does not exist (the file "
+                                           "has {count})", index=data(repr(v)),
+                                           count=data(len(self.strings)))))
                     return
         elif kind == "inlineStr":
             value = "".join(t.text or "" for t in elem.iter(f"{M}t"))
@@ -394,13 +398,14 @@ class _Rows:
         else:  # "str", "d": the text as written
             value = v or ""
         if isinstance(value, str) and len(value) > self.max_chars:
-            self.problem((ref, f"text of {len(value):,} characters (Excel's "
-                                             f"limit is {self.max_chars:,})"))
+            self.problem((ref, msg("text of {length} characters (Excel's limit is {limit})",
+                                   length=data(f"{len(value):,}"),
+                                   limit=data(f"{self.max_chars:,}"))))
             value = value[:self.max_chars]
         formula = None if f is None else _formula(f, ref, self.shared)
         cells = self.sheet.cells
         if ref in cells:
-            self.problem((ref, "cell is written twice in the file"))
+            self.problem((ref, msg("cell is written twice in the file")))
         elif value is not None or formula is not None:
             cells[ref] = RawCell(value, formula, error)
 
@@ -410,8 +415,8 @@ class _Rows:
         if ref:
             match = _REF.match(ref)
             if not match:
-                self.problem((ref[:20], f"cell reference {ref[:20]!r} is not "
-                                                      "valid"))
+                self.problem((ref[:20], msg("cell reference {ref} is not valid",
+                                            ref=data(repr(ref[:20])))))
                 return ref, None
             row, col = int(match.group(2)), col_number(match.group(1))
         else:
@@ -420,8 +425,7 @@ class _Rows:
         name = f"{col_letters(col)}{row}" if col <= 18_278 else "?"
         if not (1 <= row <= MAX_ROW and 1 <= col <= MAX_COL):
             self.problem((name if name != "?" else f"?{row}",
-                                        "cell lies outside Excel's grid (1,048,576 rows × "
-                                        "XFD columns)"))
+                          msg("cell lies outside Excel's grid (1,048,576 rows × XFD columns)")))
             return name, None
         return name, (row, col)
 

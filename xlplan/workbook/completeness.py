@@ -15,8 +15,10 @@ The rules are made from the template's input cells (the dry run of the unit's bu
 consolidation, the writer's own record in the workbook) and the plan, never from the
 file. Which groups are required is the plan's ``workbooks.required``.
 
-Every word a rule shows is in :data:`MESSAGES`, so that the text moves to a translation
-catalogue in one place.
+Every word a rule shows is a catalog message (:mod:`xlplan.i18n`): the problems in
+:data:`MESSAGES` (filled in by :func:`say`), the groups in :data:`GROUPS`, and each rule's
+``what``; a Chinese workbook's Guide and a Chinese submission's findings show them in
+Chinese.
 """
 
 from __future__ import annotations
@@ -30,26 +32,34 @@ from typing import Any
 from xlsxwriter.utility import xl_col_to_name
 
 from xlplan.engine.rounding import excel_round
+from xlplan.i18n import Msg, data, msg
 from xlplan.workbook.book import Value, quote_sheet
 from xlplan.workbook.context import BuildContext
 
 MESSAGES = {
-    "required": "{group}: {blank} of {cells} cells blank (first {first}); expected a value "
-                "in each",
-    "one_line": "{group}: no complete line (item, pool and amount); expected at least one",
-    "tie": "{group} ({cells}) adds up to {total}, the unit's target is {target}: off by "
-           "{off}; expected it to tie to the cent",
-    "order": "{what}: {second_name} {second} is before {first_name} {first}; expected "
-             "{first_name} ≤ {second_name}",
-    "between": "{what}: current {value} is far outside start {start} → target {target}; "
-               "expected it between {low} and {high}",
-    "ready": "Ready: every completeness rule is met",
-    "problems": "{n} problems: ",
-    "unmet": "unmet",
+    "required": msg("{group}: {blank} of {cells} cells blank (first {first}); expected a "
+                    "value in each"),
+    "one_line": msg("{group}: no complete line (item, pool and amount); expected at least "
+                    "one"),
+    "tie": msg("{group} ({cells}) adds up to {total}, the unit's target is {target}: off by "
+               "{off}; expected it to tie to the cent"),
+    "order": msg("{what}: {second_name} {second} is before {first_name} {first}; expected "
+                 "{first_name} ≤ {second_name}"),
+    "between": msg("{what}: current {value} is far outside start {start} → target {target}; "
+                   "expected it between {low} and {high}"),
+    "ready": msg("Ready: every completeness rule is met"),
+    "problems": msg("{n} problems:"),
+    "unmet": msg("unmet"),
 }
-GROUPS = {"commitments": "Commitments", "people": "People split", "bsc": "BSC actuals of "
-          "closed periods", "budget": "Budget request lines", "okr": "OKR key results",
-          "actions": "Actions", "risks": "Risks"}
+GROUPS = {"commitments": msg("Commitments"), "people": msg("People split"),
+          "bsc": msg("BSC actuals of closed periods"), "budget": msg("Budget request lines"),
+          "okr": msg("OKR key results"), "actions": msg("Actions"), "risks": msg("Risks")}
+
+
+def say(key: str, **fields: Any) -> Msg:
+    """The problem :data:`MESSAGES` ``key`` with its fields (plan data, numbers as shown,
+    or messages), shown in the workbook's language."""
+    return Msg(MESSAGES[key], fields)
 
 
 @dataclass(frozen=True)
@@ -135,14 +145,14 @@ class Rule:
     kind: str  # required | tie | order | range
     sheet: str
     cell: str
-    what: str  # the rule in words, shown beside it on the Guide
+    what: str  # the rule in words (a catalog message), shown beside it on the Guide
 
     def condition(self) -> str:
         """Excel: TRUE when the rule is met."""
         raise NotImplementedError
 
     def problem(self, values: Mapping[tuple[str, str], Value]) -> str | None:
-        """None when met, else what is there and what is expected."""
+        """None when met, else what is there and what is expected (a catalog message)."""
         raise NotImplementedError
 
 
@@ -158,8 +168,8 @@ class Required(Rule):
         blank = [c for c in self.cells if _blank(values.get(c.key()))]
         if not blank:
             return None
-        return MESSAGES["required"].format(group=self.group, blank=len(blank),
-                                           cells=len(self.cells), first=blank[0].cell)
+        return say("required", group=self.group, blank=data(len(blank)),
+                   cells=data(len(self.cells)), first=data(blank[0].cell))
 
 
 @dataclass(frozen=True)
@@ -176,7 +186,7 @@ class OneLine(Rule):
     def problem(self, values: Mapping[tuple[str, str], Value]) -> str | None:
         if any(all(not _blank(values.get(c.key())) for c in line) for line in self.lines):
             return None
-        return MESSAGES["one_line"].format(group=self.group)
+        return say("one_line", group=self.group)
 
 
 @dataclass(frozen=True)
@@ -200,8 +210,8 @@ class Tie(Rule):
         if off == 0:
             return None
         cells = ",".join(r.replace("$", "").partition("!")[2] for r in _ranges(self.cells))
-        return MESSAGES["tie"].format(group=self.group, cells=cells, total=_money(total),
-                                      target=_money(self.target), off=_money(off))
+        return say("tie", group=self.group, cells=data(cells), total=data(_money(total)),
+                   target=data(_money(self.target)), off=data(_money(off)))
 
 
 @dataclass(frozen=True)
@@ -210,8 +220,9 @@ class Order(Rule):
 
     first: Cell = Cell("", "", "", "")
     second: Cell = Cell("", "", "", "")
-    first_name: str = "start"
-    second_name: str = "end"
+    first_name: str = msg("start")
+    second_name: str = msg("end")
+    subject: str = ""  # what the rule is of (``Action A1``): what a problem starts with
 
     def condition(self) -> str:
         a, b = self.first.ref(), self.second.ref()
@@ -221,9 +232,9 @@ class Order(Rule):
         a, b = _day(values.get(self.first.key())), _day(values.get(self.second.key()))
         if a is None or b is None or a <= b:
             return None
-        return MESSAGES["order"].format(what=self.what.partition(":")[0], first=a, second=b,
-                                        first_name=self.first_name,
-                                        second_name=self.second_name)
+        return say("order", what=self.subject or data(self.what.partition(":")[0]),
+                   first=data(a), second=data(b), first_name=self.first_name,
+                   second_name=self.second_name)
 
 
 @dataclass(frozen=True)
@@ -235,6 +246,7 @@ class Between(Rule):
     value: Cell = Cell("", "", "", "")
     start: Cell = Cell("", "", "", "")
     target: Cell = Cell("", "", "", "")
+    subject: str = ""  # what the rule is of (``KR O1.KR1``): what a problem starts with
 
     def condition(self) -> str:
         v, s, t = self.value.ref(), self.start.ref(), self.target.ref()
@@ -249,9 +261,9 @@ class Between(Rule):
         low, high = min(s, t) - span, max(s, t) + span
         if low <= v <= high:
             return None
-        return MESSAGES["between"].format(what=self.what.partition(":")[0], value=f"{v:g}",
-                                          start=f"{s:g}", target=f"{t:g}", low=f"{low:g}",
-                                          high=f"{high:g}")
+        return say("between", what=self.subject or data(self.what.partition(":")[0]),
+                   value=data(f"{v:g}"), start=data(f"{s:g}"), target=data(f"{t:g}"),
+                   low=data(f"{low:g}"), high=data(f"{high:g}"))
 
 
 @dataclass(frozen=True)
@@ -289,7 +301,8 @@ def rules_for(inputs: Iterable[Cell], setting: Setting) -> list[Rule]:
         if members and group in required:
             first = members[0]
             rules.append(Required("required", first.sheet, first.cell,
-                                  f"{GROUPS[group]}: every cell filled", GROUPS[group],
+                                  msg("{group}: every cell filled", group=GROUPS[group]),
+                                  GROUPS[group],
                                   tuple(members)))
 
     require("commitments", by_kind.get("commitment", []))
@@ -297,7 +310,7 @@ def rules_for(inputs: Iterable[Cell], setting: Setting) -> list[Rule]:
     require("people", people)
     if people:
         rules.append(Tie("tie", people[0].sheet, people[0].cell,
-                         "People split ties to the unit's target to the cent",
+                         msg("People split ties to the unit's target to the cent"),
                          GROUPS["people"], tuple(people), setting.unit_target,
                          setting.target_ref))
     closed = [c for c in by_kind.get("bsc", []) if setting.closed_by is not None and
@@ -311,7 +324,8 @@ def rules_for(inputs: Iterable[Cell], setting: Setting) -> list[Rule]:
     if "budget" in required and lines:
         first = next(iter(lines.values()))[0]
         rules.append(OneLine("required", first.sheet, first.cell,
-                             f"{GROUPS['budget']}: at least one complete line",
+                             msg("{group}: at least one complete line",
+                                 group=GROUPS["budget"]),
                              GROUPS["budget"], tuple(tuple(v) for v in lines.values())))
     for group, kind in (("okr", "okr"), ("actions", "action"), ("risks", "risk")):
         require(group, by_kind.get(kind, []))
@@ -324,11 +338,15 @@ def rules_for(inputs: Iterable[Cell], setting: Setting) -> list[Rule]:
     for (kind, owner), f in fields.items():
         if kind == "action" and "start" in f and "end" in f:
             rules.append(Order("order", f["end"].sheet, f["end"].cell,
-                               f"Action {owner}: start ≤ end", f["start"], f["end"]))
+                               msg("Action {action}: start ≤ end", action=data(owner)),
+                               f["start"], f["end"],
+                               subject=msg("Action {action}", action=data(owner))))
         if kind == "okr" and {"start", "target", "current"} <= f.keys():
             rules.append(Between("range", f["current"].sheet, f["current"].cell,
-                                 f"KR {owner}: current within reach of start → target",
-                                 f["current"], f["start"], f["target"]))
+                                 msg("KR {kr}: current within reach of start → target",
+                                     kr=data(owner)),
+                                 f["current"], f["start"], f["target"],
+                                 subject=msg("KR {kr}", kr=data(owner))))
     return rules
 
 

@@ -87,34 +87,43 @@ class InputRule:
         return Words()(self.expectation())
 
     def check(self, value: Any) -> str | None:
-        """None if ``value`` (as read from a cell) is acceptable, else what is wrong."""
+        """None if ``value`` (as read from a cell) is acceptable, else what is wrong (in
+        English words; :meth:`problem` is the catalog message)."""
+        problem = self.problem(value)
+        return None if problem is None else Words()(problem)
+
+    def problem(self, value: Any) -> Msg | None:
+        """None if ``value`` (as read from a cell) is acceptable, else what is wrong, as a
+        catalog message (a finding shows it in the workbook's language)."""
+        expected = self.expectation()
         if value is None or value == "":
-            return f"required: expected {self.describe()}" if self.required else None
+            return msg("required: expected {expected}", expected=expected) \
+                if self.required else None
         if self.kind == "list":
-            return None if str(value) in self.choices else f"{value!r} is not {self.describe()}"
+            return None if str(value) in self.choices else msg(
+                "{value} is not {expected}", value=data(repr(value)), expected=expected)
         if self.kind == "text":
             return None
         if self.kind == "date":
             if not isinstance(value, dt.date):
-                return f"{value!r} is not a date"
+                return msg("{value} is not a date", value=data(repr(value)))
             day = value.date() if isinstance(value, dt.datetime) else value
             if (self.start and day < self.start) or (self.end and day > self.end):
-                return f"{day} is not {self.describe()}"
+                return msg("{value} is not {expected}", value=data(day), expected=expected)
             return None
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            return f"{value!r} is not {self.describe()}"
-        if not math.isfinite(value):
-            return f"{value!r} is not {self.describe()}"
-        if self.kind == "integer" and value != int(value):
-            return f"{value!r} is not {self.describe()}"
+        if isinstance(value, bool) or not isinstance(value, int | float) or \
+                not math.isfinite(value) or (self.kind == "integer" and value != int(value)):
+            return msg("{value} is not {expected}", value=data(repr(value)), expected=expected)
         if (self.minimum is not None and value < self.minimum) or (
                 self.maximum is not None and value > self.maximum):
-            return f"{value:g} is not {self.describe()}"
+            return msg("{value} is not {expected}", value=data(f"{value:g}"), expected=expected)
         lo, hi = self.bounds()
         if value > hi:
-            return f"{value:g} is over {hi:g}, the largest number an input takes"
+            return msg("{value} is over {limit}, the largest number an input takes",
+                       value=data(f"{value:g}"), limit=data(f"{hi:g}"))
         if value < lo:
-            return f"{value:g} is under {lo:g}, the smallest number an input takes"
+            return msg("{value} is under {limit}, the smallest number an input takes",
+                       value=data(f"{value:g}"), limit=data(f"{lo:g}"))
         return None
 
     def to_json(self) -> dict[str, Any]:

@@ -3,14 +3,15 @@
 Written after every other sheet of a unit workbook (it needs their input cells), below
 the Guide's text: one row per rule of :mod:`xlplan.workbook.completeness` (where, the
 rule in words, and a status formula that shows ``unmet`` while the rule is broken), and a
-summary cell named ``Readiness`` ("Ready: …" or "3 problems: People!F5 …") that the
-macros' pre-flight reads. The cached values are the rules' own Python checks over the
-inputs the workbook is built with, so a rebuilt submission predicts them exactly.
+summary cell named ``Readiness`` ("Ready: …" or "3 problems: People!F5 …"; in a Chinese
+workbook "3 个问题： 人员!F5 …": every word from the catalog) that the macros' pre-flight
+reads. The cached values are the rules' own Python checks over the inputs the workbook is
+built with, so a rebuilt submission predicts them exactly.
 """
 
 from __future__ import annotations
 
-from xlplan.i18n import data, msg
+from xlplan.i18n import Msg, data, msg
 from xlplan.lru import Recent
 from xlplan.workbook.book import Book, ref
 from xlplan.workbook.completeness import MESSAGES, Rule, cells_of, rules_for, setting, unmet
@@ -21,6 +22,7 @@ from xlplan.workbook.scope import Scope
 TOP = 12  # the block's first row (below the Guide's text)
 LISTED = 60  # rules the summary names by cell, at most (keeps its formula short)
 NAME = "Readiness"
+COUNT = "\x00"  # stands for the count of unmet rules in the summary's message
 LABELS = {"title": msg("Readiness"), "where": msg("Where"), "rule": msg("Rule"),
           "status": msg("Status"),
           "note": msg("Each rule below turns 'unmet' while what you typed breaks it; the "
@@ -42,27 +44,28 @@ def write_readiness(book: Book, ctx: BuildContext, scope: Scope) -> None:
     for c, key in enumerate(("where", "rule", "status")):
         s.label(head, c, LABELS[key], "header")
     first = head + 1
+    unmet_word = book.words(MESSAGES["unmet"])
     for i, (rule, condition) in enumerate(rules):
         r = first + i
         s.label(r, 0, data(f"{rule.sheet}!{rule.cell}"))
-        # NOTE: the rule texts of workbook/completeness.py are not in the catalog yet (they
-        # show in English in every language); the headings and note above are
-        s.label(r, 1, data(rule.what))
-        s.formula(r, 2, f'IF({condition},"",{_quoted(MESSAGES["unmet"])})',
-                  MESSAGES["unmet"] if id(rule) in broken else "", "bold")
+        s.label(r, 1, rule.what if isinstance(rule.what, Msg) else data(rule.what))
+        s.formula(r, 2, f'IF({condition},"",{_quoted(unmet_word)})',
+                  unmet_word if id(rule) in broken else "", "bold")
     last = first + max(len(rules), 1) - 1
     status = f"{ref(first, 2)}:{ref(last, 2)}"
     count = f'SUMPRODUCT(({status}<>"")*1)'
     named = "&".join(f'IF({ref(first + i, 2)}<>""," "&{ref(first + i, 0)},"")'
                      for i in range(min(len(rules), LISTED))) or '""'
-    ready, problems = MESSAGES["ready"], MESSAGES["problems"]
+    ready = book.words(MESSAGES["ready"])
+    # "{n} problems:" in the book's language, split around the count the formula puts in
+    before, _, after = book.words(Msg(MESSAGES["problems"], {"n": COUNT})).partition(COUNT)
     n = len(broken)
     listed = "".join(f" {rule.sheet}!{rule.cell}" for rule, _ in rules[:LISTED]
                      if id(rule) in broken)
-    expected = ready if n == 0 else f"{n} {problems.format(n='').strip()}{listed}"
-    s.formula(TOP, 1, f'IF({count}=0,{_quoted(ready)},{count}&" "&'
-                             f'{_quoted(problems.format(n="").strip())}&{named})', expected,
-                     "bold")
+    expected = ready if n == 0 else f"{before}{n}{after}{listed}"
+    problems = "&".join(filter(None, (before and _quoted(before), count,
+                                      after and _quoted(after), named)))
+    s.formula(TOP, 1, f'IF({count}=0,{_quoted(ready)},{problems})', expected, "bold")
     book.define(NAME, f"{SHEET}!{ref(TOP, 1, absolute=True)}")
     s.widths({2: 12})
 
