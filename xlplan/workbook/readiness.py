@@ -66,7 +66,7 @@ def write_readiness(book: Book, ctx: BuildContext, scope: Scope) -> None:
     problems = "&".join(filter(None, (before and _quoted(before), count,
                                       after and _quoted(after), named)))
     s.formula(TOP, 1, f'IF({count}=0,{_quoted(ready)},{problems})', expected, "bold")
-    book.define(NAME, f"{SHEET}!{ref(TOP, 1, absolute=True)}")
+    book.define(NAME, f"{book.quote(SHEET)}{ref(TOP, 1, absolute=True)}")  # 填写说明 in zh
     s.widths({2: 12})
 
 
