@@ -189,3 +189,36 @@ def test_a_chinese_guide_says_its_readiness_in_chinese_and_libreoffice_agrees(
     assert values["填写说明"]["B13"] == summary
     assert compare(expected, values) == []
     assert sum(1 for sheet, _ in expected if sheet == "填写说明") > 10
+
+
+def test_a_returned_chinese_workbook_names_the_noted_sheets_as_it_shows_them(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The review block of a reissued zh workbook: in Chinese, each note naming its sheet as
+    the workbook shows it (the review names the sheet so too: 承诺, not Commitments)."""
+    monkeypatch.setenv("XLPLAN_TODAY", "2026-12-20")
+    plan = tmp_path / "small-plan.yaml"
+    plan.write_text(SMALL.read_text(encoding="utf-8") + "  language: zh\n", encoding="utf-8")
+    shutil.copy(SMALL.parent / "small-prior-year.csv", tmp_path)
+    loaded = load_plan(plan)
+    assert loaded.plan.workbooks.language == "zh"
+    ctx = BuildContext(loaded, read_prior_year(loaded))
+    blank = build_unit(ctx, tmp_path / "built", "EAST")
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    filled = sample_inputs(ctx, read_manifest(blank.path), seed=7)
+    build_unit(ctx, inbox, "EAST", fill=filled, path=inbox / "small-EAST.xlsx")
+    out = tmp_path / "out"
+    consolidate(plan, inbox, out, workers=1)
+    db = str(out / "xlplan.duckdb")
+    for args in (["review", str(plan), "EAST", "return", "--db", db, "--by", "Li Na",
+                  "--comment", "Q1 too low", "--note", "承诺!D5: why below target?"],
+                 ["reissue", str(plan), "-o", str(tmp_path / "again"), "--db", db,
+                  "--units", "EAST"]):
+        result = runner.invoke(app, args)
+        assert result.exit_code == 0, result.output
+    (path,) = (tmp_path / "again").rglob("*EAST*.xlsx")
+    book = openpyxl.load_workbook(path)
+    comment = book["填写说明"]["A1"].comment
+    assert comment is not None and CJK.search(comment.text.splitlines()[0]), comment.text
+    assert "承诺!D5: why below target?" in comment.text
+    assert book["承诺"]["D5"].comment.text == "why below target?"

@@ -142,7 +142,7 @@ def _with_inputs(ctx: BuildContext, out_dir: Path, unit: str, current: list[dict
     def after(book: Book) -> None:
         write_changes(book, ctx, unit, lines)
         if review is not None:
-            write_review(book, review, ctx.plan.workbooks.language)
+            write_review(book, review)
 
     built = build_unit(ctx, out_dir, unit, fill=fill, after=after)
     return Reissued(unit, built, len(fill), last.path, not_carried, lines)

@@ -42,8 +42,13 @@ def returned(con: duckdb.DuckDBPyConnection, plan_id: str, unit: str) -> Returne
                     tuple(notes_of(con, int(row[0]))))
 
 
-def write_review(book: Book, review: Returned, language: str, guide: str = "Guide") -> None:
-    """The comment on the Guide's title cell (shown open) and the notes on their cells."""
+def write_review(book: Book, review: Returned, guide: str = "Guide") -> None:
+    """The comment on the Guide's title cell (shown open) and the notes on their cells, in
+    the book's language; a note names its sheet as the book shows it (人员分解!F5 in a zh
+    book, whichever name the reviewer's note was stored under)."""
+    language = book.language
+    shown = {sheet.name: sheet for sheet in book.sheets.values()}  # a zh book's 承诺 too
+    placed = [(n, book.sheets.get(n.sheet) or shown.get(n.sheet)) for n in review.notes]
     head = say(language, "review.title") + ". " + say(language, "review.by",
                                                        actor=review.actor, at=review.at)
     lines = [head]
@@ -51,14 +56,13 @@ def write_review(book: Book, review: Returned, language: str, guide: str = "Guid
         lines.append(say(language, "comment", comment=review.comment))
     if review.notes:
         lines.append(say(language, "review.notes"))
-        lines += [f"{n.sheet}!{n.cell}: {n.text}" for n in review.notes]
+        lines += [f"{sheet.name if sheet else n.sheet}!{n.cell}: {n.text}"
+                  for n, sheet in placed]
     if guide in book.sheets:
         book.sheets[guide].ws.write_comment("A1", "\n".join(lines), {
             "visible": True, "author": review.actor, "x_scale": 3, "y_scale": 2.5})
     mark = book.wb.add_format(HIGHLIGHT)
-    shown = {sheet.name: sheet for sheet in book.sheets.values()}  # a zh book's 承诺 too
-    for n in review.notes:
-        sheet = book.sheets.get(n.sheet) or shown.get(n.sheet)
+    for n, sheet in placed:
         if sheet is None:
             continue
         ws = sheet.ws
