@@ -17,6 +17,7 @@ from tamper import edit_part, rewrite, set_cell, sheet_part
 from xlplan.consolidate.outcome import Outcome
 from xlplan.consolidate.report import neutralise
 from xlplan.consolidate.run import consolidate
+from xlplan.i18n import Msg, Words
 from xlplan.workbook.build import Built
 from xlplan.workbook.fill import fill_sample
 
@@ -570,3 +571,18 @@ def test_csv_quotes_line_breaks_and_neutralises_every_line(tmp_path: Path) -> No
     for line in re.split(rb"\r\n|\r|\n", raw):
         assert not line.startswith((b"=", b"+", b"@", b"-")), line
     assert neutralise(CR_INJECTION) == "notes\r'=cmd|' /C calc'!A0"
+
+
+def test_every_finding_has_catalog_words(matrix: tuple[Outcome, dict[str, Path]]) -> None:
+    """Every finding of every bad input (read back from the history) carries a catalog
+    message that shows as its English message in en and in Chinese in zh: a zh workbook's
+    Files sheet and returned workbooks say them in Chinese."""
+    outcome, _ = matrix
+    english, chinese = Words("en"), Words("zh")
+    findings = [finding for f in outcome.files for finding in f.findings]
+    assert len(findings) > len(CASES)
+    wrong = [(finding["message"], chinese(finding["words"])) for finding in findings
+             if not isinstance(finding["words"], Msg)
+             or english(finding["words"]) != finding["message"]
+             or not re.search(r"[\u4e00-\u9fff]", chinese(finding["words"]))]
+    assert not wrong, wrong

@@ -43,6 +43,7 @@ from xlplan.cluster import (
 from xlplan.consolidate.examine import Examination
 from xlplan.consolidate.package import Limits
 from xlplan.consolidate.workers import _Slot
+from xlplan.i18n import data, msg
 from xlplan.spec.loader import LoadedPlan
 from xlplan.spec.shipped import ShippedPlan
 
@@ -87,8 +88,8 @@ def examine_batch(plan: ShippedPlan, limits: Limits, items: list[Item],
     older = worker_file(revisions, ".json") if revisions is not None else None
     slot = _slot(worker_plan_file(plan), limits, older)
     results = []
-    for client_path, data in items:
-        if data is None:
+    for client_path, content in items:
+        if content is None:
             path = Path(client_path)
             if not path.exists():
                 raise UnseenPath(f"worker {worker_address()} cannot see {client_path}: the "
@@ -98,7 +99,7 @@ def examine_batch(plan: ShippedPlan, limits: Limits, items: list[Item],
             continue
         with tempfile.TemporaryDirectory(prefix="xlplan-shipped-") as folder:
             path = Path(folder) / Path(client_path).name  # the name: findings may cite it
-            path.write_bytes(data)
+            path.write_bytes(content)
             result = slot.examine(path)
         result.path = Path(client_path)
         results.append(result)
@@ -167,8 +168,8 @@ class ClusterExaminer:
             reason = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
             for path in files:
                 failed = Examination(path)
-                failed.error(f"could not be read: the cluster worker reading it failed twice "
-                             f"({reason[:300]})")
+                failed.error(msg("could not be read: the cluster worker reading it failed "
+                                 "twice ({problem})", problem=data(reason[:300])))
                 yield failed
             return
         finally:

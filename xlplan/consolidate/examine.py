@@ -32,7 +32,7 @@ from xlplan import TEMPLATE_VERSION
 from xlplan.consolidate.carry import Revisions, carry, gone_rows
 from xlplan.consolidate.formula_meaning import same_formula
 from xlplan.consolidate.input_formula import RefusedFormula, evaluate
-from xlplan.consolidate.package import Limits, Package, Refused, open_package
+from xlplan.consolidate.package import CODE, Limits, Package, Refused, open_package
 from xlplan.consolidate.xlsx import RawBook, RawCell, RawSheet, cell_position, events
 from xlplan.i18n import Data, Msg, Words, data, msg
 from xlplan.lru import Recent
@@ -170,11 +170,13 @@ def _examine_package(package: Package, ctx: BuildContext, result: Examination,
                      stage: Stage, older: Revisions | None = None) -> None:
     from xlplan.consolidate.xlsx import read_book
 
-    for flag in package.flags:
-        macro = "macro" in flag or "ActiveX" in flag
-        (result.error if macro else result.warn)(
-            msg("the workbook {flag}; send the macro-free .xlsx (the Submit macro saves one)",
-                flag=data(flag)) if macro else msg("the workbook {flag}", flag=data(flag)))
+    for what in package.flags:
+        if what in CODE:
+            result.error(msg("the workbook carries {what}: never run, never opened by xlplan; "
+                             "send the macro-free .xlsx (the Submit macro saves one)", what=what))
+        else:
+            result.warn(msg("the workbook carries {what}: never run, never opened by xlplan",
+                            what=what))
     result.modified = _modified(package)
     book = read_book(package, lambda what: stage(what, result))
     for sheet, cell, message in book.problems:

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
-from xlplan.i18n import Words
+from xlplan.i18n import Msg, Words, data, msg
 
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 ZIP_MAGIC = b"PK\x03\x04"
@@ -59,7 +59,8 @@ class Package:
     zip: zipfile.ZipFile
     limits: Limits
     names: set[str] = field(default_factory=set)
-    flags: list[str] = field(default_factory=list)  # warnings about content (macros, links)
+    # what the workbook carries that xlplan never runs or opens (MACRO_PARTS: macros, links)
+    flags: list[Msg] = field(default_factory=list)
     handle: IO[bytes] | None = None  # the file the zip reads (closed with the package)
 
     def has(self, name: str) -> bool:
@@ -71,7 +72,8 @@ class Package:
             return _Bounded(self.zip.open(name), self.limits.max_part_bytes, name)
         except (zipfile.BadZipFile, KeyError, OSError, RuntimeError, NotImplementedError,
                 ValueError) as exc:
-            raise Refused(f"part {name} cannot be read ({exc})") from None
+            raise Refused(msg("part {part} cannot be read ({problem})", part=data(name),
+                              problem=data(exc))) from None
 
     def read(self, name: str) -> bytes:
         with self.open(name) as stream:
@@ -92,14 +94,16 @@ class _Bounded:
     def read(self, size: int = -1) -> bytes:
         want = self.left + 1 if size < 0 else min(size, self.left + 1)
         try:
-            data = self.raw.read(want)
+            chunk = self.raw.read(want)
         except (zipfile.BadZipFile, OSError, EOFError, ValueError) as exc:
-            raise Refused(f"part {self.name} is damaged ({exc})") from None
-        self.left -= len(data)
+            raise Refused(msg("part {part} is damaged ({problem})", part=data(self.name),
+                              problem=data(exc))) from None
+        self.left -= len(chunk)
         if self.left < 0:
-            raise Refused(f"part {self.name} is larger than {self.left + len(data):,} bytes "
-                          "uncompressed: refused as a possible zip bomb")
-        return data
+            raise Refused(msg("part {part} is larger than {limit} bytes uncompressed: refused "
+                              "as a possible zip bomb", part=data(self.name),
+                              limit=data(f"{self.left + len(chunk):,}")))
+        return chunk
 
     def __enter__(self) -> _Bounded:
         return self
@@ -132,11 +136,12 @@ def _check_names(infos: list[zipfile.ZipInfo]) -> None:
         name = info.filename
         norm = posixpath.normpath(name.replace("\\", "/"))
         if name.startswith(("/", "\\")) or norm.startswith("..") or "\\" in name or ":" in name:
-            raise Refused(f"the zip holds an unsafe entry name {name!r}: refused")
+            raise Refused(msg("the zip holds an unsafe entry name {entry}: refused",
+                              entry=data(repr(name))))
         key = name.lower()
         if key in seen:
-            raise Refused(f"the zip holds the entry {name!r} twice: refused (a reader could "
-                          "see either copy)")
+            raise Refused(msg("the zip holds the entry {entry} twice: refused (a reader could "
+                              "see either copy)", entry=data(repr(name))))
         seen.add(key)
 
 
@@ -144,26 +149,32 @@ def _check_sizes(infos: list[zipfile.ZipInfo], limits: Limits) -> None:
     total = 0
     for info in infos:
         if info.flag_bits & 0x1:
-            raise Refused(f"the zip entry {info.filename} is encrypted: refused")
+            raise Refused(msg("the zip entry {entry} is encrypted: refused",
+                              entry=data(info.filename)))
         if info.file_size > limits.max_part_bytes:
-            raise Refused(f"the zip entry {info.filename} declares {info.file_size:,} bytes "
-                          f"uncompressed (limit {limits.max_part_bytes:,}): refused")
+            raise Refused(msg("the zip entry {entry} declares {size} bytes uncompressed (limit "
+                              "{limit}): refused", entry=data(info.filename),
+                              size=data(f"{info.file_size:,}"),
+                              limit=data(f"{limits.max_part_bytes:,}")))
         if info.file_size > limits.ratio_floor:
             ratio = info.file_size / max(info.compress_size, 1)
             if ratio > limits.max_ratio:
-                raise Refused(f"the zip entry {info.filename} expands {ratio:,.0f}× "
-                              f"(limit {limits.max_ratio:g}×): refused as a possible zip bomb")
+                raise Refused(msg("the zip entry {entry} expands {ratio}× (limit {limit}×): "
+                                  "refused as a possible zip bomb", entry=data(info.filename),
+                                  ratio=data(f"{ratio:,.0f}"),
+                                  limit=data(f"{limits.max_ratio:g}")))
         total += info.file_size
     if total > limits.max_total_bytes:
-        raise Refused(f"the zip expands to {total:,} bytes (limit {limits.max_total_bytes:,}): "
-                      "refused")
+        raise Refused(msg("the zip expands to {size} bytes (limit {limit}): refused",
+                          size=data(f"{total:,}"), limit=data(f"{limits.max_total_bytes:,}")))
 
 
-MACRO_PARTS = (("xl/vbaproject.bin", "VBA macros (xl/vbaProject.bin)"),
-               ("xl/macrosheets/", "an Excel 4.0 (XLM) macro sheet"),
-               ("xl/activex/", "ActiveX controls"),
-               ("xl/embeddings/", "embedded objects"),
-               ("xl/externallinks/", "links to other workbooks"))
+MACRO_PARTS = (("xl/vbaproject.bin", msg("VBA macros (xl/vbaProject.bin)")),
+               ("xl/macrosheets/", msg("an Excel 4.0 (XLM) macro sheet")),
+               ("xl/activex/", msg("ActiveX controls")),
+               ("xl/embeddings/", msg("embedded objects")),
+               ("xl/externallinks/", msg("links to other workbooks")))
+CODE = frozenset(what for part, what in MACRO_PARTS[:3])  # code: the file is refused
 
 
 def _open_regular(path: Path) -> IO[bytes]:
@@ -175,19 +186,19 @@ def _open_regular(path: Path) -> IO[bytes]:
     fd = os.open(path, flags)
     if not stat.S_ISREG(os.fstat(fd).st_mode):
         os.close(fd)
-        raise Refused("this is not a regular file (a pipe, socket or device): not read")
+        raise Refused(msg("this is not a regular file (a pipe, socket or device): not read"))
     return os.fdopen(fd, "rb")
 
 
 OTHER_FORMATS = {  # what a zip holds → what it is
-    "xl/workbook.bin": "an Excel binary workbook (.xlsb), which xlplan does not read: open "
-                       "it in Excel and save it as 'Excel Workbook (.xlsx)', then send it "
-                       "again",
-    "content.xml": "an OpenDocument spreadsheet (.ods), which xlplan does not read: save it "
-                   "as 'Excel 2007-365 (.xlsx)' and send it again",
+    "xl/workbook.bin": msg("this is an Excel binary workbook (.xlsb), which xlplan does not "
+                           "read: open it in Excel and save it as 'Excel Workbook (.xlsx)', "
+                           "then send it again"),
+    "content.xml": msg("this is an OpenDocument spreadsheet (.ods), which xlplan does not "
+                       "read: save it as 'Excel 2007-365 (.xlsx)' and send it again"),
 }
-OLD_XLS = ("an old Excel 97-2003 workbook (.xls), which xlplan does not read: open it in "
-           "Excel and save it as 'Excel Workbook (.xlsx)', then send it again")
+OLD_XLS = msg("an old Excel 97-2003 workbook (.xls), which xlplan does not read: open it in "
+              "Excel and save it as 'Excel Workbook (.xlsx)', then send it again")
 
 
 def open_package(path: Path, limits: Limits | None = None) -> Package:
@@ -196,7 +207,8 @@ def open_package(path: Path, limits: Limits | None = None) -> Package:
     try:
         handle = _open_regular(path)
     except OSError as exc:
-        raise Refused(f"cannot be read ({exc.strerror or exc})") from None
+        raise Refused(msg("cannot be read ({problem})", problem=data(exc.strerror or exc))
+                      ) from None
     try:
         return _open_zip(path, handle, limits)
     except BaseException:
@@ -210,49 +222,53 @@ def _open_zip(path: Path, handle: IO[bytes], limits: Limits) -> Package:
         head = handle.read(8)
         handle.seek(0)
     except OSError as exc:
-        raise Refused(f"cannot be read ({exc.strerror or exc})") from None
+        raise Refused(msg("cannot be read ({problem})", problem=data(exc.strerror or exc))
+                      ) from None
     kind = sniff(head)
     if kind == "empty":
-        raise Refused("the file is empty (0 bytes)")
+        raise Refused(msg("the file is empty (0 bytes)"))
     if kind == "ole" and path.suffix.lower() == ".xls":
         raise Refused(OLD_XLS)
     if kind == "ole":
-        raise Refused("this is an encrypted (password-protected) workbook or an old .xls "
-                      "file, not an .xlsx: remove the password (File › Info › Protect "
-                      "Workbook) or save as 'Excel Workbook (.xlsx)', then send it again")
+        raise Refused(msg("this is an encrypted (password-protected) workbook or an old .xls "
+                          "file, not an .xlsx: remove the password (File › Info › Protect "
+                          "Workbook) or save as 'Excel Workbook (.xlsx)', then send it again"))
     if kind == "html":
-        raise Refused("this is an HTML page saved with an .xlsx name, not a workbook")
+        raise Refused(msg("this is an HTML page saved with an .xlsx name, not a workbook"))
     if kind in ("xml", "other"):
-        raise Refused("this is not an .xlsx workbook (no zip signature; a text or CSV file "
-                      "renamed?)")
+        raise Refused(msg("this is not an .xlsx workbook (no zip signature; a text or CSV "
+                          "file renamed?)"))
     if size > limits.max_file_bytes:
-        raise Refused(f"the file is {size:,} bytes (limit {limits.max_file_bytes:,})")
+        raise Refused(msg("the file is {size} bytes (limit {limit})", size=data(f"{size:,}"),
+                          limit=data(f"{limits.max_file_bytes:,}")))
     try:
         zf = zipfile.ZipFile(handle)
     except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
-        raise Refused(f"the zip is damaged or truncated ({exc})") from None
+        raise Refused(msg("the zip is damaged or truncated ({problem})", problem=data(exc))
+                      ) from None
     try:
         infos = zf.infolist()
         if len(infos) > limits.max_entries:
-            raise Refused(f"the zip holds {len(infos):,} entries (limit "
-                          f"{limits.max_entries:,}): refused")
+            raise Refused(msg("the zip holds {count} entries (limit {limit}): refused",
+                              count=data(f"{len(infos):,}"),
+                              limit=data(f"{limits.max_entries:,}")))
         _check_names(infos)
         _check_sizes(infos, limits)
         names = {i.filename for i in infos}
         other = next((what for part, what in OTHER_FORMATS.items() if part in names), None)
         if other and "xl/workbook.xml" not in names:
-            raise Refused(f"this is {other}")
+            raise Refused(other)
         if "[Content_Types].xml" not in names:
-            raise Refused("[Content_Types].xml is missing: not an Office Open XML package")
+            raise Refused(msg("[Content_Types].xml is missing: not an Office Open XML package"))
         if "xl/workbook.xml" not in names:
             if any(n.startswith(("word/", "ppt/")) for n in names):
-                raise Refused("this is a Word or PowerPoint file, not a workbook")
-            raise Refused("xl/workbook.xml is missing: not an Excel workbook")
+                raise Refused(msg("this is a Word or PowerPoint file, not a workbook"))
+            raise Refused(msg("xl/workbook.xml is missing: not an Excel workbook"))
         package = Package(path, zf, limits, names, handle=handle)
         lower = {n.lower() for n in names}
         for prefix, what in MACRO_PARTS:
             if any(n.startswith(prefix) for n in lower):
-                package.flags.append(f"carries {what}: never run, never opened by xlplan")
+                package.flags.append(what)
         return package
     except BaseException:
         zf.close()

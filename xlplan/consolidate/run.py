@@ -102,8 +102,9 @@ def inbox_entries(inbox: Path, limits: Limits) -> list[Entry]:
                 names = sorted(e.name for e in listing)
         except OSError as exc:
             if folder != inbox:
-                out.append(Entry(folder).refused(f"this folder cannot be listed "
-                                                 f"({exc.strerror or exc})", transient=True))
+                out.append(Entry(folder).refused(msg("this folder cannot be listed ({problem})",
+                                                     problem=data(exc.strerror or exc)),
+                                                 transient=True))
                 continue
             raise FileNotFoundError(f"{shown(inbox)}: the inbox cannot be listed "
                                     f"({exc.strerror or exc})") from None
@@ -117,7 +118,8 @@ def inbox_entries(inbox: Path, limits: Limits) -> list[Entry]:
                 out.append(Entry(path).refused(GONE, transient=True))
                 continue
             except OSError as exc:
-                out.append(Entry(path).refused(f"cannot be read ({exc.strerror or exc})",
+                out.append(Entry(path).refused(msg("cannot be read ({problem})",
+                                                   problem=data(exc.strerror or exc)),
                                                transient=True))
                 continue
             if stat.S_ISDIR(st.st_mode):
@@ -147,14 +149,15 @@ def _link(path: Path, root: Path) -> str:
     try:
         target = path.resolve(strict=True)
     except FileNotFoundError:
-        return f"a link to {shown(os.readlink(path))}, which does not exist: not read"
+        return msg("a link to {target}, which does not exist: not read",
+                   target=data(shown(os.readlink(path))))
     except (RuntimeError, OSError) as exc:  # a loop: RuntimeError before 3.13
-        return f"a link that cannot be followed ({getattr(exc, 'strerror', None) or exc}): " \
-               "not read"
+        return msg("a link that cannot be followed ({problem}): not read",
+                   problem=data(getattr(exc, "strerror", None) or exc))
     if target.is_relative_to(root):
-        return (f"a link to {shown(target.relative_to(root))} in the inbox (which is examined "
-                "itself): the link is not read")
-    return f"a link to {shown(target)}, outside the inbox: not followed"
+        return msg("a link to {target} in the inbox (which is examined itself): the link is "
+                   "not read", target=data(shown(target.relative_to(root))))
+    return msg("a link to {target}, outside the inbox: not followed", target=data(shown(target)))
 
 
 def sha256_of(entry: Entry, limits: Limits) -> tuple[str, Entry]:
@@ -169,7 +172,8 @@ def sha256_of(entry: Entry, limits: Limits) -> tuple[str, Entry]:
     except FileNotFoundError:
         return "", entry.refused(GONE, transient=True)
     except OSError as exc:
-        return "", entry.refused(f"cannot be read ({exc.strerror or exc})", transient=True)
+        return "", entry.refused(msg("cannot be read ({problem})",
+                                     problem=data(exc.strerror or exc)), transient=True)
     digest = hashlib.sha256()
     try:
         st = os.fstat(fd)
@@ -182,7 +186,8 @@ def sha256_of(entry: Entry, limits: Limits) -> tuple[str, Entry]:
             if left <= 0:
                 return "", entry.refused(CHANGED, transient=True)
     except OSError as exc:
-        return "", entry.refused(f"cannot be read ({exc.strerror or exc})", transient=True)
+        return "", entry.refused(msg("cannot be read ({problem})",
+                                     problem=data(exc.strerror or exc)), transient=True)
     finally:
         os.close(fd)
     return digest.hexdigest(), entry

@@ -32,10 +32,17 @@ from typing import IO, Any
 
 from xlplan.capped import Answers, CappedChild, ChildDied, child_streams, receive, send
 from xlplan.consolidate.carry import Revisions
-from xlplan.consolidate.examine import Examination, Finding, Level, examine, templates_made
+from xlplan.consolidate.examine import (
+    ENGLISH,
+    Examination,
+    Finding,
+    Level,
+    examine,
+    templates_made,
+)
 from xlplan.consolidate.names import shown
 from xlplan.consolidate.package import Limits
-from xlplan.i18n import Data, Msg, data, msg
+from xlplan.i18n import Data, Msg, Words, data, msg
 
 _Answers = Answers  # its name here before the machinery moved to xlplan.capped
 
@@ -122,23 +129,40 @@ def _read_book(path: str, limits: Limits) -> tuple[Any, ...]:
                                f"({type(exc).__name__}: {exc})", limits))
 
 
-def cap(text: str, limits: Limits) -> str:
+def cap(text: str, limits: Limits, most: int | None = None) -> str:
     """A message no longer than the limit (a file can make any message arbitrarily long:
     a sheet name, an entry name, a library's error text)."""
-    most = limits.max_message_chars
+    most = most or limits.max_message_chars
     return text if len(text) <= most else text[:most - 30] + f"… ({len(text):,} characters)"
 
 
+FIELD_SHARE = 5  # a message's text fields each get this share of the limit
+
+
 def capped(words: Any, limits: Limits) -> Any:
-    """A finding's words with each text in them capped (the file's own text, plan data, is
-    what can be long; the catalog's ids are not)."""
+    """A finding's words with each text in them capped to a share of the limit (the file's
+    own text, kept as data, is what can be long; the catalog's ids are not), so that the
+    English message they show stays whole under the limit."""
     if isinstance(words, Msg):
         return Msg(str(words), {k: capped(v, limits) for k, v in words.fields.items()})
     if isinstance(words, Data):
-        return data(cap(words, limits))
+        return data(cap(words, limits, limits.max_message_chars // FIELD_SHARE))
     if isinstance(words, tuple):
         return tuple(capped(w, limits) for w in words)
     return words
+
+
+def _bounded_finding(finding: Finding, limits: Limits) -> Finding:
+    """A finding with its texts capped: its message is what its capped words say in
+    English (cut at the limit only if even they are longer)."""
+    words = capped(finding.words, limits)
+    if isinstance(words, Msg):
+        message = cap(ENGLISH(words), limits)
+    else:
+        message = cap(finding.message, limits)
+        words = data(message)
+    return Finding(finding.level, cap(finding.sheet, limits), cap(finding.cell, limits),
+                   message, words)
 
 
 def bounded(result: Examination, limits: Limits) -> Examination:
@@ -153,9 +177,7 @@ def bounded(result: Examination, limits: Limits) -> Examination:
                     Finding.of(level, msg("… and {count} more findings (only the first {kept} "
                                           "are kept)", count=data(f"{len(rest):,}"),
                                           kept=data(f"{limits.max_findings:,}")))]
-    result.findings = [Finding(f.level, cap(f.sheet, limits), cap(f.cell, limits),
-                               cap(f.message, limits), capped(f.words, limits))
-                       for f in findings]
+    result.findings = [_bounded_finding(f, limits) for f in findings]
     result.unit, result.plan_id = cap(result.unit, limits), cap(result.plan_id, limits)
     result.built_from = cap(result.built_from, limits)  # the file's manifest says it
     return result
@@ -213,13 +235,15 @@ class _Slot:
         try:
             return self.child.ask(request, self.limits.timeout_s, note), "", seen["unit"]
         except TimeoutError:
-            reason = (f"reading took longer than {self.limits.timeout_s:g} s and was stopped "
-                      f"while {seen['stage']}: refused")
+            reason = msg("reading took longer than {limit} s and was stopped while {stage}: "
+                         "refused", limit=data(f"{self.limits.timeout_s:g}"),
+                         stage=data(seen["stage"]))
         except ChildDied as died:
-            reason = (f"the reader process died on this file ({died.how}) while "
-                      f"{seen['stage']}: a malformed or hostile workbook; refused")
+            reason = msg("the reader process died on this file ({how}) while {stage}: a "
+                         "malformed or hostile workbook; refused", how=data(died.how),
+                         stage=data(seen["stage"]))
         self.stop(kill=True)
-        return None, cap(reason, self.limits), seen["unit"]
+        return None, capped(reason, self.limits), seen["unit"]
 
     def examine(self, path: Path) -> Examination:
         answer, reason, unit = self.ask(str(path))
@@ -238,7 +262,7 @@ def read_books(paths: Iterable[Path], limits: Limits | None = None) -> Iterator[
     try:
         for path in paths:
             answer, reason, _ = slot.ask(("book", str(path)))
-            yield answer if not reason else ("refused", f"{shown(path)}: {reason}")
+            yield answer if not reason else ("refused", f"{shown(path)}: {Words()(reason)}")
     finally:
         slot.stop()
 

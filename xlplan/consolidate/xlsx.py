@@ -119,7 +119,8 @@ class _NoDoctype:
         if len(head) < 4 and not eof:
             return None
         if head.startswith((b"\xff\xfe\0\0", b"\0\0\xfe\xff", b"\0\0\0<", b"<\0\0\0")):
-            raise Refused(f"part {self.part} is in UTF-32: refused (Excel writes UTF-8)")
+            raise Refused(msg("part {part} is in UTF-32: refused (Excel writes UTF-8)",
+                              part=data(self.part)))
         for marks, codec in (((b"\xff\xfe", b"<\0"), "utf-16-le"),
                              ((b"\xfe\xff", b"\0<"), "utf-16-be")):
             if head.startswith(marks):
@@ -127,8 +128,9 @@ class _NoDoctype:
                 break
         else:
             if head and head[:1] not in (b"<", b"\xef", b" ", b"\t", b"\r", b"\n"):
-                raise Refused(f"part {self.part} is not in UTF-8 or UTF-16 (it starts with "
-                              f"{head[:4].hex(' ')}): refused (Excel writes UTF-8)")
+                raise Refused(msg("part {part} is not in UTF-8 or UTF-16 (it starts with "
+                                  "{start}): refused (Excel writes UTF-8)",
+                                  part=data(self.part), start=data(head[:4].hex(" "))))
         text = head.removeprefix("\ufeff".encode())
         if text.startswith(b"<?xml"):
             end = text.find(b"?>")
@@ -136,9 +138,10 @@ class _NoDoctype:
                 return None if not eof and len(text) < 1 << 10 else text
             declared = _ENCODING.search(text[:end])
             if declared and declared.group(1).lower().replace(b"_", b"-") not in _READ:
-                raise Refused(f"part {self.part} declares the encoding "
-                              f"{declared.group(1)[:40].decode('ascii', 'replace')}: refused "
-                              "(xlplan reads UTF-8 and UTF-16 parts; Excel writes UTF-8)")
+                raise Refused(msg("part {part} declares the encoding {encoding}: refused "
+                                  "(xlplan reads UTF-8 and UTF-16 parts; Excel writes UTF-8)",
+                                  part=data(self.part), encoding=data(
+                                      declared.group(1)[:40].decode("ascii", "replace"))))
         return text
 
     def _check(self, eof: bool) -> None:
@@ -161,15 +164,17 @@ class _NoDoctype:
                     break
                 i = end + 3
             elif text[j + 1:j + 2] == b"!":
-                raise Refused(f"part {self.part} declares a DTD or entities (<!DOCTYPE …>): "
-                              "refused (XML bombs and external entities hide there)")
+                raise Refused(msg("part {part} declares a DTD or entities (<!DOCTYPE …>): "
+                                  "refused (XML bombs and external entities hide there)",
+                                  part=data(self.part)))
             else:
                 self.checked, self.head = True, b""  # the root element: the prolog is clean
                 return
         if eof:
             self.checked = True
         elif len(self.head) > 1 << 20:
-            raise Refused(f"part {self.part} has a prolog over 1 MB before its first element")
+            raise Refused(msg("part {part} has a prolog over 1 MB before its first element",
+                              part=data(self.part)))
 
 
 _ENCODING = re.compile(rb"""encoding\s*=\s*["']([^"']*)["']""")
@@ -183,7 +188,8 @@ def events(stream: Any, part: str,
     try:
         yield from ElementTree.iterparse(_NoDoctype(stream, part), events=kinds)
     except SyntaxError as exc:  # ParseError
-        raise Refused(f"part {part} is not well-formed XML ({exc})") from None
+        raise Refused(msg("part {part} is not well-formed XML ({problem})", part=data(part),
+                          problem=data(exc))) from None
 
 
 def _root_namespace(package: Package, part: str) -> str:
@@ -231,7 +237,8 @@ def _shared_strings(package: Package, part: str | None) -> list[str]:
                 texts = []
                 elem.clear()
                 if len(out) > limit:
-                    raise Refused(f"{part} holds more than {limit:,} strings")
+                    raise Refused(msg("{part} holds more than {limit} strings",
+                                      part=data(part), limit=data(f"{limit:,}")))
     return out
 
 
