@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -28,6 +29,7 @@ from xlplan.consolidate.diff import DiffError, diff_inputs
 from xlplan.consolidate.outcome import FileOutcome, Outcome
 from xlplan.consolidate.package import Limits
 from xlplan.consolidate.run import consolidate
+from xlplan.i18n import Words
 from xlplan.workbook.build import Built
 from xlplan.workbook.fill import fill_sample
 
@@ -159,6 +161,9 @@ def test_every_kind_of_entry_gets_a_decision(tmp_path: Path, good: Path) -> None
     for name, what in says.items():
         assert got[name].status == "rejected", name
         assert what in got[name].findings[0]["message"], (name, got[name].findings)
+        words = got[name].findings[0]["words"]  # what a zh workbook shows: Chinese
+        assert Words("en")(words) == got[name].findings[0]["message"]
+        assert re.search(r"[\u4e00-\u9fff]", Words("zh")(words)), (name, words)
     assert outcome.units["EAST"] == "accepted"
     STATS["cases"] += len(says)
 
@@ -179,6 +184,7 @@ def test_a_file_removed_during_the_run_is_reported_and_the_run_completes(
     assert got["WEST.xlsx"].status == "rejected" and got["WEST.xlsx"].unit == "WEST"
     assert "removed or renamed while the run was going" in got["WEST.xlsx"].findings[0][
         "message"]
+    assert Words("zh")(got["WEST.xlsx"].findings[0]["words"]).startswith("运行期间文件被删除")
     # not stored: once back, the file is read and accepted
     fill_sample(west.path, inbox / "WEST.xlsx", seed=1)
     again = _by_name(_run(tmp_path, inbox))
