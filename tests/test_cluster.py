@@ -279,7 +279,7 @@ def test_command_line_cluster_and_a_killed_client(inbox: Path, tmp_path: Path) -
         assert doc["units"] == clean.to_json()["units"] == {"EAST": "accepted",
                                                              "WEST": "accepted"}
         mine = {Path(f["path"]).name: (f["status"], f["findings"]) for f in doc["files"]}
-        theirs = {f.path.name: (f.status, f.findings) for f in clean.files}
+        theirs = {f.path.name: (f.status, f.to_json()["findings"]) for f in clean.files}
         assert mine == theirs and len(mine) == 7
         for name in (FACTS, GAPS):
             assert (out / name).read_bytes() == (clean.output.parent / name).read_bytes()
