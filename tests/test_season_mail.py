@@ -279,3 +279,33 @@ def test_a_send_killed_midway_resumes_with_what_was_not_sent(
     cli("send", *args[1:])
     assert inbox.to() == ["Chen Jie <chen.jie@example.com>", "Liu Yang <liu.yang@example.com>"]
     assert sent_events(db) == [("EAST", "sent"), ("WEST", "sent")]
+
+
+def test_a_chinese_reminder_gives_the_findings_in_chinese(tmp_path: Path) -> None:
+    """A zh plan's reminder to a unit whose file is incomplete lists the findings in
+    Chinese, each at its sheet as the workbook shows it (the history keeps their words)."""
+    data = yaml.safe_load(SMALL.read_text(encoding="utf-8"))
+    for unit in data["units"]:
+        if unit["code"] in EMAILS:
+            unit["email"] = EMAILS[unit["code"]]
+    data["workbooks"]["language"] = "zh"
+    shutil.copy(SMALL.with_name("small-prior-year.csv"), tmp_path)
+    plan = tmp_path / "plan.yaml"
+    plan.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), "utf-8")
+    loaded = load_plan(plan)
+    build_all(BuildContext(loaded, read_prior_year(loaded)), tmp_path / "build", workers=1)
+    inbox = tmp_path / "in"
+    inbox.mkdir()
+    shutil.copy(tmp_path / "build" / "units" / "small-2027-EAST.xlsx", inbox / "EAST.xlsx")
+    out = tmp_path / "out"
+    os.environ["XLPLAN_TODAY"] = TODAY
+    try:
+        assert consolidate(plan, inbox, out, workers=1).units["EAST"] == "incomplete"
+    finally:
+        del os.environ["XLPLAN_TODAY"]
+    cli("remind", plan, "--dry-run", tmp_path / "eml", "--db", out / "xlplan.duckdb")
+    mail = email.message_from_bytes((tmp_path / "eml" / "EAST.eml").read_bytes(),
+                                    policy=email.policy.default)
+    body = mail.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+    assert "承诺!C5: 承诺：72 个单元格中有 72 个为空（第一个为 C5）；每个都应填写" in body, body
+    assert "人员分解!F5: 人员分解：2 个单元格中有 2 个为空" in body, body

@@ -300,6 +300,7 @@ def remind_cmd(
     """Mail the units that are late, missing, incomplete or returned, saying what is needed
     (the findings, the reviewer's comment and cell notes). Once a day per unit."""
     from xlplan.consolidate.examine import where
+    from xlplan.i18n import Words
     from xlplan.season.distribute import Result, remind_message, reminded_on
     from xlplan.season.status import NEEDS_REMINDER, season_frame, today
 
@@ -328,15 +329,16 @@ def remind_cmd(
         if unit in done_today:
             skipped.append(Result(unit, "reminded today", status))
             continue
-        details = _what_is_needed(unit, status, subs, found, trail, where)
+        details = _what_is_needed(unit, status, subs, found, trail, where,
+                                  Words(loaded.plan.workbooks.language))
         todo.append((remind_message(loaded.plan, unit, status, details, from_addr), None))
     _deliver(todo, "reminded", loaded, from_addr, db, server, dry_run, skipped, as_json)
 
 
 def _what_is_needed(unit: str, status: str, subs: Any, found: dict[str, Any], trail: Any,
-                    where: Any) -> list[str]:
-    """The lines under a reminder: the latest file's findings (incomplete), the reviewer's
-    comment and cell notes (returned)."""
+                    where: Any, words: Any) -> list[str]:
+    """The lines under a reminder: the latest file's findings (incomplete), in the
+    reminder's language (``words``), the reviewer's comment and cell notes (returned)."""
     lines: list[str] = []
     if status == "returned":
         mine = trail[(trail["unit"] == unit) & (trail["event"] == "reviewed")]
@@ -351,5 +353,5 @@ def _what_is_needed(unit: str, status: str, subs: Any, found: dict[str, Any], tr
         if len(mine):
             for n in found.get(str(mine.iloc[0]["sha256"]), [])[:10]:
                 place = where(n["sheet"], n["cell"])
-                lines.append(f"{place + ': ' if place else ''}{n['message']}")
+                lines.append(f"{place + ': ' if place else ''}{words(n['words'])}")
     return lines
