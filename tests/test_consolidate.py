@@ -729,3 +729,17 @@ def test_a_reader_killed_mid_file_rejects_that_file_and_the_next_gets_a_new_one(
         assert again.status == "accepted" and again.unit == "WEST"
     finally:
         slot.stop()
+
+
+def test_diff_names_a_file_whose_manifest_lost_a_field(
+        tmp_path: Path, units: dict[str, Built], filled: dict[str, Filled]) -> None:
+    """The manifest travels inside the submission: an input entry without its cell is a
+    clear error naming the file, not a crash (it was a KeyError)."""
+    from tamper import edit_part
+
+    bad = edit_part(filled["EAST"].workbook, tmp_path / "small-EAST.xlsx",
+                    "xl/sharedStrings.xml", b'"cell":', b'"cel":')
+    result = runner.invoke(app, ["diff", str(units["EAST"].path), str(bad)])
+    assert result.exit_code == 1, result.output
+    assert "small-EAST.xlsx" in result.output and "input entry 1" in result.output
+    assert "Traceback" not in result.output
