@@ -9,16 +9,14 @@ re-forecast as of 2027-03-31 kept as forecast-q1; the board as of 2027-06-15.
 from __future__ import annotations
 
 import datetime as dt
-import math
 import shutil
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import duckdb
 import pytest
-from conftest import SMALL, TEMPLATES, require_tool
+from conftest import SMALL, TEMPLATES, differences
 from typer.testing import CliRunner
 
 from xlplan.cli import app
@@ -145,13 +143,6 @@ def test_track_compare_on_the_command_line(made: Made, tmp_path: Path) -> None:
     assert one.exit_code == 2 and "two or three different version names" in one.output
 
 
-@pytest.fixture(scope="module")
-def office() -> Iterator[LibreOffice]:
-    require_tool("soffice")
-    with LibreOffice() as lo:
-        yield lo
-
-
 @pytest.mark.libreoffice
 def test_every_formula_with_compare_recalculates_to_the_engine(
         made: Made, office: LibreOffice, tmp_path: Path) -> None:
@@ -162,15 +153,6 @@ def test_every_formula_with_compare_recalculates_to_the_engine(
     # (forecast − budget) and 5 + 1 twice (against the five months of actuals) = 28; the
     # company adds its rows up, 12 + 12 + 5 more: 2 × 28 + 28 + 29 = 113
     assert len(on_sheet) == 113
-    wrong = [(s, c, e, values.get(s, {}).get(c)) for (s, c), e in expected.items()
-             if not same(e, values.get(s, {}).get(c))]
+    wrong = differences(values, expected)
     assert not wrong, f"{len(wrong)} of {len(expected)} differ, first: {wrong[:8]}"
 
-
-def same(expected: Any, got: Any) -> bool:
-    if expected in (None, "") or (isinstance(expected, float) and math.isnan(expected)):
-        return got in (None, "")
-    if isinstance(expected, str):
-        return bool(expected == got)
-    return isinstance(got, int | float) and abs(got - expected) <= 1e-9 * max(1.0,
-                                                                              abs(expected))

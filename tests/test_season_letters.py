@@ -10,7 +10,6 @@ import json
 import re
 import shutil
 import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -95,13 +94,6 @@ def test_letters_for_the_approved_units_only(season: Path, tmp_path: Path) -> No
     year = cached["Letter"]["B7"].value
     assert year == numbers.targets["EAST"] / 100 == pytest.approx(sum(months))
     assert record_of(tmp_path / "letters" / "letter-EAST.xlsx")["unit"] == "EAST"
-
-
-@pytest.fixture(scope="module")
-def office() -> Iterator[LibreOffice]:
-    require_tool("soffice")
-    with LibreOffice() as lo:
-        yield lo
 
 
 @pytest.mark.libreoffice

@@ -12,13 +12,12 @@ import math
 import struct
 import zipfile
 import zlib
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
-from conftest import EXAMPLE, require_tool
+from conftest import EXAMPLE, differences, require_tool
 from test_tracking_year import as_actuals
 
 from xlplan.libreoffice import LibreOffice, read_values, render_png
@@ -185,32 +184,16 @@ def test_bsc_budget_and_review_sheets(made: tuple[TrackResult, Path, Book],
 # --------------------------------------------------------------------------- LibreOffice
 
 
-@pytest.fixture(scope="module")
-def office() -> Iterator[LibreOffice]:
-    require_tool("soffice")
-    with LibreOffice() as lo:
-        yield lo
-
-
 @pytest.mark.libreoffice
 def test_every_formula_recalculates_to_the_engine(made: tuple[TrackResult, Path, Book],
                                                   office: LibreOffice, tmp_path: Path) -> None:
     _, path, book = made
     values = read_values(office.recalculate([path], tmp_path)[path])
     expected = book.expected_values()
-    wrong = [(s, c, e, values.get(s, {}).get(c)) for (s, c), e in expected.items()
-             if not _same(e, values.get(s, {}).get(c))]
+    wrong = differences(values, expected)
     assert len(expected) > 1000
     assert not wrong, f"{len(wrong)} of {len(expected)} differ, first: {wrong[:8]}"
 
-
-def _same(expected: Any, got: Any) -> bool:
-    if expected in (None, "") or (isinstance(expected, float) and math.isnan(expected)):
-        return got in (None, "")
-    if isinstance(expected, str):
-        return bool(expected == got)
-    return isinstance(got, int | float) and abs(got - expected) <= 1e-9 * max(1.0,
-                                                                              abs(expected))
 
 
 def rgb(hex_colour: str) -> tuple[int, int, int]:
