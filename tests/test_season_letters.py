@@ -16,9 +16,8 @@ from typing import Any
 import openpyxl
 import pytest
 import yaml
-from conftest import SMALL, TEMPLATES, require_tool
+from conftest import SMALL, TEMPLATES, require_tool, same_value
 from test_season_review import _sha256, cli, deliver, events
-from test_tracking_board import _same
 
 from xlplan.consolidate.run import consolidate
 from xlplan.engine.numbers import PlanNumbers
@@ -119,7 +118,7 @@ def test_letters_recalculate_to_the_engine(season: Path, tmp_path: Path, office:
     for path in (written, chinese.path):
         values = read_values(out[path])
         wrong = [(s, c, e, values[s].get(c)) for (s, c), e in expected.items()
-                 if not _same(e, values[s].get(c))]
+                 if not same_value(e, values[s].get(c))]
         assert not wrong, f"{path}: {wrong}"
     assert expected[("Letter", "B7")] == numbers_of(SMALL).targets["EAST"] / 100
 
