@@ -9,6 +9,7 @@ re-forecast as of 2027-03-31 kept as forecast-q1; the board as of 2027-06-15.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
@@ -141,6 +142,33 @@ def test_track_compare_on_the_command_line(made: Made, tmp_path: Path) -> None:
     one = runner.invoke(app, ["track", str(made.plan), "-o", str(tmp_path), "--db",
                               str(made.db), "--compare", "budget"])
     assert one.exit_code == 2 and "two or three different version names" in one.output
+
+
+def test_track_json_carries_the_comparison(made: Made, tmp_path: Path) -> None:
+    """``--compare … --json`` gives what the Versions sheet shows: each version's months by
+    unit in major units, and each variance with its total; months the actuals have not
+    ended are null. Checked against the plan's month targets (the budget) and the sums."""
+    done = runner.invoke(app, ["track", str(made.plan), "-o", str(tmp_path), "--db",
+                               str(made.db), "--as-of", "2027-06-15", "--compare",
+                               "budget,forecast-q1", "--json"])
+    assert done.exit_code == 0, done.output
+    doc = json.loads(done.stdout)["comparison"]
+    assert doc["versions"] == ["budget", "forecast-q1", "actual"] and doc["months_ended"] == 5
+    targets = made.result.targets
+    for unit in made.result.units:
+        budget = list(doc["months"]["budget"][unit].values())
+        assert budget == pytest.approx([int(x) / 100 for x in targets.months[unit]], abs=0.005)
+    root = targets.root
+    assert sum(doc["months"]["budget"][root].values()) == pytest.approx(13_000_000.0)
+    (gap,) = [v for v in doc["variances"] if (v["later"], v["earlier"], v["unit"]) ==
+              ("actual", "forecast-q1", root)]
+    months = list(gap["months"].values())
+    assert months[5:] == [None] * 7
+    actual = list(doc["months"]["actual"][root].values())
+    forecast = list(doc["months"]["forecast-q1"][root].values())
+    assert months[:5] == pytest.approx([a - f for a, f in zip(actual[:5], forecast[:5],
+                                                              strict=True)], abs=0.01)
+    assert gap["total"] == pytest.approx(sum(months[:5]), abs=0.01)
 
 
 @pytest.mark.libreoffice
