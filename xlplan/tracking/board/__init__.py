@@ -1,11 +1,12 @@
 """The tracking board (看板): ``<plan-id>-board-<date>.xlsx``, written from a :class:`TrackResult`.
 
-Sheets, one module each: **Board** (:mod:`.summary`: headline, attainment by unit
+Sheets, one module each, named in the plan's language (``workbooks.language``; each module's
+sheet constant, a catalog message, is the sheet's stable key): **Board** (:mod:`.summary`: headline, attainment by unit
 and month with the status heat map, target vs actual chart), **Warnings**,
 **Weeks** (the weekly view the consecutive-weeks rule reads), **BSC** (company
 scorecard, unit × KPI heat map, the daily report rolled up by month, score
 chart), **OKR**, **Budget** (spend vs budget by line and month, ROI) and
-**Review** (the quarterly review, 复盘), and with ``--compare`` **Versions** (:mod:`.versions`:
+**Quarterly review** (复盘), and with ``--compare`` **Versions** (:mod:`.versions`:
 stored versions and the actuals side by side with their variances). What they share is in
 :mod:`.base`.
 
@@ -18,6 +19,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from xlplan.files import replaced
+from xlplan.i18n import msg
 from xlplan.tracking.board.base import BoardWriter, Extra, Refs
 from xlplan.tracking.board.bsc import write_bsc
 from xlplan.tracking.board.budget import write_budget
@@ -70,5 +72,5 @@ def _write_other_sheets(book: Book, result: TrackResult, refs: Refs) -> Extra:
     budget = write_budget(w, result)
     extra.headline.update(budget)
     if total:
-        extra.headline["BSC score, company (0-10)"] = (total, value, "score")
+        extra.headline[msg("BSC score, company (0-10)")] = (total, value, "score")
     return extra
