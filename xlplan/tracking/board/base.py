@@ -9,10 +9,9 @@ recalculation and the tests can hold every formula cell to the engine.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
-
-from collections.abc import Iterable
 from typing import Any
 
 from xlplan.engine.rounding import major_float

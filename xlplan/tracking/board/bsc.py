@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import math
 
-from xlplan.tracking.actuals import num
 from xlplan.i18n import data, msg
+from xlplan.tracking.actuals import num
 from xlplan.tracking.board.base import BoardWriter, fit_column, none_if_nan
 from xlplan.tracking.track import TrackResult
 from xlplan.workbook import formulas
@@ -41,7 +41,7 @@ def write_bsc(w: BoardWriter, result: TrackResult) -> tuple[str, float | str]:
         s.label(3, 0, msg("The plan has no KPIs."), "note")
         return "", ""
     head = 3
-    col = {name: i for i, name in enumerate(KPI_HEADERS)}
+    col: dict[str, int] = {name: i for i, name in enumerate(KPI_HEADERS)}
     for c, text in enumerate(KPI_HEADERS):
         s.label(head, c, text, "header")
     ytd = result.cards.ytd[result.cards.ytd["unit"] == root].set_index("kpi")
@@ -51,9 +51,9 @@ def write_bsc(w: BoardWriter, result: TrackResult) -> tuple[str, float | str]:
     for i, k in enumerate(kpis):
         r = head + 1 + i
         rows.append(r)
-        for key, text in (("Code", k.code), ("KPI", k.name), ("Perspective", k.perspective.value),
+        for key, given in (("Code", k.code), ("KPI", k.name), ("Perspective", k.perspective.value),
                           ("Direction", k.direction.value), ("Unit", k.unit)):
-            s.label(r, col[key], data(text))
+            s.label(r, col[key], data(given))
         s.given(r, col["Weight"], k.weight, "factor")
         s.given(r, col["Target"], k.target, "number")
         s.given(r, col["Floor used"], num(scores.loc[k.code, "floor"]), "number")

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import math
 
-from xlplan.tracking.actuals import num, whole
 from xlplan.i18n import Msg, data, msg
+from xlplan.tracking.actuals import num, whole
 from xlplan.tracking.board.base import FLAG_WORDS, BoardWriter, fit_column
 from xlplan.tracking.track import TrackResult
 from xlplan.workbook import formulas

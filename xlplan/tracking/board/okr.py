@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import math
 
-from xlplan.tracking.actuals import rows
 from xlplan.i18n import data, msg
+from xlplan.tracking.actuals import rows
 from xlplan.tracking.board.base import BoardWriter, none_if_nan
 from xlplan.tracking.track import TrackResult
 from xlplan.workbook import formulas

@@ -27,8 +27,8 @@ from xlplan.i18n import data, msg, quarter_label
 from xlplan.tracking.board.base import BoardWriter, Refs, add_styles, fit_column
 from xlplan.tracking.quarter_review import adjustment, causes, quarter_rows, review_quarter
 from xlplan.tracking.reforecast import raise_for
-from xlplan.tracking.warning_rules import LEVEL_WORDS
 from xlplan.tracking.track import TrackResult
+from xlplan.tracking.warning_rules import LEVEL_WORDS
 from xlplan.workbook import formulas
 from xlplan.workbook.book import Book, ref
 from xlplan.workbook.highlights import add_status_colours
@@ -162,9 +162,9 @@ def write_review(book: Book, result: TrackResult, refs: Refs) -> None:
               and x.since <= span.end and x.until >= span.start]
     r = top + 1
     blank = data("")
-    for c, text in enumerate([msg("Level"), msg("Unit or line"), msg("Measure"), msg("What"), blank,
-                              blank, blank, msg("Who decides")]):
-        s.label(r, c, text, "header")
+    for c, word in enumerate([msg("Level"), msg("Unit or line"), msg("Measure"), msg("What"),
+                              blank, blank, blank, msg("Who decides")]):
+        s.label(r, c, word, "header")
     for x in others:
         r += 1
         s.label(r, 0, LEVEL_WORDS[x.level], "status")
@@ -178,9 +178,9 @@ def write_review(book: Book, result: TrackResult, refs: Refs) -> None:
     # --- minutes
     top = r + 2
     s.label(top, 0, msg("Decisions (minutes)"), "section")
-    for c, text in enumerate([msg("#"), msg("Decision"), blank, blank, blank, blank, blank,
+    for c, word in enumerate([msg("#"), msg("Decision"), blank, blank, blank, blank, blank,
                               msg("Owner"), msg("Due"), blank]):
-        s.label(top + 1, c, text, "header")
+        s.label(top + 1, c, word, "header")
     for i in range(5):
         s.given(top + 2 + i, 0, i + 1, "integer")
         s.label(top + 2 + i, 1, blank, "input_wrap")

@@ -10,8 +10,8 @@ from xlplan.tracking.board.base import BoardWriter, fit_column
 from xlplan.tracking.track import TrackResult
 from xlplan.tracking.warning_rules import LEVEL_WORDS
 from xlplan.workbook import formulas
-from xlplan.workbook.formulas import quoted
 from xlplan.workbook.book import Book, ref
+from xlplan.workbook.formulas import quoted
 from xlplan.workbook.highlights import add_status_colours
 from xlplan.workbook.styles import HEADER_FILL
 
@@ -250,9 +250,9 @@ class BoardSheet(BoardWriter):
             s.formula(r_, 2, f"COUNTIFS({rng},{shown},{open_rng},{opened})",
                       opens.count(level), "integer")
             r_ += 1
-        for label, (cell, value, style) in extra.items():
-            s.label(r_, 0, label)
-            self.row_labels.append(label)
+        for name, (cell, value, style) in extra.items():
+            s.label(r_, 0, name)
+            self.row_labels.append(name)
             s.formula(r_, 1, cell, value, style)
             r_ += 1
 

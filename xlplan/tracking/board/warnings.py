@@ -15,8 +15,8 @@ from xlplan.workbook.layout import amounts_in, fit_row
 
 WARNINGS = msg("Warnings")
 LEVEL_COLOURS = {"red": "#FFC7CE", "orange": "#F8CBAD", "yellow": "#FFEB9C"}
-WARNING_HEADERS = [msg("#"), msg("Level"), msg("What"), msg("Unit or line"), msg("Name"), msg("Rule"),
-                   msg("Rule that fired"), msg("Since"), msg("Fired"), msg("Until"),
+WARNING_HEADERS = [msg("#"), msg("Level"), msg("What"), msg("Unit or line"), msg("Name"),
+                   msg("Rule"), msg("Rule that fired"), msg("Since"), msg("Fired"), msg("Until"),
                    msg("State"), msg("Value"), msg("At stake ({currency})"), msg("Decides"),
                    msg("Who decides"), msg("Periods")]
 READING = msg("Each line is one episode of a rule at one place: since = start of its first "

@@ -29,7 +29,7 @@ def write_weeks(w: BoardWriter, result: TrackResult) -> None:
         s.label(3, 0, msg("No complete week with daily actuals yet."), "note")
         return
     top = 3
-    blocks = {}
+    blocks: dict[str, int] = {}
     for name in (msg("Target"), msg("Actual"), msg("Attainment")):
         s.label(top, 0, name, "section")
         head = top + 1
