@@ -162,7 +162,7 @@ def write_review(book: Book, result: TrackResult, refs: Refs) -> None:
               and x.since <= span.end and x.until >= span.start]
     r = top + 1
     blank = data("")
-    for c, word in enumerate([msg("Level"), msg("Unit or line"), msg("Measure"), msg("What"),
+    for c, word in enumerate([msg("Level"), msg("Unit or line"), msg("Measure name"), msg("What"),
                               blank, blank, blank, msg("Who decides")]):
         s.label(r, c, word, "header")
     for x in others:

@@ -53,6 +53,7 @@ def write_weeks(w: BoardWriter, result: TrackResult) -> None:
                       float(rec["attainment"]), "ratio")
     first = blocks["Attainment"] + 1
     w.heat(s, first, 1, first + len(w.units) - 1, len(labels))
-    s.widths({c: 10 for c in range(1, len(labels) + 1)})
+    for c, label in enumerate(labels):  # 2027年第14周 is wider than W14 2027
+        fit_column(s, 1 + c, [week_label(label)], 10)
     fit_column(s, 0, [w.unit_label(u) for u in w.units], 24)
     s.ws.freeze_panes(0, 1)
