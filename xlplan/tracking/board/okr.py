@@ -14,9 +14,10 @@ from xlplan.workbook.highlights import add_data_bar
 from xlplan.workbook.okr import nan_blank
 
 OKR = msg("OKR")
-OKR_HEADERS = [msg("Objective"), msg("Unit"), msg("Key result"), msg("Start"), msg("Target"),
-               msg("Current"), msg("From actuals"), msg("Progress"), msg("Time passed"),
-               msg("KR roll-up"), msg("Objective progress"), msg("Objective roll-up")]
+OKR_HEADERS = [msg("Objective"), msg("Unit"), msg("Key result id"), msg("Start value"),
+               msg("Target"), msg("Current"), msg("From actuals"), msg("Progress"),
+               msg("Time passed"), msg("KR roll-up"), msg("Objective progress"),
+               msg("Objective roll-up")]
 
 
 
