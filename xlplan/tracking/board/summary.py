@@ -51,8 +51,8 @@ class BoardSheet(BoardWriter):
         through = r.through_date
         actuals = (msg("Revenue actuals through {date}.", date=data(through.isoformat()))
                    if through else msg("No revenue actuals yet."))
-        s.label(1, 0, msg("{actuals} Amounts in {currency}, whole units. Attainment = actual ÷ "
-                          "target; the light follows the status bands below.", actuals=actuals,
+        s.label(1, 0, msg("{actuals} Amounts in {currency}. Attainment = actual ÷ target; the "
+                          "light follows the status bands below.", actuals=actuals,
                           currency=self.amounts()), "subtitle")
         s.label(2, 0, msg("Made by xlplan track from the plan and the imported actuals; every "
                           "derived figure is a formula."), "subtitle")
