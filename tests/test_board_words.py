@@ -18,8 +18,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from conftest import SMALL, require_tool
-from test_tracking_board import _same
+from conftest import SMALL, differences
 from test_tracking_year import as_actuals
 
 from xlplan.i18n import LANGUAGES, Words
@@ -196,17 +195,15 @@ def test_warnings_and_review_say_the_same_numbers(boards: dict[str, Made]) -> No
 
 @pytest.mark.libreoffice
 def test_the_chinese_board_recalculates_to_the_engine(boards: dict[str, Made],
+                                                      office: LibreOffice,
                                                       tmp_path: Path) -> None:
     """LibreOffice recalculates every formula of the zh board to the engine's value: the
     counts of warnings by level (COUNTIF on 红/橙/黄 and 未结束), the budget flags (超支,
     节余, 正常) and the G/Y/O/R lights."""
-    require_tool("soffice")
     made = boards["zh"]
-    with LibreOffice() as office:
-        values = read_values(office.recalculate([made.path], tmp_path)[made.path])
+    values = read_values(office.recalculate([made.path], tmp_path)[made.path])
     expected = made.book.expected_values()
-    wrong = [(s, c, e, values.get(s, {}).get(c)) for (s, c), e in expected.items()
-             if not _same(e, values.get(s, {}).get(c))]
+    wrong = differences(values, expected)
     assert len(expected) > 400
     assert not wrong, f"{len(wrong)} of {len(expected)} differ, first: {wrong[:8]}"
     flags = {e for (s, _), e in expected.items() if s == "预算" and isinstance(e, str)}
