@@ -26,8 +26,7 @@ PACKAGE = ROOT / "xlplan"
 LOCALE = PACKAGE / "locale"
 LANGUAGES = ("en", "zh")
 KEYWORDS = {"msg": None, "pmsg": ((1, "c"), 2)}  # pmsg(context, id): as pgettext
-# the season's mail code calls its email message ``msg`` (msg["From"]): not catalog words
-METHODS = [("season/**.py", "ignore"), ("**.py", "python")]
+METHODS = [("**.py", "python")]
 FIXED_DATE = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)  # the first argument is the id
 
 
