@@ -34,16 +34,19 @@ class Msg(str):
     ``fields`` fill its ``{name}`` places when it is shown (a field may itself be a
     :class:`Msg`, translated too, or plan data shown as it is)."""
 
-    __slots__ = ("fields",)
+    __slots__ = ("context", "fields")
     fields: dict[str, Any]
+    context: str
 
-    def __new__(cls, msgid: str, fields: dict[str, Any] | None = None) -> Msg:
+    def __new__(cls, msgid: str, fields: dict[str, Any] | None = None,
+                context: str = "") -> Msg:
         made = super().__new__(cls, msgid)
         made.fields = fields or {}
+        made.context = context
         return made
 
     def __reduce__(self) -> tuple[Any, ...]:  # build processes pickle cells and refs
-        return (Msg, (str(self), self.fields))
+        return (Msg, (str(self), self.fields, self.context))
 
     def __eq__(self, other: object) -> bool:
         """A message without fields equals its id (``col["Target"]``); with fields, the
@@ -73,6 +76,13 @@ def msg(msgid: str, /, **fields: Any) -> Msg:
     return Msg(msgid, fields)
 
 
+def pmsg(context: str, msgid: str, /, **fields: Any) -> Msg:
+    """A catalog message whose id means something else elsewhere (gettext's context, as
+    ``pgettext``): "Products" is a sheet here (产品) and a count there (产品数). It still
+    equals its id, so it works as a key."""
+    return Msg(msgid, fields, context)
+
+
 def data(text: object) -> Data:
     """Plan data, or a code, shown as it is in every language."""
     return Data("" if text is None else str(text))
@@ -98,7 +108,8 @@ class Words:
         else as it is (whether that is allowed in a cell is :class:`Book`'s question)."""
         if not isinstance(text, Msg):
             return str(text)
-        shown = self._catalog.gettext(str(text))
+        shown = (self._catalog.pgettext(text.context, str(text)) if text.context
+                 else self._catalog.gettext(str(text)))
         if not text.fields:
             return shown
         return shown.format(**{k: self(v) if isinstance(v, str) else v

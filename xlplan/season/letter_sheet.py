@@ -16,6 +16,7 @@ import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
 
+from xlplan.i18n import Msg, data, month_label, msg, quarter_label
 from xlplan.season.letters import (
     KIND,
     LETTER_SHEET,
@@ -25,7 +26,7 @@ from xlplan.season.letters import (
     Signature,
     excel_date,
 )
-from xlplan.season.words import say
+from xlplan.season.words import message
 from xlplan.workbook.book import Book, normalise, ref
 from xlplan.workbook.input_rules import InputRule
 
@@ -53,20 +54,20 @@ def letter_name(figures: Figures) -> str:
 def write_letter(figures: Figures, spec_hash: str, language: str, path: Path | None,
                  password: str = "") -> Written:
     """Write ``figures`` as a letter at ``path`` (None: a dry run that only records cells)."""
-    book = Book(path, password=password)
+    book = Book(path, language=language, password=password)
     s = book.sheet(LETTER_SHEET)
 
-    def w(key: str, **fields: object) -> str:
-        return say(language, key, **fields)
+    def w(key: str, **fields: object) -> Msg:
+        return message(key, **fields)
 
     s.label(0, 0, w("letter.title", year=figures.year), "title")
-    s.label(1, 0, w("letter.subtitle", plan=figures.plan_name), "subtitle")
+    s.label(1, 0, w("letter.subtitle", plan=data(figures.plan_name)), "subtitle")
     s.label(3, 0, w("letter.unit"), "bold")
-    s.label(3, 1, f"{figures.unit_name} ({figures.unit})")
+    s.label(3, 1, data(f"{figures.unit_name} ({figures.unit})"))
     s.label(4, 0, w("letter.manager"), "bold")
-    s.label(4, 1, figures.manager or "")
+    s.label(4, 1, data(figures.manager or ""))
     s.label(5, 0, w("letter.currency"), "bold")
-    s.label(5, 1, figures.currency)
+    s.label(5, 1, data(figures.currency))
     s.label(6, 0, w("letter.year_target"), "bold")
     year_row = 6
 
@@ -77,12 +78,13 @@ def write_letter(figures: Figures, spec_hash: str, language: str, path: Path | N
     s.label(9, 3, w("letter.target"), "header")
     first = 10
     for i, (label, minor) in enumerate(zip(figures.month_labels, figures.months, strict=True)):
-        s.label(first + i, 0, label)
+        year, month = label.split("-")  # YYYY-MM: shown as the language writes a month
+        s.label(first + i, 0, month_label(int(year), int(month)))
         s.given(first + i, 1, figures.major(minor), "money")
     quarter_cells = []
     for q, minor in enumerate(figures.quarters):
         top, bottom = ref(first + 3 * q, 1), ref(first + 3 * q + 2, 1)
-        s.label(first + q, 2, f"Q{q + 1}", "status")
+        s.label(first + q, 2, quarter_label(q + 1), "status")
         quarter_cells.append(s.formula(first + q, 3, f"=SUM({top}:{bottom})",
                                        figures.major(minor)))
     s.formula(year_row, 1, f"=SUM({quarter_cells[0]}:{quarter_cells[-1]})",
@@ -98,11 +100,11 @@ def write_letter(figures: Figures, spec_hash: str, language: str, path: Path | N
         for kr in figures.krs:
             row += 1
             style = _style(kr.unit)
-            s.label(row, 0, kr.objective)
-            s.label(row, 1, f"{kr.id} {kr.text}")
+            s.label(row, 0, data(kr.objective))
+            s.label(row, 1, data(f"{kr.id} {kr.text}"))
             s.given(row, 2, kr.start, style)
             s.given(row, 3, kr.target, style)
-            s.label(row, 4, kr.unit)
+            s.label(row, 4, data(kr.unit))
             s.given(row, 5, kr.due, "date")
     else:
         s.label(row, 0, w("letter.no_krs"), "note")
@@ -114,10 +116,10 @@ def write_letter(figures: Figures, spec_hash: str, language: str, path: Path | N
         s.label(row, col, w(key), "header")
     for kpi in figures.kpis:
         row += 1
-        s.label(row, 0, f"{kpi.name} ({kpi.code})")
-        s.label(row, 1, kpi.perspective)
+        s.label(row, 0, data(f"{kpi.name} ({kpi.code})"))
+        s.label(row, 1, data(kpi.perspective))
         s.given(row, 2, kpi.target, _style(kpi.unit))
-        s.label(row, 3, kpi.unit)
+        s.label(row, 3, data(kpi.unit))
     row += 2
     s.label(row, 0, w("letter.clause"), "wrap")
     if path is not None:
@@ -144,15 +146,16 @@ def write_letter(figures: Figures, spec_hash: str, language: str, path: Path | N
               "spec_hash": spec_hash, "figures": figures.fingerprint(),
               "letter": figures.letter_id(), "name_cell": name_cell, "date_cell": date_cell}
     for i, key in enumerate(RECORD_KEYS):
-        r.label(i, 0, key)
-        r.label(i, 1, values[key])
+        r.label(i, 0, data(key))
+        r.label(i, 1, data(values[key]))
     if path is not None:
         s.widths({0: 44, 1: 34, 2: 12, 3: 16, 4: 8, 5: 12})
         s.ws.set_portrait()
         s.ws.set_paper(9)  # A4
         s.ws.fit_to_pages(1, 0)
         s.ws.set_margins(left=0.6, right=0.6, top=0.7, bottom=0.7)
-        s.ws.set_footer(f"&L{figures.letter_id()}&RPage &P of &N")
+        s.ws.set_footer(book.words(msg("&L{letter}&RPage &P of &N",
+                                      letter=data(figures.letter_id()))))
         s.ws.print_area(0, 0, row + 5, 5)
         s.protect()
         r.ws.hide()
