@@ -76,6 +76,8 @@ def _fit(w: Writer, ws: Worksheet) -> None:
     """Column A as wide as its longest label, the link columns as their sheet names."""
     labels = [w(m) for m in (*HEADLINES, *BRIDGE_LABELS)]
     ws.set_column(0, 0, min(48, max(WIDTHS[0], *(display_width(t) + 2 for t in labels))))
+    for c, head in ((1, msg("Plan (top-down)")), (2, msg("Bottom-up so far"))):
+        ws.set_column(c, c, max(WIDTHS[c], display_width(w(head)) + 2))
     for c, key in ((11, GAP), (12, ORG), (13, FILES)):
         ws.set_column(c, c, max(WIDTHS[c], display_width(w(key)) + 2))
 
