@@ -226,3 +226,22 @@ def test_files_sheet_shows_a_findings_words_in_the_language(tmp_path: Path) -> N
     assert [ws.cell(r, message).value for r in (5, 6)] == ["已拒绝", "plain English"]
     assert ws.cell(5, header.index("发现") + 1).value == "错误"
     assert rows == {"EAST": 4}  # 0-based: the first row under the header (row 5)
+
+
+def test_consolidate_language_overrides_the_plans(en: Outcome, tmp_path: Path) -> None:
+    """``xlplan consolidate --language zh`` on an English plan: the workbook is Chinese,
+    the CSVs keep their machine columns."""
+    from typer.testing import CliRunner
+
+    from xlplan.cli import app
+
+    folder = en.output.parent.parent
+    result = CliRunner().invoke(app, ["consolidate", str(folder / SMALL.name),
+                                      str(folder / "inbox"), "-o", str(tmp_path),
+                                      "--language", "zh"])
+    assert result.exit_code == 0, result.output
+    wb = openpyxl.load_workbook(tmp_path / en.output.name, read_only=True)
+    assert wb.sheetnames[:5] == ["总览", "提交跟踪", "文件", "差额", "组织汇总"]
+    wb.close()
+    gap = pd.read_csv(tmp_path / f"{en.output.stem}-gap.csv", encoding="utf-8-sig", nrows=1)
+    assert list(gap.columns[:4]) == ["unit", "product", "channel", "month"]
