@@ -241,7 +241,7 @@ def test_consolidate_language_overrides_the_plans(en: Outcome, tmp_path: Path) -
                                       "--language", "zh"])
     assert result.exit_code == 0, result.output
     wb = openpyxl.load_workbook(tmp_path / en.output.name, read_only=True)
-    assert wb.sheetnames[:5] == ["总览", "提交跟踪", "文件", "差额", "组织汇总"]
+    assert wb.sheetnames[:5] == ["总览", "提交跟踪", "文件", "组织汇总", "差额"]
     wb.close()
     gap = pd.read_csv(tmp_path / f"{en.output.stem}-gap.csv", encoding="utf-8-sig", nrows=1)
     assert list(gap.columns[:4]) == ["unit", "product", "channel", "month"]

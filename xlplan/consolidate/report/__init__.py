@@ -2,7 +2,7 @@
 
 The workbook is for people: in the plan's language (``workbooks.language``), amounts in
 its display unit, a summary sheet first (where the plan stands), then the tracker, the
-files and their findings, the gap, the org roll-up as an outline, the roll-ups by product
+files and their findings, the org roll-up as an outline, the gap, the roll-ups by product
 and channel, OKR, BSC, budget and every input. The CSVs are for machines (snake_case
 English columns). All three are written to temporaries beside the outputs and renamed into
 place together, so a reader never sees half a file or a mix of two runs.
@@ -96,9 +96,11 @@ def workbook(outcome: Outcome, numbers: PlanNumbers, facts: pd.DataFrame, views:
     anchors = sheets.Anchors()
     anchors.files = sheets.files(w, outcome, names)
     against = sheets.forecast_note(forecast)
+    # the org roll-up before the gap: LibreOffice's one-page-a-sheet PDF (the pictures)
+    # shrinks the sheet after a sheet taller than a PDF page (the Gap of a few units up)
+    anchors.org = sheets.org(w, views, against)
     anchors.gap = sheets.gap(w, views, numbers, names, gap_csv_path(path).name, GAP_CELLS,
                              against)
-    anchors.org = sheets.org(w, views, against)
     sheets.by_dimension(w, views, numbers, names)
     sheets.okr(w, views, names)
     sheets.bsc(w, views, names)
