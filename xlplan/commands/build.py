@@ -186,7 +186,8 @@ def demo(
     # imported here so that ``xlplan --help`` lists consolidate's commands after these
     from xlplan.commands.consolidate import print_outcome
 
-    outcome = consolidate(plan, inbox, out / "consolidated")
+    outcome = consolidate(plan, inbox, out / "consolidated",
+                          language=language.value if language else None)
     print_outcome(outcome)
     if outcome.views is not None:
         _print_gap(outcome.views.org, ctx)
