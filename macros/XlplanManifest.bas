@@ -55,6 +55,16 @@ Public Function HasManifest(wb As Workbook) As Boolean
     HasManifest = Not (ws Is Nothing)
 End Function
 
+' The workbook's sheet of stable key (e.g. "Live"), by the name the manifest gives it: a
+' Chinese book shows its sheets in Chinese. Nothing when the workbook has no such sheet.
+Public Function SheetOfKey(wb As Workbook, key As String) As Worksheet
+    Dim shown As String
+    shown = key
+    If HasManifest(wb) Then shown = ShownSheetName(ManifestValue(wb, "sheet_names"), key)
+    On Error Resume Next
+    Set SheetOfKey = wb.Worksheets(shown)
+End Function
+
 ' The input cells listed in the manifest: a Collection of JSON objects (see JsonGet).
 Public Function ManifestInputs(wb As Workbook) As Collection
     Dim parsed As Variant
@@ -97,6 +107,16 @@ Public Sub JsonGet(obj As Variant, key As String, ByRef result As Variant)
         End If
     Next pair
 End Sub
+
+' The name shown for the sheet of stable key, from the manifest's "sheet_names" JSON
+' (written for a language other than English); the key itself when it is not there.
+Public Function ShownSheetName(namesJson As String, key As String) As String
+    Dim names As Variant, shown As String
+    ParseJson namesJson, names
+    shown = JsonText(names, key)
+    If Len(shown) = 0 Then shown = key
+    ShownSheetName = shown
+End Function
 
 ' A text field of a parsed JSON object ("" when missing or not text).
 Public Function JsonText(obj As Variant, key As String) As String

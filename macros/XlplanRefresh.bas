@@ -15,9 +15,7 @@ Private Const MSG_TITLE As String = "xlplan refresh"
 Public Sub XlplanRefresh()
     Dim ws As Worksheet, missing As Long
     If ActiveWorkbook Is Nothing Then Exit Sub
-    On Error Resume Next
-    Set ws = ActiveWorkbook.Worksheets(LIVE_SHEET)
-    On Error GoTo 0
+    Set ws = SheetOfKey(ActiveWorkbook, LIVE_SHEET) ' by its stable key, in any language
     If ws Is Nothing Then
         MsgBox ActiveWorkbook.Name & " has no " & LIVE_SHEET & " sheet. Build the master " & _
             "with: xlplan build PLAN --with-functions", vbExclamation, MSG_TITLE
@@ -34,14 +32,14 @@ Public Sub XlplanRefresh()
 
     missing = NameErrors(ws)
     If missing > 0 Then
-        MsgBox missing & " cell(s) of the " & LIVE_SHEET & " sheet show #NAME?: the xlplan " & _
+        MsgBox missing & " cell(s) of the " & ws.Name & " sheet show #NAME?: the xlplan " & _
             "functions are not loaded." & vbLf & vbLf & _
             "xlwings Lite (Windows, Mac, web): run  xlplan addin lite  and paste main.py and " & _
             "requirements.txt into xlwings Lite." & vbLf & _
             "Windows with Python: run  xlplan addin conf , then Import Functions on the " & _
             "xlwings tab.", vbExclamation, MSG_TITLE
     Else
-        Application.StatusBar = "xlplan: Live sheet recalculated"
+        Application.StatusBar = "xlplan: " & ws.Name & " sheet recalculated"
     End If
 End Sub
 

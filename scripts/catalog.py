@@ -25,9 +25,8 @@ ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = ROOT / "xlplan"
 LOCALE = PACKAGE / "locale"
 LANGUAGES = ("en", "zh")
-KEYWORDS = {"msg": None}
-# the season's mail code calls its email message ``msg`` (msg["From"]): not catalog words
-METHODS = [("season/**.py", "ignore"), ("**.py", "python")]
+KEYWORDS = {"msg": None, "pmsg": ((1, "c"), 2)}  # pmsg(context, id): as pgettext
+METHODS = [("**.py", "python")]
 FIXED_DATE = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)  # the first argument is the id
 
 

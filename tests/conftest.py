@@ -8,14 +8,17 @@ test that asks :func:`require_tool` for it without the marker fails), so
 
 from __future__ import annotations
 
+import math
 import os
 import shutil
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from xlplan.libreoffice import LibreOffice
 from xlplan.spec.loader import LoadedPlan, load_plan
 from xlplan.spec.prior_year import read_prior_year
 from xlplan.workbook.build import Built, build_all
@@ -47,6 +50,33 @@ def require_tool(name: str) -> str:
             pytest.fail(message)
         pytest.skip(message)
     return path
+
+
+@pytest.fixture(scope="module")
+def office() -> Iterator[LibreOffice]:
+    """One LibreOffice for a test module's recalculations (started once: it takes seconds)."""
+    require_tool("soffice")
+    with LibreOffice() as lo:
+        yield lo
+
+
+def same_value(expected: Any, got: Any) -> bool:
+    """A recalculated cell agrees with the engine: blank for the engine's nothing (None,
+    "", NaN), the same text, or a number within a part in 10^9."""
+    if expected in (None, "") or (isinstance(expected, float) and math.isnan(expected)):
+        return got in (None, "")
+    if isinstance(expected, str):
+        return bool(expected == got)
+    return isinstance(got, int | float) and abs(got - expected) <= 1e-9 * max(1.0,
+                                                                              abs(expected))
+
+
+def differences(values: dict[str, dict[str, Any]], expected: dict[tuple[str, str], Any]
+                ) -> list[tuple[str, str, Any, Any]]:
+    """(sheet, cell, engine, recalculated) for every expected cell LibreOffice disagrees
+    with (``values``: sheet → cell → value, as ``read_values`` gives them)."""
+    return [(s, c, e, values.get(s, {}).get(c)) for (s, c), e in expected.items()
+            if not same_value(e, values.get(s, {}).get(c))]
 
 
 @pytest.fixture(scope="session")

@@ -270,7 +270,7 @@ def test_vba_macros_use_the_names_xlplan_writes() -> None:
     assert f'MANIFEST_SHEET As String = "{MANIFEST}"' in vba("XlplanManifest")
     for key in re.findall(r'ManifestValue\(wb, "(\w+)"\)', vba("XlplanSubmit") +
                           vba("XlplanManifest")):
-        assert key in KEYS
+        assert key in (*KEYS, "language", "sheet_names")
     assert f'LIVE_SHEET As String = "{LIVE}"' in vba("XlplanRefresh")
     for name, sub in (("XlplanPreflight", "XlplanPreflight"), ("XlplanSubmit", "XlplanSubmit"),
                       ("XlplanRefresh", "XlplanRefresh")):
@@ -322,7 +322,7 @@ def run_basic(folder: Path, code: str) -> str:
     subprocess.run([soffice, "--headless", "--norestore", profile,
                     "macro:///Standard.Module1.Main"], capture_output=True, timeout=180)
     assert out.is_file(), "the Basic macro did not run (a compile error?)"
-    return out.read_text(encoding="ascii")
+    return out.read_text(encoding="utf-8")  # Basic prints UTF-8
 
 
 def _vba_part(name: str, start: str, end: str | None = None) -> str:
@@ -355,6 +355,11 @@ Sub Main
         W JsonText(entry, "sheet") & "|" & JsonText(entry, "cell") & "|" & _
             JsonText(rule, "kind") & "|" & CStr(required = True)
     Next entry
+    f = FreeFile
+    Open "NAMES_PATH" For Input As #f
+    Line Input #f, text
+    Close #f
+    W ShownSheetName(text, "Commitments") & "|" & ShownSheetName(text, "Nope")
     W SubmissionName("huaxin-2027", "R-GD", DateSerial(2027, 1, 15) + TimeSerial(9, 5, 0))
     Exit Sub
 Bad:
@@ -369,18 +374,27 @@ def test_vba_manifest_reader_in_libreoffice_basic(built: list[Built], tmp_path: 
     """The VBA JSON reader and file naming, run by LibreOffice Basic in VBA mode, read a real
     unit workbook's manifest inputs as Python does (non-ASCII names as \\u escapes)."""
     unit = next(b for b in built if b.unit is not None)
-    inputs = read_manifest(unit.path).inputs
+    manifest = read_manifest(unit.path)
+    inputs = manifest.inputs
     source = tmp_path / "inputs.json"
     source.write_text(json.dumps(inputs, ensure_ascii=True, separators=(",", ":")),
                       encoding="ascii")
+    from xlplan.i18n import Words, msg
+
+    shown = {key: Words("zh")(msg(key)) for key in ("Guide", "Commitments", "Live")}
+    assert shown["Commitments"] != "Commitments"  # a zh manifest's sheet_names, as \u escapes
+    names = tmp_path / "names.json"
+    names.write_text(json.dumps(shown, ensure_ascii=True), encoding="ascii")
     code = ("Option VBASupport 1\nOption Explicit\nPrivate pText As String\n"
             "Private pPos As Long\n"
             + _vba_part("XlplanManifest", "' ------------------------------------------------"
                                           "---------------- a small JSON reader")
             + _vba_part("XlplanSubmit", "' <plan-id>-<UNIT>-", "' Save wb as")
-            + BASIC_TEST.replace("IN_PATH", str(source)))
+            + BASIC_TEST.replace("IN_PATH", str(source)).replace("NAMES_PATH", str(names)))
     lines = run_basic(tmp_path, code).splitlines()
     assert lines[-1] == "huaxin-2027-R-GD-20270115-0905.xlsx"
+    assert lines[-2] == f"{shown['Commitments']}|Nope"
+    lines = lines[:-1]
     expected = [f"{i['sheet']}|{i['cell']}|{i['rule'].get('kind', '')}|"
                 f"{bool(i['rule'].get('required'))}" for i in inputs]
     assert lines[:-1] == expected

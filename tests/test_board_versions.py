@@ -9,16 +9,15 @@ re-forecast as of 2027-03-31 kept as forecast-q1; the board as of 2027-06-15.
 from __future__ import annotations
 
 import datetime as dt
-import math
+import json
 import shutil
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import duckdb
 import pytest
-from conftest import SMALL, TEMPLATES, require_tool
+from conftest import SMALL, TEMPLATES, differences
 from typer.testing import CliRunner
 
 from xlplan.cli import app
@@ -145,11 +144,31 @@ def test_track_compare_on_the_command_line(made: Made, tmp_path: Path) -> None:
     assert one.exit_code == 2 and "two or three different version names" in one.output
 
 
-@pytest.fixture(scope="module")
-def office() -> Iterator[LibreOffice]:
-    require_tool("soffice")
-    with LibreOffice() as lo:
-        yield lo
+def test_track_json_carries_the_comparison(made: Made, tmp_path: Path) -> None:
+    """``--compare … --json`` gives what the Versions sheet shows: each version's months by
+    unit in major units, and each variance with its total; months the actuals have not
+    ended are null. Checked against the plan's month targets (the budget) and the sums."""
+    done = runner.invoke(app, ["track", str(made.plan), "-o", str(tmp_path), "--db",
+                               str(made.db), "--as-of", "2027-06-15", "--compare",
+                               "budget,forecast-q1", "--json"])
+    assert done.exit_code == 0, done.output
+    doc = json.loads(done.stdout)["comparison"]
+    assert doc["versions"] == ["budget", "forecast-q1", "actual"] and doc["months_ended"] == 5
+    targets = made.result.targets
+    for unit in made.result.units:
+        budget = list(doc["months"]["budget"][unit].values())
+        assert budget == pytest.approx([int(x) / 100 for x in targets.months[unit]], abs=0.005)
+    root = targets.root
+    assert sum(doc["months"]["budget"][root].values()) == pytest.approx(13_000_000.0)
+    (gap,) = [v for v in doc["variances"] if (v["later"], v["earlier"], v["unit"]) ==
+              ("actual", "forecast-q1", root)]
+    months = list(gap["months"].values())
+    assert months[5:] == [None] * 7
+    actual = list(doc["months"]["actual"][root].values())
+    forecast = list(doc["months"]["forecast-q1"][root].values())
+    assert months[:5] == pytest.approx([a - f for a, f in zip(actual[:5], forecast[:5],
+                                                              strict=True)], abs=0.01)
+    assert gap["total"] == pytest.approx(sum(months[:5]), abs=0.01)
 
 
 @pytest.mark.libreoffice
@@ -162,15 +181,6 @@ def test_every_formula_with_compare_recalculates_to_the_engine(
     # (forecast − budget) and 5 + 1 twice (against the five months of actuals) = 28; the
     # company adds its rows up, 12 + 12 + 5 more: 2 × 28 + 28 + 29 = 113
     assert len(on_sheet) == 113
-    wrong = [(s, c, e, values.get(s, {}).get(c)) for (s, c), e in expected.items()
-             if not same(e, values.get(s, {}).get(c))]
+    wrong = differences(values, expected)
     assert not wrong, f"{len(wrong)} of {len(expected)} differ, first: {wrong[:8]}"
 
-
-def same(expected: Any, got: Any) -> bool:
-    if expected in (None, "") or (isinstance(expected, float) and math.isnan(expected)):
-        return got in (None, "")
-    if isinstance(expected, str):
-        return bool(expected == got)
-    return isinstance(got, int | float) and abs(got - expected) <= 1e-9 * max(1.0,
-                                                                              abs(expected))

@@ -122,15 +122,15 @@ def test_ship_files_serves_workers_that_cannot_see_the_inbox(
     """The examiner is given paths that exist on no machine; the client alone knows their
     bytes (a patched read). Without --ship-files the workers say they cannot see them and
     the run stops; with it, the decisions are the local run's."""
+    from xlplan.consolidate import cluster as module
+
     nowhere = Path("/nonexistent-xlplan-inbox")
-    real_read = Path.read_bytes
+    real_read = module.read_regular
 
-    def read_bytes(self: Path) -> bytes:
-        if self.parent == nowhere:
-            return real_read(inbox / self.name)
-        return real_read(self)
+    def read_regular(path: Path, limits: Any) -> bytes:
+        return real_read(inbox / path.name if path.parent == nowhere else path, limits)
 
-    monkeypatch.setattr(Path, "read_bytes", read_bytes)
+    monkeypatch.setattr(module, "read_regular", read_regular)
     loaded = load_plan(SMALL)
     paths = [nowhere / p.name for p in sorted(inbox.iterdir())
              if p.name != "small-WEST-copy.xlsx"]
@@ -319,3 +319,26 @@ def test_a_shipped_plan_loads_elsewhere_as_it_loads_here(kind: str, tmp_path: Pa
     again = load_plan(SMALL)
     assert PlanNumbers(there.plan, prior).targets == PlanNumbers(
         again.plan, read_prior_year(again)).targets
+
+
+def test_ship_files_refuses_what_is_not_a_regular_file(client: Any, tmp_path: Path) -> None:
+    """--ship-files reads each file on the client as consolidation's readers open one: a
+    FIFO swapped in for a submission is refused, never read (a plain read would block
+    forever), and one over the size limit is refused without being read whole; the other
+    files are still examined."""
+    from xlplan.consolidate.package import Limits
+
+    folder = tmp_path / "inbox"
+    folder.mkdir()
+    fifo = folder / "small-EAST.xlsx"
+    os.mkfifo(fifo)
+    big = folder / "small-WEST.xlsx"
+    big.write_bytes(b"PK" + b"\0" * 5000)
+    small = folder / "small-other.xlsx"
+    small.write_bytes(b"not a zip")
+    got = {r.path.name: r for r in ClusterExaminer(client, ship_files=True)(
+        [fifo, big, small], load_plan(SMALL), Limits(max_file_bytes=1000))}
+    assert set(got) == {fifo.name, big.name, small.name}
+    assert "not a regular file" in got[fifo.name].findings[0].message
+    assert "over 1,000 bytes" in got[big.name].findings[0].message
+    assert all(r.status == "rejected" for r in got.values())

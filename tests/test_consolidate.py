@@ -75,14 +75,15 @@ def test_round_trip_totals_to_the_cent(tmp_path: Path, filled: dict[str, Filled]
     for unit, f in filled.items():
         assert round(by_unit[unit], 2) == round(f.totals["commitment"], 2) != 0
     # the report's company row adds the units up, against the company target
-    wb = openpyxl.load_workbook(outcome.output, read_only=True)
+    wb = openpyxl.load_workbook(outcome.output, read_only=True, data_only=True)
     rows = list(wb["Org roll-up"].iter_rows(min_row=5, values_only=True))
     header = list(next(wb["Org roll-up"].iter_rows(min_row=4, max_row=4, values_only=True)))
-    company = dict(zip(header, rows[0], strict=False))
-    assert company["code"] == ctx.tree.root
-    assert round(company["commitment"], 2) == round(sum(f.totals["commitment"]
-                                                        for f in filled.values()), 2)
-    assert round(company["target"], 2) == round(ctx.money(ctx.targets[ctx.tree.root]), 2)
+    company = dict(zip(header, rows[0], strict=False))  # its sums: formulas, values cached
+    assert company["Code"] == ctx.tree.root
+    assert round(company["Commitment (CNY)"], 2) == round(sum(f.totals["commitment"]
+                                                              for f in filled.values()), 2)
+    assert round(company["Target (CNY)"], 2) == round(
+        ctx.money(ctx.targets[ctx.tree.root]), 2)
     gap = list(wb["Gap"].iter_rows(min_row=5, values_only=True))
     assert len(gap) == 2 * len(ctx.plan.products) * len(ctx.channels.leaves()) * 12
     wb.close()
@@ -144,16 +145,20 @@ def test_gap_past_its_limit_sums_products_and_channels(
     header = [c.value for c in ws[4]]
     rows = [dict(zip(header, r, strict=True)) for r in ws.iter_rows(min_row=5, values_only=True)]
     wb.close()
-    assert header == ["unit", "month", "target", "commitment", "gap", "attainment", "status"]
+    assert header == ["Unit", "Name", "Month", "Target (CNY)", "Commitment (CNY)",
+                      "Gap (CNY)", "Attainment", "Light"]
     assert report.gap_csv_path(big.output).name in note and f"{len(detail):,} rows" in note
     assert len(rows) == 2 * 12
     sums = detail.groupby(["unit", "month"])[["target", "commitment"]].sum()
-    for r in rows:
-        want = sums.loc[(r["unit"], r["month"])]
-        assert r["target"] == pytest.approx(want["target"], abs=1e-6)
-        assert r["commitment"] == pytest.approx(want["commitment"], abs=1e-6)
-        assert r["gap"] == pytest.approx(want["commitment"] - want["target"], abs=1e-6)
-        assert r["status"] in {"G", "Y", "O", "R"}
+    first = ctx.plan.fiscal_year * 12 + ctx.plan.first_month - 1
+    for r in rows:  # the month shown as the fiscal month's date (Jan 2027)
+        month = f"M{r['Month'].year * 12 + r['Month'].month - 1 - first + 1:02d}"
+        want = sums.loc[(r["Unit"], month)]
+        assert r["Name"] == ctx.tree.units[r["Unit"]].name
+        assert r["Target (CNY)"] == pytest.approx(want["target"], abs=1e-6)
+        assert r["Commitment (CNY)"] == pytest.approx(want["commitment"], abs=1e-6)
+        assert r["Gap (CNY)"] == pytest.approx(want["commitment"] - want["target"], abs=1e-6)
+        assert r["Light"] in {"G", "Y", "O", "R"}
 
 
 @pytest.mark.slow
@@ -729,3 +734,17 @@ def test_a_reader_killed_mid_file_rejects_that_file_and_the_next_gets_a_new_one(
         assert again.status == "accepted" and again.unit == "WEST"
     finally:
         slot.stop()
+
+
+def test_diff_names_a_file_whose_manifest_lost_a_field(
+        tmp_path: Path, units: dict[str, Built], filled: dict[str, Filled]) -> None:
+    """The manifest travels inside the submission: an input entry without its cell is a
+    clear error naming the file, not a crash (it was a KeyError)."""
+    from tamper import edit_part
+
+    bad = edit_part(filled["EAST"].workbook, tmp_path / "small-EAST.xlsx",
+                    "xl/sharedStrings.xml", b'"cell":', b'"cel":')
+    result = runner.invoke(app, ["diff", str(units["EAST"].path), str(bad)])
+    assert result.exit_code == 1, result.output
+    assert "small-EAST.xlsx" in result.output and "input entry 1" in result.output
+    assert "Traceback" not in result.output

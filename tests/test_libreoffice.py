@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -20,13 +19,6 @@ from xlplan.libreoffice import LibreOffice, LibreOfficeError, read_values, rende
 pytestmark = [pytest.mark.libreoffice, pytest.mark.slow]  # every test here drives soffice
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
-
-
-@pytest.fixture(scope="module")
-def office() -> Iterator[LibreOffice]:
-    require_tool("soffice")
-    with LibreOffice() as lo:
-        yield lo
 
 
 def write_wrong_cache(path: Path) -> Path:

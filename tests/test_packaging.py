@@ -112,7 +112,7 @@ def test_a_plain_install_of_the_checkout_runs_help_demo_and_an_excel_import(
     assert demo.returncode == 0, demo.stderr[-3000:]
     made = tmp_path / "demo" / "consolidated" / "huaxin-2027-consolidated.xlsx"
     assert made.is_file(), sorted(p.name for p in (tmp_path / "demo").rglob("*.xlsx"))
-    assert "Dashboard" in openpyxl.load_workbook(made, read_only=True).sheetnames
+    assert openpyxl.load_workbook(made, read_only=True).sheetnames[0] == "总览"
 
     synthetic = _run([python, "-m", "xlplan.tracking.synthetic", SMALL, "-o",
                       tmp_path / "actuals", "--seed", "7"], tmp_path)

@@ -10,16 +10,14 @@ import json
 import re
 import shutil
 import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import openpyxl
 import pytest
 import yaml
-from conftest import SMALL, TEMPLATES, require_tool
+from conftest import SMALL, TEMPLATES, require_tool, same_value
 from test_season_review import _sha256, cli, deliver, events
-from test_tracking_board import _same
 
 from xlplan.consolidate.run import consolidate
 from xlplan.engine.numbers import PlanNumbers
@@ -84,7 +82,7 @@ def test_letters_for_the_approved_units_only(season: Path, tmp_path: Path) -> No
     assert sheet["B4"].value == "East region (EAST)"
     months = [sheet[f"B{r}"].value for r in range(11, 23)]
     assert months == [int(m) / 100 for m in numbers.months["EAST"]]  # minor units → CNY
-    assert [sheet[f"A{r}"].value for r in (11, 22)] == ["2027-01", "2027-12"]
+    assert [sheet[f"A{r}"].value for r in (11, 22)] == ["Jan 2027", "Dec 2027"]
     assert sheet["D11"].value == "=SUM(B11:B13)" and sheet["D14"].value == "=SUM(B20:B22)"
     assert sheet["B7"].value == "=SUM(D11:D14)"
     text = [str(c.value) for row in sheet.iter_rows() for c in row if c.value is not None]
@@ -95,13 +93,6 @@ def test_letters_for_the_approved_units_only(season: Path, tmp_path: Path) -> No
     year = cached["Letter"]["B7"].value
     assert year == numbers.targets["EAST"] / 100 == pytest.approx(sum(months))
     assert record_of(tmp_path / "letters" / "letter-EAST.xlsx")["unit"] == "EAST"
-
-
-@pytest.fixture(scope="module")
-def office() -> Iterator[LibreOffice]:
-    require_tool("soffice")
-    with LibreOffice() as lo:
-        yield lo
 
 
 @pytest.mark.libreoffice
@@ -120,14 +111,21 @@ def test_letters_recalculate_to_the_engine(season: Path, tmp_path: Path, office:
     figures = figures_of(numbers_of(SMALL), "EAST")
     (tmp_path / "zh").mkdir()
     chinese = write_letter(figures, loaded.spec_hash, "zh", tmp_path / "zh" / "letter-EAST-zh.xlsx")
-    assert openpyxl.load_workbook(chinese.path)["Letter"]["A1"].value == "2027 年度目标承诺书"
+    zh_book = openpyxl.load_workbook(chinese.path)
+    assert zh_book.sheetnames == ["承诺书", "LetterRecord"]  # the record is hidden, for xlplan
+    zh_sheet = zh_book["承诺书"]
+    assert zh_sheet["A1"].value == "2027 年度目标承诺书"
+    assert [zh_sheet[f"A{r}"].value for r in (4, 11, 22)] == ["单位", "2027年1月", "2027年12月"]
+    assert zh_sheet["C11"].value == "一季度"
+    assert chinese.book.unmarked == []  # every word a catalog message or plan data
     expected = write_letter(figures, loaded.spec_hash, "en", None).book.expected_values()
     assert len(expected) == 5  # four quarters and the year
     out = office.recalculate([written, chinese.path], tmp_path / "recalc")
     for path in (written, chinese.path):
         values = read_values(out[path])
+        values["Letter"] = values.get("承诺书", values.get("Letter", {}))
         wrong = [(s, c, e, values[s].get(c)) for (s, c), e in expected.items()
-                 if not _same(e, values[s].get(c))]
+                 if not same_value(e, values[s].get(c))]
         assert not wrong, f"{path}: {wrong}"
     assert expected[("Letter", "B7")] == numbers_of(SMALL).targets["EAST"] / 100
 
@@ -191,3 +189,29 @@ def test_sign_off_and_a_revision_that_changes_the_target(season: Path, tmp_path:
     letters(revised / "raised.yaml", season, "--signed", resigned)
     state = letters(revised / "raised.yaml", season, "--status", "--json")["letters"][0]
     assert state["state"] == "signed" and state["signed_on"] == "2027-03-01"
+
+
+def test_a_chinese_letter_is_signed_and_read_back(tmp_path: Path) -> None:
+    """The letter's sheet shows its Chinese name; the signature is read back from it, and a
+    missing name is reported at that sheet as the letter shows it."""
+    from xlplan.season.letters import LetterError, read_signed
+    from xlplan.season.words import say
+
+    loaded = load_plan(SMALL)
+    figures = figures_of(numbers_of(SMALL), "EAST")
+    letter = write_letter(figures, loaded.spec_hash, "zh", tmp_path / "letter-EAST.xlsx").path
+    rec = record_of(letter)
+    book = openpyxl.load_workbook(letter)
+    book["承诺书"][rec["name_cell"]] = "陈杰"
+    book["承诺书"][rec["date_cell"]] = dt.datetime(2026, 12, 22)
+    book.save(tmp_path / "signed.xlsx")
+    sig = read_signed(tmp_path / "signed.xlsx")
+    assert (sig.name, sig.signed_on, sig.record["unit"]) == ("陈杰", dt.date(2026, 12, 22), "EAST")
+    book["承诺书"][rec["name_cell"]] = None
+    book.save(tmp_path / "unsigned.xlsx")
+    with pytest.raises(LetterError, match=f"sheet 承诺书, cell {rec['name_cell']}: expected "):
+        read_signed(tmp_path / "unsigned.xlsx")
+    # the season's mail words come from the same catalogs
+    assert say("zh", "deadline", deadline="2026-12-15") == "于 2026-12-15 前交回"
+    assert say("en", "deadline", deadline="2026-12-15") == "by 2026-12-15"
+    assert say("fr", "letter.kr") == "Key result" and say("zh", "letter.kr") == "关键结果（KR）"

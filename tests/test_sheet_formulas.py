@@ -10,13 +10,11 @@ get the engine's light.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 import xlsxwriter
-from conftest import require_tool
 
 from xlplan.engine.bsc import kpi_score
 from xlplan.engine.okr import kr_progress, weighted_mean
@@ -156,13 +154,6 @@ def test_each_builder_gives_the_engine_answer_in_the_formulas_package(
     values = {cell: v for (s, cell), v in result.values.items() if s == SHEET}
     assert len(values) == len(expected) > 100
     assert not wrong(values, expected)
-
-
-@pytest.fixture(scope="module")
-def office() -> Iterator[LibreOffice]:
-    require_tool("soffice")
-    with LibreOffice() as lo:
-        yield lo
 
 
 @pytest.mark.libreoffice

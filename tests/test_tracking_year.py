@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from pathlib import Path
 
+import openpyxl
 import pandas as pd
 import pytest
 from conftest import EXAMPLE
@@ -168,6 +170,16 @@ def test_the_whole_loop_through_the_cli(loaded: tuple[LoadedPlan, PriorYear | No
     assert board["headline"]["forecast_annual"] == pytest.approx(130_000_000.0, abs=1.0)
     assert Path(board["board"]).name == "huaxin-2027-board-2027-06-30.xlsx"
     assert {w["rule"] for w in board["warnings"]} == {r for r, _, _ in EXPECTED}
+    # the example plan is zh: the board speaks Chinese, --json stays English
+    assert openpyxl.load_workbook(board["board"], read_only=True).sheetnames[0] == "看板"
+    assert not any(re.search("[\u4e00-\u9fff]", w["threshold"]) for w in board["warnings"])
+    result = runner.invoke(app, ["track", str(EXAMPLE), "-o", str(tmp_path / "en"), "--db",
+                                 str(db), "--as-of", "2027-06-30", "--language", "en", "--json"])
+    assert result.exit_code == 0, result.stderr
+    english = json.loads(result.stdout)
+    assert english["warnings"] == board["warnings"]
+    assert openpyxl.load_workbook(english["board"], read_only=True).sheetnames[:2] == [
+        "Board", "Warnings"]
     con = store.connect(db, read_only=True)
     try:
         assert len(store.files(con, lp.plan.id)) == 6

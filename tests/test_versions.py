@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import re
 import shutil
 from pathlib import Path
 
@@ -175,9 +176,9 @@ def test_consolidated_report_shows_the_gap_against_the_latest_forecast(
     assert org.loc["CO", "forecast"] == pytest.approx(sum(h1.values()), abs=1e-6)
     sheets = read_values(outcome.output)
     (note,) = [v for c, v in sheets["Gap"].items() if c == "A2"]
-    assert "forecast: version forecast-h1 (re-forecast as of 2027-06-30" in note
-    headers = [v for c, v in sheets["Org roll-up"].items() if c.endswith("4")]
-    assert headers[-2:] == ["forecast", "forecast_gap"]
+    assert "Forecast: version forecast-h1 (re-forecast as of 2027-06-30" in note
+    headers = [v for c, v in sheets["Org roll-up"].items() if re.fullmatch(r"[A-Z]+4", c)]
+    assert headers[-2:] == ["Forecast (CNY)", "Gap to forecast (CNY)"]
 
 
 @pytest.mark.slow

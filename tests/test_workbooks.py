@@ -12,14 +12,13 @@ from __future__ import annotations
 
 import io
 import shutil
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import openpyxl
 import pytest
-from conftest import EXAMPLE, SMALL, require_tool
+from conftest import EXAMPLE, SMALL
 
 from xlplan.libreoffice import LibreOffice, read_values
 from xlplan.spec.loader import load_plan
@@ -54,13 +53,6 @@ def build_and_fill(plan: Path, out: Path) -> BuiltPlan:
             assert result.built is not None
             filled.append(result.built)
     return BuiltPlan(ctx, fresh, filled)
-
-
-@pytest.fixture(scope="module")
-def office() -> Iterator[LibreOffice]:
-    require_tool("soffice")
-    with LibreOffice() as lo:
-        yield lo
 
 
 @pytest.fixture(scope="module")

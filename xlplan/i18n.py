@@ -34,16 +34,19 @@ class Msg(str):
     ``fields`` fill its ``{name}`` places when it is shown (a field may itself be a
     :class:`Msg`, translated too, or plan data shown as it is)."""
 
-    __slots__ = ("fields",)
+    __slots__ = ("context", "fields")
     fields: dict[str, Any]
+    context: str
 
-    def __new__(cls, msgid: str, fields: dict[str, Any] | None = None) -> Msg:
+    def __new__(cls, msgid: str, fields: dict[str, Any] | None = None,
+                context: str = "") -> Msg:
         made = super().__new__(cls, msgid)
         made.fields = fields or {}
+        made.context = context
         return made
 
     def __reduce__(self) -> tuple[Any, ...]:  # build processes pickle cells and refs
-        return (Msg, (str(self), self.fields))
+        return (Msg, (str(self), self.fields, self.context))
 
     def __eq__(self, other: object) -> bool:
         """A message without fields equals its id (``col["Target"]``); with fields, the
@@ -73,6 +76,13 @@ def msg(msgid: str, /, **fields: Any) -> Msg:
     return Msg(msgid, fields)
 
 
+def pmsg(context: str, msgid: str, /, **fields: Any) -> Msg:
+    """A catalog message whose id means something else elsewhere (gettext's context, as
+    ``pgettext``): "Products" is a sheet here (产品) and a count there (产品数). It still
+    equals its id, so it works as a key."""
+    return Msg(msgid, fields, context)
+
+
 def data(text: object) -> Data:
     """Plan data, or a code, shown as it is in every language."""
     return Data("" if text is None else str(text))
@@ -98,7 +108,8 @@ class Words:
         else as it is (whether that is allowed in a cell is :class:`Book`'s question)."""
         if not isinstance(text, Msg):
             return str(text)
-        shown = self._catalog.gettext(str(text))
+        shown = (self._catalog.pgettext(text.context, str(text)) if text.context
+                 else self._catalog.gettext(str(text)))
         if not text.fields:
             return shown
         return shown.format(**{k: self._field(v) for k, v in text.fields.items()})
@@ -151,7 +162,8 @@ def to_json(text: Any) -> Any:
     """A message (its id and fields, nested messages too), plan data or plain text as JSON
     values, so that a message kept in a database is shown later in any language."""
     if isinstance(text, Msg):
-        return {"msg": str(text), "fields": {k: to_json(v) for k, v in text.fields.items()}}
+        out = {"msg": str(text), "fields": {k: to_json(v) for k, v in text.fields.items()}}
+        return out | {"context": text.context} if text.context else out
     if isinstance(text, Data):
         return {"data": str(text)}
     if isinstance(text, tuple):
@@ -163,7 +175,8 @@ def from_json(value: Any) -> Any:
     """What :func:`to_json` made, as it was (a :class:`Msg`, :class:`Data`, text, a number)."""
     if isinstance(value, dict) and "msg" in value:
         return Msg(str(value["msg"]), {k: from_json(v) for k, v in
-                                       (value.get("fields") or {}).items()})
+                                       (value.get("fields") or {}).items()},
+                   str(value.get("context") or ""))
     if isinstance(value, dict) and "data" in value:
         return Data(str(value["data"]))
     if isinstance(value, dict) and "list" in value:

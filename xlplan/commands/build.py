@@ -18,6 +18,7 @@ from rich.text import Text
 
 from xlplan.cluster import ClusterError, connected
 from xlplan.commands.app import (
+    Language,
     LanguageOption,
     PlanArg,
     SchedulerOption,
@@ -126,12 +127,16 @@ def fill_sample_cmd(
     plan: Annotated[Path | None, typer.Option(help="The plan file, if it has moved since "
                                                    "the build.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Report as JSON.")] = False,
+    language: Annotated[Language | None, typer.Option(
+        "--language", help="The filled copy's words: en or zh (default: the workbook's).",
+        show_default=False)] = None,
 ) -> None:
     """Fill a unit workbook's inputs with plausible values (for demos and tests)."""
     if not workbook.is_file():
         raise fail(f"{workbook}: file not found")
     try:
-        filled = fill_sample(workbook, out, seed=seed, plan_path=plan)
+        filled = fill_sample(workbook, out, seed=seed, plan_path=plan,
+                             language=language.value if language else None)
     except ManifestError as exc:
         raise fail(str(exc)) from None
     except (PlanError, DataFileError) as exc:
@@ -181,7 +186,8 @@ def demo(
     # imported here so that ``xlplan --help`` lists consolidate's commands after these
     from xlplan.commands.consolidate import print_outcome
 
-    outcome = consolidate(plan, inbox, out / "consolidated")
+    outcome = consolidate(plan, inbox, out / "consolidated",
+                          language=language.value if language else None)
     print_outcome(outcome)
     if outcome.views is not None:
         _print_gap(outcome.views.org, ctx)

@@ -14,6 +14,7 @@ from rich.text import Text
 
 from xlplan.cluster import ClusterError, connected
 from xlplan.commands.app import (
+    LanguageOption,
     PlanArg,
     SchedulerOption,
     app,
@@ -56,6 +57,7 @@ def consolidate_cmd(
     ship_files: Annotated[bool, typer.Option(
         "--ship-files", help="With --scheduler: send each file's bytes to the workers (for "
                              "workers that do not see INBOX at the same path).")] = False,
+    language: LanguageOption = None,
 ) -> None:
     """Read the submitted workbooks, check them, merge them, keep history, report.
 
@@ -71,6 +73,7 @@ def consolidate_cmd(
     if ship_files and not scheduler:
         raise typer.BadParameter("only with --scheduler", param_hint="--ship-files")
     bar: dict[str, Any] = {}
+    words = language.value if language else None
 
     def started(count: int) -> None:
         bar["step"], bar["stop"] = progress_bar(count, "reading")
@@ -80,10 +83,11 @@ def consolidate_cmd(
 
     try:
         if scheduler:
-            outcome = _on_cluster(scheduler, ship_files, plan, inbox, out, db, step, started)
+            outcome = _on_cluster(scheduler, ship_files, plan, inbox, out, db, step, started,
+                                  words)
         else:
             outcome = consolidate(plan, inbox, out, db, workers, progress=step,
-                                  started=started)
+                                  started=started, language=words)
     except (PlanError, DataFileError, ClusterError) as exc:
         raise fail(str(exc)) from None
     except (OutputError, OutputFull, store.DatabaseBusy, store.DatabaseError,
@@ -102,12 +106,12 @@ def consolidate_cmd(
 
 
 def _on_cluster(scheduler: str, ship_files: bool, plan: Path, inbox: Path, out: Path,
-                db: Path | None, step: Any, started: Any) -> Outcome:
+                db: Path | None, step: Any, started: Any, language: str | None) -> Outcome:
     from xlplan.consolidate.cluster import ClusterExaminer
 
     with connected(scheduler) as client:
         return consolidate(plan, inbox, out, db, progress=step, started=started,
-                           examiner=ClusterExaminer(client, ship_files))
+                           examiner=ClusterExaminer(client, ship_files), language=language)
 
 
 def print_outcome(outcome: Outcome) -> None:

@@ -14,7 +14,17 @@ import pandas as pd
 import typer
 from rich.table import Table
 
-from xlplan.commands.app import Format, PlanArg, app, console, fail, open_plan, print_table
+from xlplan.commands.app import (
+    Format,
+    Language,
+    LanguageOption,
+    PlanArg,
+    app,
+    console,
+    fail,
+    open_plan,
+    print_table,
+)
 from xlplan.engine.allocate import AllocationError
 from xlplan.engine.decompose import decompose
 from xlplan.engine.increment import bridge
@@ -25,7 +35,8 @@ from xlplan.spec.convert import export_setup
 from xlplan.spec.loader import load_plan
 
 DIMENSIONS = ("org", "product", "channel", "month", "quarter")
-STARTER = "small-plan.yaml"
+# the starter plan of each language: the same plan, its names and comments in that language
+STARTERS = {Language.en: "small-plan.yaml", Language.zh: "small-plan-zh.yaml"}
 
 
 @app.command()
@@ -34,24 +45,26 @@ def init(
     force: Annotated[bool, typer.Option(help="Overwrite existing files.")] = False,
     excel: Annotated[bool, typer.Option("--excel", help="Write the plan as a setup workbook "
                                                         "(plan.xlsx) to fill in Excel.")] = False,
+    language: LanguageOption = None,
 ) -> None:
     """Write a starter plan (plan.yaml, or plan.xlsx with --excel, and its prior-year
-    actuals) to edit."""
+    actuals) to edit; with --language zh, a Chinese one (names, comments, workbooks)."""
     directory.mkdir(parents=True, exist_ok=True)
     source = resources.files("xlplan.templates")
     plan_name = "plan.xlsx" if excel else "plan.yaml"
-    targets = {STARTER: directory / plan_name, "small-prior-year.csv":
+    starter = STARTERS[language or Language.en]
+    targets = {starter: directory / plan_name, "small-prior-year.csv":
                directory / "small-prior-year.csv"}
     clash = [str(t) for t in targets.values() if t.exists()]
     if clash and not force:
         raise fail(f"not overwriting {', '.join(clash)} (use --force)")
     for name, target in targets.items():
         with resources.as_file(source / name) as src:
-            if excel and name == STARTER:
+            if excel and name == starter:
                 export_setup(load_plan(src), target)
             else:
                 shutil.copyfile(src, target)
-    plan_file = targets[STARTER]
+    plan_file = targets[starter]
     console.print(f"wrote {plan_file} — edit it, then run: xlplan validate {plan_file}")
 
 

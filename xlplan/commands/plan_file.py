@@ -12,10 +12,10 @@ from typing import Annotated
 
 import typer
 
-from xlplan.commands.app import PlanArg, app, console, fail
+from xlplan.commands.app import LanguageOption, PlanArg, app, console, fail
 from xlplan.files import replaced
 from xlplan.spec.convert import export_setup, yaml_text
-from xlplan.spec.loader import SETUP_SUFFIXES, LoadedPlan, PlanError, load_plan
+from xlplan.spec.loader import SETUP_SUFFIXES, LoadedPlan, PlanError, in_language, load_plan
 
 plan_app = typer.Typer(help="Convert a plan between YAML and the Excel setup workbook.",
                        no_args_is_help=True)
@@ -33,12 +33,13 @@ def _load(plan: Path) -> LoadedPlan:
 
 
 @plan_app.command("export")
-def export(plan: PlanArg, out: OutOption) -> None:
-    """Write the plan as a setup workbook (.xlsx) to fill in Excel."""
+def export(plan: PlanArg, out: OutOption, language: LanguageOption = None) -> None:
+    """Write the plan as a setup workbook (.xlsx) to fill in Excel, in the plan's language
+    (workbooks.language) or --language's."""
     if out.suffix.lower() not in SETUP_SUFFIXES:
         raise typer.BadParameter(f"expected an .xlsx file name, got {out.name!r}",
                                  param_hint="--out")
-    loaded = _load(plan)
+    loaded = in_language(_load(plan), language.value if language else None)
     with replaced(out) as tmp:
         export_setup(loaded, tmp)
     console.print(f"wrote {out} — edit it in Excel, then run: xlplan validate {out}")

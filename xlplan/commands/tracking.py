@@ -241,6 +241,9 @@ def track(
         stop()
     if as_json:
         doc = {**result.to_json(), "board": str(path), "db": str(database)}
+        if comparison is not None:
+            keys = [result.calendar.month_key(m) for m in range(12)]
+            doc["comparison"] = comparison.to_json(loaded.plan.currency.smallest_unit, keys)
         sys.stdout.write(json.dumps(doc, ensure_ascii=False, indent=2) + "\n")
         return
     head = result.headline()

@@ -41,7 +41,7 @@ from xlplan.cluster import (
     worker_plan_file,
 )
 from xlplan.consolidate.examine import Examination
-from xlplan.consolidate.package import Limits
+from xlplan.consolidate.package import Limits, Refused, read_regular
 from xlplan.consolidate.workers import _Slot
 from xlplan.i18n import data, msg
 from xlplan.spec.loader import LoadedPlan
@@ -138,21 +138,40 @@ class ClusterExaminer:
         pending: dict[Any, tuple[list[Path], int]] = {}
         running = distributed.as_completed()
 
+        unreadable: list[Examination] = []  # files the client could not ship
+
         def submit(files: list[Path], attempt: int) -> None:
-            items = [(str(p), p.read_bytes() if self.ship_files else None) for p in files]
+            items: list[Item] = []
+            sent = []
+            for path in files:
+                try:
+                    data = read_regular(path, limits) if self.ship_files else None
+                except Refused as exc:
+                    refused = Examination(path)
+                    refused.error(str(exc))
+                    unreadable.append(refused)
+                    continue
+                items.append((str(path), data))
+                sent.append(path)
+            if not items:
+                return
             future = self.client.submit(examine_batch, shipped, limits, items, revisions,
                                         pure=False)
-            pending[future] = (files, attempt)
+            pending[future] = (sent, attempt)
             running.add(future)
 
+        def fill_window() -> Iterator[Examination]:
+            while waiting and len(pending) < window:
+                submit(waiting.pop(), 0)
+            yield from unreadable
+            unreadable.clear()
+
         waiting = list(reversed(batches))
-        while waiting and len(pending) < window:
-            submit(waiting.pop(), 0)
+        yield from fill_window()
         for future in running:
             files, attempt = pending.pop(future)
             yield from self._answers(future, files, attempt, submit)
-            while waiting and len(pending) < window:
-                submit(waiting.pop(), 0)
+            yield from fill_window()
 
     def _answers(self, future: Any, files: list[Path], attempt: int,
                  submit: Callable[[list[Path], int], None]) -> Iterator[Examination]:

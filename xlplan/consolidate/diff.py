@@ -59,9 +59,9 @@ def diff_inputs(old: Path, new: Path, limits: Limits | None = None) -> list[Chan
                         f"is {new_manifest.plan_id}/{new_manifest.unit or 'master'}")
     changes = []
     unit = new_manifest.unit
-    old_keyed = keyed(unit, [i for i in old_manifest.inputs if isinstance(i, dict)])
+    old_keyed = keyed(unit, _entries(old, old_manifest))
     new_keys = set()
-    for spec in new_manifest.inputs:
+    for spec in _entries(new, new_manifest):
         key = key_of(unit, spec)
         new_keys.add(key)
         was = old_keyed.get(key)
@@ -76,6 +76,22 @@ def diff_inputs(old: Path, new: Path, limits: Limits | None = None) -> list[Chan
             changes.append(Change(spec["sheet"], spec["cell"], spec["item"], spec["period"],
                                   before, None))
     return changes
+
+
+ENTRY_FIELDS = ("sheet", "cell", "item")
+
+
+def _entries(path: Path, manifest: Manifest) -> list[dict[str, Any]]:
+    """The manifest's input entries, each checked to name a sheet, a cell and an item: the
+    manifest travels inside the submitted file, so a tampered one is a clear error naming
+    the file, not a KeyError."""
+    for n, entry in enumerate(manifest.inputs, start=1):
+        if not isinstance(entry, dict) or any(
+                not isinstance(entry.get(f), str) or not entry.get(f) for f in ENTRY_FIELDS):
+            raise DiffError(f"{shown(path)}: its manifest's input entry {n} is not a sheet, "
+                            f"cell and item ({str(entry)[:80]}); the file was altered, so it "
+                            "cannot be compared")
+    return manifest.inputs
 
 
 def _value(book: RawBook, sheet: str, cell: str) -> CellValue:

@@ -190,6 +190,21 @@ def _open_regular(path: Path) -> IO[bytes]:
     return os.fdopen(fd, "rb")
 
 
+def read_regular(path: Path, limits: Limits) -> bytes:
+    """The whole file, read as :func:`open_package` opens it (a regular file only, no link
+    followed, never blocking on a FIFO swapped in) and never past the size limit: what the
+    cluster client ships to a worker (``--ship-files``). Refused saying why otherwise."""
+    try:
+        handle = _open_regular(path)
+    except OSError as exc:
+        raise Refused(f"cannot be read ({exc.strerror or exc})") from None
+    with handle:
+        data = handle.read(limits.max_file_bytes + 1)
+    if len(data) > limits.max_file_bytes:
+        raise Refused(f"the file is over {limits.max_file_bytes:,} bytes (the limit)")
+    return data
+
+
 OTHER_FORMATS = {  # what a zip holds → what it is
     "xl/workbook.bin": msg("this is an Excel binary workbook (.xlsb), which xlplan does not "
                            "read: open it in Excel and save it as 'Excel Workbook (.xlsx)', "

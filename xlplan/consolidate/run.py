@@ -34,7 +34,7 @@ from xlplan.consolidate.workers import examine_all
 from xlplan.engine.numbers import PlanNumbers
 from xlplan.i18n import Data, Msg, data, msg
 from xlplan.season import status as season
-from xlplan.spec.loader import LoadedPlan, load_plan
+from xlplan.spec.loader import LoadedPlan, in_language, load_plan
 from xlplan.spec.models import Plan
 from xlplan.spec.prior_year import read_prior_year
 
@@ -252,14 +252,15 @@ def consolidate(plan_path: Path, inbox: Path, out_dir: Path, db: Path | None = N
                 workers: int | None = None, limits: Limits | None = None,
                 progress: Callable[[str], None] | None = None,
                 started: Callable[[int], None] | None = None,
-                examiner: Examiner | None = None) -> Outcome:
-    """Run a consolidation; see the module docstring. Raises PlanError, OutputError,
+                examiner: Examiner | None = None, language: str | None = None) -> Outcome:
+    """Run a consolidation; see the module docstring. ``language`` (en or zh; None: the
+    plan's ``workbooks.language``) is the consolidated workbook's. Raises PlanError, OutputError,
     store.DatabaseBusy / DatabaseError, FileNotFoundError when it cannot run at all.
     Whatever the inbox holds, every entry gets a decision and the run completes.
 
     ``examiner``: who reads the files (default: ``workers`` reader processes here). Only
     the reading moves; this process alone writes the history, one file at a time."""
-    loaded = load_plan(plan_path)
+    loaded = in_language(load_plan(plan_path), language)
     prior = read_prior_year(loaded)
     numbers = PlanNumbers(loaded.plan, prior)
     plan_id, spec = loaded.plan.id, loaded.spec_hash

@@ -144,7 +144,8 @@ def capped(words: Any, limits: Limits) -> Any:
     own text, kept as data, is what can be long; the catalog's ids are not), so that the
     English message they show stays whole under the limit."""
     if isinstance(words, Msg):
-        return Msg(str(words), {k: capped(v, limits) for k, v in words.fields.items()})
+        return Msg(str(words), {k: capped(v, limits) for k, v in words.fields.items()},
+                   words.context)
     if isinstance(words, Data):
         return data(cap(words, limits, limits.max_message_chars // FIELD_SHARE))
     if isinstance(words, tuple):

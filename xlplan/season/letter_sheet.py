@@ -16,7 +16,7 @@ import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
 
-from xlplan.i18n import Msg, data, msg, quarter_label
+from xlplan.i18n import Msg, data, month_label, msg, quarter_label
 from xlplan.season.letters import (
     KIND,
     LETTER_SHEET,
@@ -26,7 +26,7 @@ from xlplan.season.letters import (
     Signature,
     excel_date,
 )
-from xlplan.season.words import say
+from xlplan.season.words import message
 from xlplan.workbook.book import Book, normalise, ref
 from xlplan.workbook.input_rules import InputRule
 
@@ -54,19 +54,18 @@ def letter_name(figures: Figures) -> str:
 def write_letter(figures: Figures, spec_hash: str, language: str, path: Path | None,
                  password: str = "") -> Written:
     """Write ``figures`` as a letter at ``path`` (None: a dry run that only records cells)."""
-    book = Book(path, password=password, language=language)  # its font and catalog words
+    book = Book(path, language=language, password=password)
     s = book.sheet(LETTER_SHEET)
 
-    def w(key: str, **fields: object) -> str:
-        """The season's words (already in the letter's language), as the text they are."""
-        return data(say(language, key, **fields))
+    def w(key: str, **fields: object) -> Msg:
+        return message(key, **fields)
 
     s.label(0, 0, w("letter.title", year=figures.year), "title")
-    s.label(1, 0, w("letter.subtitle", plan=figures.plan_name), "subtitle")
+    s.label(1, 0, w("letter.subtitle", plan=data(figures.plan_name)), "subtitle")
     s.label(3, 0, w("letter.unit"), "bold")
     s.label(3, 1, data(f"{figures.unit_name} ({figures.unit})"))
     s.label(4, 0, w("letter.manager"), "bold")
-    s.label(4, 1, data(figures.manager))
+    s.label(4, 1, data(figures.manager or ""))
     s.label(5, 0, w("letter.currency"), "bold")
     s.label(5, 1, data(figures.currency))
     s.label(6, 0, w("letter.year_target"), "bold")
@@ -79,7 +78,8 @@ def write_letter(figures: Figures, spec_hash: str, language: str, path: Path | N
     s.label(9, 3, w("letter.target"), "header")
     first = 10
     for i, (label, minor) in enumerate(zip(figures.month_labels, figures.months, strict=True)):
-        s.label(first + i, 0, label if isinstance(label, Msg) else data(label))
+        year, month = label.split("-")  # YYYY-MM: shown as the language writes a month
+        s.label(first + i, 0, month_label(int(year), int(month)))
         s.given(first + i, 1, figures.major(minor), "money")
     quarter_cells = []
     for q, minor in enumerate(figures.quarters):
@@ -154,9 +154,8 @@ def write_letter(figures: Figures, spec_hash: str, language: str, path: Path | N
         s.ws.set_paper(9)  # A4
         s.ws.fit_to_pages(1, 0)
         s.ws.set_margins(left=0.6, right=0.6, top=0.7, bottom=0.7)
-        # the catalog's page footer, the letter's id where a sheet shows its name
-        s.ws.set_footer(book.words(msg("&L&A&RPage &P of &N")).replace(
-            "&L&A", f"&L{figures.letter_id().replace('&', '&&')}", 1))
+        s.ws.set_footer(book.words(msg("&L{letter}&RPage &P of &N",
+                                      letter=data(figures.letter_id()))))
         s.ws.print_area(0, 0, row + 5, 5)
         s.protect()
         r.ws.hide()

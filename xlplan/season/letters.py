@@ -27,10 +27,11 @@ import duckdb
 
 from xlplan.engine.numbers import PlanNumbers
 from xlplan.engine.phasing import fiscal_months
+from xlplan.i18n import LANGUAGES, Words, msg
 from xlplan.season.audit import Event, now, operating_system_user, record
 
 RECORD_SHEET = "LetterRecord"
-LETTER_SHEET = "Letter"
+LETTER_SHEET = msg("Letter")  # shown in the letter's language (信函 …); found by key
 # the record's rows (B column); the sign-off cells' places move with the letter's length
 RECORD_KEYS = ("kind", "plan", "unit", "spec_hash", "figures", "letter", "name_cell",
                "date_cell")
@@ -161,6 +162,12 @@ def excel_date(value: Any, date1904: bool) -> dt.date | None:
         return None
 
 
+def letter_sheet_names() -> list[str]:
+    """The names the letter sheet shows in each language (a letter is read back whichever
+    language it was written in)."""
+    return [Words(language)(LETTER_SHEET) for language in LANGUAGES]
+
+
 def read_signed(path: Path) -> Signature:
     """The record and sign-off cells of a returned letter, read by consolidation's bounded
     reader (zip checks, no DOCTYPE, cell limits): a letter comes from outside like any
@@ -178,7 +185,8 @@ def read_signed(path: Path) -> Signature:
     except Refused as exc:
         raise LetterError(f"{path}: cannot be read as a workbook ({exc})") from None
     sheet = book.sheets.get(RECORD_SHEET)
-    letter = book.sheets.get(LETTER_SHEET)
+    shown = next((name for name in letter_sheet_names() if name in book.sheets), LETTER_SHEET)
+    letter = book.sheets.get(shown)
     if sheet is None or letter is None:
         raise LetterError(f"{path}: not a commitment letter (no sheets {LETTER_SHEET!r} and "
                           f"{RECORD_SHEET!r})")
@@ -197,12 +205,12 @@ def read_signed(path: Path) -> Signature:
     name_raw = letter.cells.get(name_cell)
     name = "" if name_raw is None or name_raw.value is None else str(name_raw.value).strip()
     if not name:
-        raise LetterError(f"{path}: sheet {LETTER_SHEET}, cell {name_cell}: expected the "
+        raise LetterError(f"{path}: sheet {shown}, cell {name_cell}: expected the "
                           "signer's name, found nothing")
     date_raw = letter.cells.get(date_cell)
     day = excel_date(None if date_raw is None else date_raw.value, book.date1904)
     if day is None:
-        raise LetterError(f"{path}: sheet {LETTER_SHEET}, cell {date_cell}: expected the date "
+        raise LetterError(f"{path}: sheet {shown}, cell {date_cell}: expected the date "
                           f"signed, found {None if date_raw is None else date_raw.value!r}")
     numbers = {ref: (cell.value, cell.formula) for ref, cell in letter.cells.items()
                if cell.formula or isinstance(cell.value, float)}

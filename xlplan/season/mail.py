@@ -71,16 +71,16 @@ class Outgoing:
     attachment: Path | None = None
 
     def message(self, sender: str) -> EmailMessage:
-        msg = EmailMessage()
-        msg["From"] = sender
-        msg["To"] = formataddr((self.to_name, self.to)) if self.to_name else self.to
-        msg["Subject"] = self.subject
-        msg["Message-ID"] = make_msgid(domain=sender.rpartition("@")[2] or None)
-        msg.set_content(self.body)
+        mail = EmailMessage()
+        mail["From"] = sender
+        mail["To"] = formataddr((self.to_name, self.to)) if self.to_name else self.to
+        mail["Subject"] = self.subject
+        mail["Message-ID"] = make_msgid(domain=sender.rpartition("@")[2] or None)
+        mail.set_content(self.body)
         if self.attachment is not None:
-            msg.add_attachment(self.attachment.read_bytes(), maintype=XLSX[0],
+            mail.add_attachment(self.attachment.read_bytes(), maintype=XLSX[0],
                                subtype=XLSX[1], filename=self.attachment.name)
-        return msg
+        return mail
 
 
 def write_eml(folder: Path, outgoing: Outgoing, sender: str) -> Path:
@@ -142,6 +142,6 @@ def _start(smtp: smtplib.SMTP, server: Server) -> None:
 
 def deliver(smtp: smtplib.SMTP, outgoing: Outgoing, sender: str) -> str:
     """Send one message; its Message-ID. Raises smtplib.SMTPException or OSError."""
-    msg = outgoing.message(sender)
-    smtp.send_message(msg)
-    return str(msg["Message-ID"])
+    mail = outgoing.message(sender)
+    smtp.send_message(mail)
+    return str(mail["Message-ID"])

@@ -13,8 +13,9 @@ from dataclasses import dataclass
 
 import duckdb
 
+from xlplan.i18n import data
 from xlplan.season.audit import Note, notes_of
-from xlplan.season.words import say
+from xlplan.season.words import message
 from xlplan.workbook.book import Book
 
 HIGHLIGHT = {"bg_color": "#FFD966", "border": 2, "border_color": "#C00000"}
@@ -46,16 +47,16 @@ def write_review(book: Book, review: Returned, guide: str = "Guide") -> None:
     """The comment on the Guide's title cell (shown open) and the notes on their cells, in
     the book's language; a note names its sheet as the book shows it (人员分解!F5 in a zh
     book, whichever name the reviewer's note was stored under)."""
-    language = book.language
+    say = book.words
     shown = {sheet.name: sheet for sheet in book.sheets.values()}  # a zh book's 承诺 too
     placed = [(n, book.sheets.get(n.sheet) or shown.get(n.sheet)) for n in review.notes]
-    head = say(language, "review.title") + ". " + say(language, "review.by",
-                                                       actor=review.actor, at=review.at)
+    head = say(message("review.title")) + ". " + say(
+        message("review.by", actor=data(review.actor), at=data(review.at)))
     lines = [head]
     if review.comment:
-        lines.append(say(language, "comment", comment=review.comment))
+        lines.append(say(message("comment", comment=data(review.comment))))
     if review.notes:
-        lines.append(say(language, "review.notes"))
+        lines.append(say(message("review.notes")))
         lines += [f"{sheet.name if sheet else n.sheet}!{n.cell}: {n.text}"
                   for n, sheet in placed]
     if guide in book.sheets:

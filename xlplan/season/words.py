@@ -1,138 +1,87 @@
 """The season's words for people (emails; the review block of a returned workbook; the
-commitment letter), in the plan's ``workbooks.language``.
+commitment letter), catalog messages shown in the plan's ``workbooks.language``.
 
-One dict per language, keyed by message, with ``str.format`` fields, kept here in one
-place so that they can move into the project's translation catalogs as they are.
+Each is named by a key (``send.subject``) so that the code says which word it wants, and is
+a :func:`~xlplan.i18n.msg` whose English text is its id, so the words live in the project's
+gettext catalogs with every other (``python scripts/catalog.py``; a test fails on one left
+untranslated).
 """
 
 from __future__ import annotations
 
-WORDS: dict[str, dict[str, str]] = {
-    "en": {
-        "send.subject": "{plan}: your {year} plan workbook for {unit}",
-        "send.body": (
-            "Dear {manager},\n\n"
-            "attached is the {year} operating plan workbook of {unit_name} ({unit}).\n"
-            "Fill in the yellow input cells (the Guide sheet says where) and send it back "
-            "{deadline_words}{submit_words}.\n"
-            "Save it as .xlsx; do not rename sheets or insert rows.\n\n"
-            "Thank you,\n{sender}\n"),
-        "deadline": "by {deadline}",
-        "no_deadline": "as soon as you can",
-        "submit_to": " to {submit_to}",
-        "remind.subject": "{plan}: reminder for {unit} ({status})",
-        "remind.body": (
-            "Dear {manager},\n\n"
-            "{need}\n{details}\n"
-            "{deadline_line}\n\n"
-            "Thank you,\n{sender}\n"),
-        "need.missing": "we have not received the {year} plan workbook of {unit_name} ({unit}), "
-                        "and the deadline has passed.",
-        "need.late": "the {year} plan workbook of {unit_name} ({unit}) arrived after the "
-                     "deadline; it is being reviewed.",
-        "need.incomplete": "the {year} plan workbook of {unit_name} ({unit}) is not complete "
-                           "yet. Please complete it and send it again:",
-        "need.returned": "the {year} plan workbook of {unit_name} ({unit}) was returned for "
-                         "changes. Please make them and send it again:",
-        "deadline_line": "The deadline was {deadline}.",
-        "comment": "Reviewer's comment: {comment}",
-        "review.title": "Returned for changes",
-        "review.by": "Reviewed by {actor} on {at}",
-        "review.notes": "Notes on cells (highlighted, hover to read):",
-        "letter.title": "{year} target commitment letter",
-        "letter.subtitle": "{plan}: the unit's targets for the year, as approved",
-        "letter.unit": "Unit",
-        "letter.manager": "Manager",
-        "letter.currency": "Currency",
-        "letter.year_target": "Target for the year",
-        "letter.phasing": "Quarterly and monthly phasing",
-        "letter.month": "Month",
-        "letter.quarter": "Quarter",
-        "letter.target": "Target",
-        "letter.krs": "Key results",
-        "letter.objective": "Objective",
-        "letter.kr": "Key result",
-        "letter.start": "From",
-        "letter.unit_of": "Unit",
-        "letter.due": "Due",
-        "letter.no_krs": "(no key results are assigned to this unit)",
-        "letter.kpis": "Balanced scorecard KPIs",
-        "letter.kpi": "KPI",
-        "letter.perspective": "Perspective",
-        "letter.clause": (
-            "These targets are those of the plan as approved. When a revision of the plan "
-            "changes this unit's targets, this letter is replaced by a new one, to be "
-            "signed again; until then the targets above stand."),
-        "letter.sign": "Signatures",
-        "letter.signed_by": "Unit manager (name)",
-        "letter.signed_on": "Date signed",
-        "letter.issuer": "For the company (name, date)",
-        "letter.fill": "Type your name and the date in the yellow cells, sign the printed "
-                       "letter, and send this workbook back.",
-    },
-    "zh": {
-        "send.subject": "{plan}：{unit} 的 {year} 年度计划工作簿",
-        "send.body": (
-            "{manager} 您好：\n\n"
-            "附件是 {unit_name}（{unit}）的 {year} 年度经营计划工作簿。\n"
-            "请填写黄色输入单元格（见“说明”工作表），并{deadline_words}{submit_words}。\n"
-            "请保存为 .xlsx，不要重命名工作表或插入行。\n\n"
-            "谢谢！\n{sender}\n"),
-        "deadline": "于 {deadline} 前交回",
-        "no_deadline": "尽快交回",
-        "submit_to": "（发送至 {submit_to}）",
-        "remind.subject": "{plan}：{unit} 提醒（{status}）",
-        "remind.body": (
-            "{manager} 您好：\n\n"
-            "{need}\n{details}\n"
-            "{deadline_line}\n\n"
-            "谢谢！\n{sender}\n"),
-        "need.missing": "我们尚未收到 {unit_name}（{unit}）的 {year} 年度计划工作簿，"
-                        "截止日期已过。",
-        "need.late": "{unit_name}（{unit}）的 {year} 年度计划工作簿在截止日期之后收到，"
-                     "正在审核。",
-        "need.incomplete": "{unit_name}（{unit}）的 {year} 年度计划工作簿尚未填写完整，"
-                           "请补全后重新提交：",
-        "need.returned": "{unit_name}（{unit}）的 {year} 年度计划工作簿已退回修改，"
-                         "请修改后重新提交：",
-        "deadline_line": "截止日期为 {deadline}。",
-        "comment": "审核意见：{comment}",
-        "review.title": "退回修改",
-        "review.by": "审核人 {actor}，{at}",
-        "review.notes": "单元格批注（已高亮，鼠标悬停查看）：",
-        "letter.title": "{year} 年度目标承诺书",
-        "letter.subtitle": "{plan}：本单位经批准的年度目标",
-        "letter.unit": "单位",
-        "letter.manager": "负责人",
-        "letter.currency": "币种",
-        "letter.year_target": "年度目标",
-        "letter.phasing": "季度与月度分解",
-        "letter.month": "月份",
-        "letter.quarter": "季度",
-        "letter.target": "目标",
-        "letter.krs": "关键结果",
-        "letter.objective": "目标（O）",
-        "letter.kr": "关键结果（KR）",
-        "letter.start": "起点",
-        "letter.unit_of": "单位",
-        "letter.due": "截止",
-        "letter.no_krs": "（本单位未分配关键结果）",
-        "letter.kpis": "平衡计分卡指标",
-        "letter.kpi": "指标",
-        "letter.perspective": "维度",
-        "letter.clause": (
-            "以上目标为经批准的计划目标。计划修订如改变本单位的目标，本承诺书将由新的承诺书"
-            "取代，并须重新签署；在此之前，以上目标继续有效。"),
-        "letter.sign": "签署",
-        "letter.signed_by": "单位负责人（姓名）",
-        "letter.signed_on": "签署日期",
-        "letter.issuer": "公司代表（姓名、日期）",
-        "letter.fill": "请在黄色单元格中填写姓名和日期，在打印的承诺书上签字，并交回本工作簿。",
-    },
+from xlplan.i18n import LANGUAGES, Msg, Words, msg, pmsg
+
+MESSAGES: dict[str, Msg] = {
+    "send.subject": msg("{plan}: your {year} plan workbook for {unit}"),
+    "send.body": msg(
+        "Dear {manager},\n\nattached is the {year} operating plan workbook of {unit_name}"
+        " ({unit}).\nFill in the yellow input cells (the Guide sheet says where) and send"
+        " it back {deadline_words}{submit_words}.\nSave it as .xlsx; do not rename sheets"
+        " or insert rows.\n\nThank you,\n{sender}\n"),
+    "deadline": msg("by {deadline}"),
+    "no_deadline": msg("as soon as you can"),
+    "submit_to": msg(" to {submit_to}"),
+    "remind.subject": msg("{plan}: reminder for {unit} ({status})"),
+    "remind.body": msg(
+        "Dear {manager},\n\n{need}\n{details}\n{deadline_line}\n\nThank you,\n{sender}\n"),
+    "need.missing": msg(
+        "we have not received the {year} plan workbook of {unit_name} ({unit}), and the"
+        " deadline has passed."),
+    "need.late": msg(
+        "the {year} plan workbook of {unit_name} ({unit}) arrived after the deadline; it"
+        " is being reviewed."),
+    "need.incomplete": msg(
+        "the {year} plan workbook of {unit_name} ({unit}) is not complete yet. Please"
+        " complete it and send it again:"),
+    "need.returned": msg(
+        "the {year} plan workbook of {unit_name} ({unit}) was returned for changes."
+        " Please make them and send it again:"),
+    "deadline_line": msg("The deadline was {deadline}."),
+    "comment": msg("Reviewer's comment: {comment}"),
+    "review.title": msg("Returned for changes"),
+    "review.by": msg("Reviewed by {actor} on {at}"),
+    "review.notes": msg("Notes on cells (highlighted, hover to read):"),
+    "letter.title": msg("{year} target commitment letter"),
+    "letter.subtitle": msg("{plan}: the unit's targets for the year, as approved"),
+    "letter.unit": msg("Unit"),
+    "letter.manager": msg("Manager"),
+    "letter.currency": msg("Currency"),
+    "letter.year_target": msg("Target for the year"),
+    "letter.phasing": msg("Quarterly and monthly phasing"),
+    "letter.month": msg("Month"),
+    "letter.quarter": msg("Quarter"),
+    "letter.target": msg("Target"),
+    "letter.krs": pmsg("letter", "Key results"),
+    "letter.objective": pmsg("letter", "Objective"),
+    "letter.kr": pmsg("letter", "Key result"),
+    "letter.start": msg("From"),
+    "letter.unit_of": msg("Unit"),
+    "letter.due": msg("Due"),
+    "letter.no_krs": msg("(no key results are assigned to this unit)"),
+    "letter.kpis": msg("Balanced scorecard KPIs"),
+    "letter.kpi": msg("KPI"),
+    "letter.perspective": msg("Perspective"),
+    "letter.clause": msg(
+        "These targets are those of the plan as approved. When a revision of the plan"
+        " changes this unit's targets, this letter is replaced by a new one, to be signed"
+        " again; until then the targets above stand."),
+    "letter.sign": msg("Signatures"),
+    "letter.signed_by": msg("Unit manager (name)"),
+    "letter.signed_on": msg("Date signed"),
+    "letter.issuer": msg("For the company (name, date)"),
+    "letter.fill": msg(
+        "Type your name and the date in the yellow cells, sign the printed letter, and"
+        " send this workbook back."),
 }
 
 
+def message(key: str, **fields: object) -> Msg:
+    """The message ``key`` with its fields, for a :class:`~xlplan.workbook.book.Book` to show
+    in its language (plan data in the fields is shown as it is)."""
+    found = MESSAGES[key]
+    return Msg(str(found), dict(fields), found.context)
+
+
 def say(language: str, key: str, **fields: object) -> str:
-    """The message ``key`` in ``language`` (English when the language has no such word)."""
-    words = WORDS.get(language, WORDS["en"])
-    return words.get(key, WORDS["en"][key]).format(**fields)
+    """The message ``key`` in ``language`` (English for a language xlplan does not have)."""
+    return Words(language if language in LANGUAGES else "en")(message(key, **fields))

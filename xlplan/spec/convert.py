@@ -26,10 +26,11 @@ def written(loaded: LoadedPlan) -> dict[str, Any]:
 
 
 def export_setup(loaded: LoadedPlan, out: Path) -> Path:
-    """Write the plan as a setup workbook."""
+    """Write the plan as a setup workbook, in the plan's language (``workbooks.language``,
+    or the ``--language`` given: :func:`~xlplan.spec.loader.in_language`)."""
     from xlplan.spec.setup_writer import write_setup
 
-    return write_setup(written(loaded), out)
+    return write_setup(written(loaded), out, loaded.plan.workbooks.language)
 
 
 def _plain(value: Any) -> Any:

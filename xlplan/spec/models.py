@@ -16,9 +16,11 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from xlplan.i18n import msg
+
 NonNeg = Annotated[float, Field(ge=0)]
 Share = Annotated[float, Field(ge=0, le=1)]
-Money = Annotated[Decimal, Field(ge=0, description="An amount in major units (e.g. yuan).")]
+Money = Annotated[Decimal, Field(ge=0, description=msg("An amount in major units (e.g. yuan)."))]
 Code = Annotated[str, Field(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")]
 
 
@@ -75,15 +77,15 @@ class Level(StrEnum):
 
 
 class Currency(Model):
-    code: str = Field("CNY", min_length=3, max_length=3, description="ISO 4217 code.")
+    code: str = Field("CNY", min_length=3, max_length=3, description=msg("ISO 4217 code."))
     smallest_unit: Decimal = Field(
-        Decimal("0.01"), gt=0, description="Smallest amount money is kept in (0.01 = cents)."
+        Decimal("0.01"), gt=0, description=msg("Smallest amount money is kept in (0.01 = cents).")
     )
     symbol: str = "¥"
 
 
 class NorthStar(Model):
-    metric: str = Field("revenue", description="What the increment is measured in.")
+    metric: str = Field("revenue", description=msg("What the increment is measured in."))
     baseline: Money
     target: Money
 
@@ -100,11 +102,13 @@ class Lever(Model):
 class Factors(Model):
     """Allocation factors of one org unit; each stays visible in the workbook."""
 
-    priority: float = Field(1.0, gt=0, description="Strategic priority, focus regions 1.3-1.5.")
+    priority: float = Field(1.0, gt=0,
+                            description=msg("Strategic priority, focus regions 1.3-1.5."))
     maturity: Maturity = Maturity.growing
     new_hire_share: Share = 0.0
     attainment_history: list[NonNeg] = Field(
-        default_factory=list, description="Attainment (actual/target) of past years, oldest first."
+        default_factory=list,
+        description=msg("Attainment (actual/target) of past years, oldest first.")
     )
 
 
@@ -117,13 +121,13 @@ class Unit(Model):
     name: str
     parent: Code | None = None
     manager: str = ""
-    email: str = Field("", description="The manager's email address: xlplan send mails the "
-                                       "unit's workbook there, xlplan remind chases it.")
-    kind: str = Field("unit", description="company, department, region, team, person …")
-    base: NonNeg = Field(1.0, description="Base potential: market size or last year's share.")
+    email: str = Field("", description=msg("The manager's email address: xlplan send mails the "
+                                       "unit's workbook there, xlplan remind chases it."))
+    kind: str = Field("unit", description=msg("company, department, region, team, person …"))
+    base: NonNeg = Field(1.0, description=msg("Base potential: market size or last year's share."))
     factors: Factors = Field(default_factory=Factors)
-    weight: NonNeg | None = Field(None, description="Explicit weight (method: weights).")
-    hold: Money | None = Field(None, description="A fixed target; siblings share the rest.")
+    weight: NonNeg | None = Field(None, description=msg("Explicit weight (method: weights)."))
+    hold: Money | None = Field(None, description=msg("A fixed target; siblings share the rest."))
 
     @field_validator("email")
     @classmethod
@@ -155,9 +159,10 @@ class AllocationRules(Model):
     new_hire_threshold: Share = 0.40
     new_hire_factor: float = Field(0.9, gt=0)
     history_years: int = Field(3, ge=1)
-    history_uplift: float = Field(0.15, ge=0, description="Over target every year → × (1+uplift).")
+    history_uplift: float = Field(0.15, ge=0,
+                                  description=msg("Over target every year → × (1+uplift)."))
     rounding_step: Money | None = Field(
-        None, description="Round unit targets to this step (default: the smallest unit)."
+        None, description=msg("Round unit targets to this step (default: the smallest unit).")
     )
 
 
@@ -167,16 +172,16 @@ class Product(Model):
     line: Tier = Tier.core
     bcg: BCG | None = None
     price: Money | None = None
-    mix: NonNeg | None = Field(None, description="Share of revenue in the product split.")
-    market_growth: float | None = Field(None, description="For BCG classification.")
-    relative_share: NonNeg | None = Field(None, description="For BCG classification.")
+    mix: NonNeg | None = Field(None, description=msg("Share of revenue in the product split."))
+    market_growth: float | None = Field(None, description=msg("For BCG classification."))
+    relative_share: NonNeg | None = Field(None, description=msg("For BCG classification."))
 
 
 class Channel(Model):
     code: Code
     name: str
     parent: Code | None = None
-    share: Share = Field(description="Share among its siblings.")
+    share: Share = Field(description=msg("Share among its siblings."))
 
 
 class SeasonalityMethod(StrEnum):
@@ -193,13 +198,13 @@ class Calendar(Model):
     )
     month_weights: list[NonNeg] | None = Field(
         None, min_length=12, max_length=12,
-        description="Weights of the twelve fiscal months (method months), or within-quarter "
-        "relative weights (method quarters).",
+        description=msg("Weights of the twelve fiscal months (method months), or within-quarter "
+        "relative weights (method quarters)."),
     )
-    normalise: bool = Field(False, description="Scale weights that do not sum to 1.")
+    normalise: bool = Field(False, description=msg("Scale weights that do not sum to 1."))
     selling_weekdays: list[int] = Field(
         default_factory=lambda: [0, 1, 2, 3, 4, 5, 6],
-        description="Days of week that sell (0 = Monday).",
+        description=msg("Days of week that sell (0 = Monday)."),
     )
     holidays: list[dt.date] = Field(default_factory=list)
 
@@ -212,7 +217,7 @@ class Pools(Model):
 
 class Budget(Model):
     total: Money
-    company_reserve: Share = Field(0.10, description="Held back at HQ for shocks, 10-15%.")
+    company_reserve: Share = Field(0.10, description=msg("Held back at HQ for shocks, 10-15%."))
     pools: Pools = Field(default_factory=Pools)
     bcg_weights: dict[BCG, NonNeg] = Field(
         default_factory=lambda: {
@@ -225,7 +230,7 @@ class Budget(Model):
     roi_floor: float = Field(1.5, ge=0)
     tolerance: Share = 0.05
     regional_reserve_authority: Share = Field(
-        0.10, description="A regional manager may use up to this share of the reserve."
+        0.10, description=msg("A regional manager may use up to this share of the reserve.")
     )
 
 
@@ -247,8 +252,8 @@ class Objective(Model):
     id: Code
     title: str
     owner: str = ""
-    unit: Code | None = Field(None, description="Org unit that owns it (default: the root).")
-    aligned_to: list[Code] = Field(default_factory=list, description="KR ids one level up.")
+    unit: Code | None = Field(None, description=msg("Org unit that owns it (default: the root)."))
+    aligned_to: list[Code] = Field(default_factory=list, description=msg("KR ids one level up."))
     krs: list[KeyResult] = Field(min_length=1, max_length=5)
 
 
@@ -260,17 +265,18 @@ class Kpi(Model):
     direction: Direction = Direction.HIGHER
     target: float
     floor: float | None = Field(
-        None, description="Value that scores 0 (default 0, or twice the target if lower is better)."
+        None,
+        description=msg("Value that scores 0 (default 0, or twice the target if lower is better).")
     )
     weight: NonNeg = 1.0
     frequency: Literal["daily", "weekly", "monthly"] = "monthly"
     aggregate: Literal["sum", "average", "last"] | None = Field(
-        None, description="How a daily KPI's days make its month: sum (a flow, such as cash), "
+        None, description=msg("How a daily KPI's days make its month: sum (a flow, such as cash), "
                           "average (a level, such as a rate), last (a stock, such as "
-                          "headcount). Default: sum for money, average otherwise.")
+                          "headcount). Default: sum for money, average otherwise."))
     maximum: float | None = Field(
-        None, description="The largest plausible value (a share's is 1, i.e. 100 %): a "
-                          "value typed above it is refused.")
+        None, description=msg("The largest plausible value (a share's is 1, i.e. 100 %): a "
+                          "value typed above it is refused."))
 
 
 class Bsc(Model):
@@ -291,7 +297,8 @@ class WarningRules(Model):
     weekly_under: Share = 0.15
     monthly_budget_tolerance: Share = 0.05
     year_end_bar: Share = 0.95
-    reforecast_raise: Share = Field(0.05, description="Raise of the next quarter after a beat.")
+    reforecast_raise: Share = Field(
+        0.05, description=msg("Raise of the next quarter after a beat."))
     beat_threshold: Share = 0.10
 
 
@@ -331,7 +338,7 @@ class Action(Model):
 
 
 class PriorYear(Model):
-    file: str = Field(description="CSV or Excel file, relative to the plan file.")
+    file: str = Field(description=msg("CSV or Excel file, relative to the plan file."))
     sheet: str | None = None
 
 
@@ -341,20 +348,21 @@ DEFAULT_REQUIRED: tuple[InputGroup, ...] = ("commitments", "people", "bsc", "bud
 
 class Workbooks(Model):
     input_level: int | None = Field(
-        None, description="Depth of the units that get a workbook (default: one above the leaves)."
+        None,
+        description=msg("Depth of the units that get a workbook (default: one above the leaves).")
     )
     deadline: dt.date | None = None
     submit_to: str = ""
     protect_password: str = ""
     language: Literal["en", "zh"] = Field(
-        "en", description="What the workbooks' words are in: en (English) or zh (简体中文).")
+        "en", description=msg("What the workbooks' words are in: en (English) or zh (简体中文)."))
     amount_display: Literal["yuan", "thousand", "wan"] = Field(
-        "yuan", description="How amounts are shown: yuan (元), thousand (千元) or wan (万元); "
-                            "only the number format changes, values stay exact to the cent.")
+        "yuan", description=msg("How amounts are shown: yuan (元), thousand (千元) or wan (万元); "
+                            "only the number format changes, values stay exact to the cent."))
     required: list[InputGroup] = Field(
         default_factory=lambda: list(DEFAULT_REQUIRED),
-        description="Input groups a submission must fill to be complete (BSC: the periods "
-                    "that end before the deadline).")
+        description=msg("Input groups a submission must fill to be complete (BSC: the periods "
+                    "that end before the deadline)."))
 
 
 class ActualsColumns(Model):
@@ -370,8 +378,8 @@ class ActualsColumns(Model):
     unit: str = Field("unit", min_length=1)
     product: str = Field("product", min_length=1)
     channel: str = Field("channel", min_length=1)
-    measure: str = Field("measure", min_length=1, description="Revenue, a KPI code, a KR id, "
-                         "spend / return (optionally spend:<action id>).")
+    measure: str = Field("measure", min_length=1, description=msg("Revenue, a KPI code, a KR id, "
+                         "spend / return (optionally spend:<action id>)."))
     value: str = Field("value", min_length=1)
 
 
@@ -383,16 +391,17 @@ class Reforecast(Model):
     ``raise_max`` (defaults: a 10% beat raises 5%, a 16% beat or more 8%).
     """
 
-    raise_max: Share = Field(0.08, description="Largest raise of the next quarter.")
-    share_of_beat: NonNeg = Field(0.5, description="Raise = this × the beat, within the bounds.")
+    raise_max: Share = Field(0.08, description=msg("Largest raise of the next quarter."))
+    share_of_beat: NonNeg = Field(
+        0.5, description=msg("Raise = this × the beat, within the bounds."))
 
 
 class Tracking(Model):
     """Follow-through (跟踪与迭代): how actuals are read and the plan rolls forward."""
 
     columns: ActualsColumns = Field(default_factory=ActualsColumns)
-    sheet: str | None = Field(None, description="Excel exports: the sheet to read "
-                              "(default: the first).")
+    sheet: str | None = Field(None, description=msg("Excel exports: the sheet to read "
+                              "(default: the first)."))
     reforecast: Reforecast = Field(default_factory=Reforecast)
 
 

@@ -39,6 +39,7 @@ from pydantic import BaseModel
 from pydantic.fields import PydanticUndefined
 
 import xlplan.spec.models as m
+from xlplan.i18n import LANGUAGES, Msg, Words, data, msg, pmsg
 
 Kind = Literal["text", "number", "int", "date", "bool", "numbers", "ints", "texts", "dates"]
 MARKER = "xlplan plan setup"  # cell A1 of the About sheet
@@ -208,9 +209,9 @@ def _columns(model: type[BaseModel], spec: list[tuple[str, str]],
         default = _default_text(info)
         text = helps.get(key) or info.description or ""
         if default and default != "(required)":
-            text = f"{text} Blank = {default}.".strip()
+            text = msg("{text} Blank = {default}.", text=text, default=data(default))
         elif default == "(required)":
-            text = f"{text} Required.".strip()
+            text = msg("{text} Required.", text=text)
         out.append(Column(header, path, ftype, text, sources.get(key)))
     return tuple(out)
 
@@ -254,14 +255,17 @@ class Table:
         return tuple(c.header for c in self.columns)
 
 
-SETTINGS_HEADERS = ("Setting", "Value", "Default", "What it is")
+SETTINGS_HEADERS = (msg("Setting"), msg("Value"), msg("Default"), msg("What it is"))
 
 
 @dataclass(frozen=True)
 class Sheet:
-    name: str
-    title: str
-    note: str
+    """A sheet of the setup workbook: its name is its stable key (the English id of the
+    message it shows), its title and note are messages too."""
+
+    name: Msg
+    title: Msg
+    note: Msg
     tables: tuple[Table, ...] = field(default_factory=tuple)
 
 
@@ -286,17 +290,20 @@ UNIT_KINDS = ("company", "department", "region", "team", "person")
 
 def _units() -> Table:
     cols = _columns(m.Unit, [
-        ("Code", "code"), ("Name", "name"), ("Parent", "parent"), ("Manager", "manager"),
-        ("Email", "email"), ("Kind", "kind"), ("Base", "base"), ("Priority", "factors.priority"),
-        ("Maturity", "factors.maturity"), ("New hire share", "factors.new_hire_share"),
-        ("Attainment history", "factors.attainment_history"), ("Weight", "weight"),
-        ("Hold", "hold")],
+        (msg("Code"), "code"), (msg("Name"), "name"), (msg("Parent"), "parent"),
+        (msg("Manager"), "manager"),
+        (msg("Email"), "email"), (msg("Kind"), "kind"), (pmsg("unit weight", "Base"), "base"),
+        (msg("Priority"), "factors.priority"),
+        (msg("Maturity"), "factors.maturity"), (msg("New hire share"), "factors.new_hire_share"),
+        (msg("Attainment history"), "factors.attainment_history"), (msg("Weight"), "weight"),
+        (msg("Hold"), "hold")],
         sources={"parent": "Units"},
-        helps={"code": "Short code of the unit (letters, digits, - _ .).",
-               "parent": "Code of the unit above; blank for the top unit (one only).",
-               "factors.attainment_history": "Past years' attainment (actual/target), "
-                                             "oldest first, separated by ; e.g. 1.02; 0.97.",
-               "factors.new_hire_share": "Share of staff new this year (0-1)."})
+        helps={"code": msg("Short code of the unit (letters, digits, - _ .)."),
+               "parent": msg("Code of the unit above; blank for the top unit (one only)."),
+               "factors.attainment_history": msg(
+                   "Past years' attainment (actual/target), oldest first, separated by ; "
+                   "e.g. 1.02; 0.97."),
+               "factors.new_hire_share": msg("Share of staff new this year (0-1).")})
     cols = tuple(Column(c.header, c.path, FieldType("text", UNIT_KINDS), c.help, None, True)
                  if c.header == "Kind" else c for c in cols)
     return Table("Units", "Units", "list", ("units",), cols)
@@ -306,117 +313,156 @@ def _tables() -> tuple[Sheet, ...]:
     plan_settings = _settings("PlanSettings", "Plan", ["id", "name", "fiscal_year", "first_month",
                                                        "currency", "north_star", "prior_year"])
     levers = Table("Levers", "Levers", "list", ("levers",), _columns(m.Lever, [
-        ("ID", "id"), ("Kind", "kind"), ("Name", "name"), ("Amount", "amount"),
-        ("Owner", "owner"), ("Note", "note")]))
+        (msg("ID"), "id"), (msg("Kind"), "kind"), (msg("Name"), "name"), (msg("Amount"), "amount"),
+        (msg("Owner"), "owner"), (msg("Note"), "note")]))
     allocation = _settings("AllocationSettings", "Allocation", ["allocation"])
     products = Table("Products", "Products", "list", ("products",), _columns(m.Product, [
-        ("Code", "code"), ("Name", "name"), ("Line", "line"), ("BCG class", "bcg"),
-        ("Price", "price"), ("Mix", "mix"), ("Market growth", "market_growth"),
-        ("Relative share", "relative_share")]))
+        (msg("Code"), "code"), (msg("Name"), "name"), (msg("Line"), "line"),
+        (msg("BCG class"), "bcg"),
+        (msg("Price"), "price"), (msg("Mix"), "mix"), (msg("Market growth"), "market_growth"),
+        (msg("Relative share"), "relative_share")]))
     channels = Table("Channels", "Channels", "list", ("channels",), _columns(m.Channel, [
-        ("Code", "code"), ("Name", "name"), ("Parent", "parent"), ("Share", "share")],
+        (msg("Code"), "code"), (msg("Name"), "name"), (msg("Parent"), "parent"),
+        (msg("Share"), "share")],
         sources={"parent": "Channels"},
-        helps={"parent": "Code of the channel above; blank for a top-level channel."}))
+        helps={"parent": msg("Code of the channel above; blank for a top-level channel.")}))
     calendar = _settings("CalendarSettings", "Calendar", ["calendar"],
                          skip=("calendar.quarter_weights", "calendar.month_weights",
                                "calendar.holidays"))
     number, date = FieldType("number"), FieldType("date")
     index = FieldType("int")
     quarters = Table("QuarterWeights", "Calendar", "values", ("calendar", "quarter_weights"), (
-        Column("Quarter", ("__index__",), index, "Fiscal quarter 1-4."),
-        Column("Quarter weight", ("__value__",), number,
-               "Share of the year's target in this quarter.")),
+        Column(msg("Quarter"), ("__index__",), index, msg("Fiscal quarter 1-4.")),
+        Column(msg("Quarter weight"), ("__value__",), number,
+               msg("Share of the year's target in this quarter."))),
         first_col=5, index_header="Quarter", size=4)
     months = Table("MonthWeights", "Calendar", "values", ("calendar", "month_weights"), (
-        Column("Month", ("__index__",), index, "Fiscal month 1-12."),
-        Column("Month weight", ("__value__",), number,
-               "Weight of the month (method months), or its weight within its quarter "
-               "(method quarters).")),
+        Column(msg("Month"), ("__index__",), index, msg("Fiscal month 1-12.")),
+        Column(msg("Month weight"), ("__value__",), number,
+               msg("Weight of the month (method months), or its weight within its "
+                   "quarter (method quarters)."))),
         first_col=8, index_header="Month", size=12)
     holidays = Table("Holidays", "Calendar", "values", ("calendar", "holidays"), (
-        Column("Holiday", ("__value__",), date, "A day that does not sell."),), first_col=11)
+        Column(msg("Holiday"), ("__value__",), date, msg("A day that does not sell.")),),
+        first_col=11)
     budget = _settings("BudgetSettings", "Budget", ["budget"])
     objectives = Table("Objectives", "OKRs", "list", ("okrs",), _columns(m.Objective, [
-        ("ID", "id"), ("Title", "title"), ("Owner", "owner"), ("Unit", "unit"),
-        ("Aligned to", "aligned_to")], sources={"unit": "Units"},
-        helps={"aligned_to": "Key result ids one level up, separated by ;"}))
+        (msg("ID"), "id"), (msg("Title"), "title"), (msg("Owner"), "owner"), (msg("Unit"), "unit"),
+        (msg("Aligned to"), "aligned_to")], sources={"unit": "Units"},
+        helps={"aligned_to": msg("Key result ids one level up, separated by ;")}))
     krs = Table("KeyResults", "Key results", "child", ("okrs", "krs"), (
-        Column("Objective", ("__parent__",), FieldType("text"),
-               "ID of the objective (OKRs sheet).", "Objectives"),
+        Column(msg("Objective"), ("__parent__",), FieldType("text"),
+               msg("ID of the objective (OKRs sheet)."), "Objectives"),
         *_columns(m.KeyResult, [
-            ("ID", "id"), ("Text", "text"), ("Start", "start"), ("Target", "target"),
-            ("Current", "current"), ("Unit", "unit"), ("Due", "due"), ("Weight", "weight"),
-            ("Owner", "owner"), ("Resources", "resources"), ("Risk plan", "risk_plan")],
-            helps={"weight": "Weights of an objective's key results sum to 1; leave all blank "
-                             "for equal weights."})), parent_key="id")
+            (msg("ID"), "id"), (msg("Text"), "text"), (msg("Start"), "start"),
+            (msg("Target"), "target"),
+            (msg("Current"), "current"), (msg("Unit"), "unit"), (msg("Due"), "due"),
+            (msg("Weight"), "weight"),
+            (msg("Owner"), "owner"), (msg("Resources"), "resources"),
+            (msg("Risk plan"), "risk_plan")],
+            helps={"weight": msg("Weights of an objective's key results sum to 1; leave "
+                                 "all blank for equal weights.")})), parent_key="id")
     bsc = _settings("BscSettings", "BSC", ["bsc"])
     kpis = Table("Kpis", "BSC", "list", ("bsc", "kpis"), _columns(m.Kpi, [
-        ("Code", "code"), ("Name", "name"), ("Perspective", "perspective"), ("Unit", "unit"),
-        ("Direction", "direction"), ("Target", "target"), ("Floor", "floor"),
-        ("Weight", "weight"), ("Frequency", "frequency"), ("Aggregate", "aggregate"),
-        ("Maximum", "maximum")]),
+        (msg("Code"), "code"), (msg("Name"), "name"), (msg("Perspective"), "perspective"),
+        (msg("Unit"), "unit"),
+        (msg("Direction"), "direction"), (msg("Target"), "target"), (msg("Floor"), "floor"),
+        (msg("Weight"), "weight"), (msg("Frequency"), "frequency"), (msg("Aggregate"), "aggregate"),
+        (msg("Maximum"), "maximum")]),
         first_col=5)
     risks = Table("Risks", "Risks", "list", ("risks",), _columns(m.Risk, [
-        ("ID", "id"), ("Title", "title"), ("Level", "level"), ("Impact", "impact"),
-        ("Owner", "owner")]))
+        (msg("ID"), "id"), (msg("Title"), "title"), (msg("Level"), "level"),
+        (msg("Impact"), "impact"),
+        (msg("Owner"), "owner")]))
     risk_plans = Table("RiskPlans", "Risks", "child", ("risks", "plans"), (
-        Column("Risk", ("__parent__",), FieldType("text"), "ID of the risk.", "Risks"),
-        *_columns(m.RiskPlan, [("Plan", "name"), ("Action", "action"), ("Cost", "cost"),
-                               ("Effect", "effect")],
-                  helps={"name": "A, B or C (up to three plans a risk)."})),
+        Column(msg("Risk"), ("__parent__",), FieldType("text"), msg("ID of the risk."), "Risks"),
+        *_columns(m.RiskPlan, [(msg("Plan"), "name"), (msg("Action"), "action"),
+        (msg("Cost"), "cost"),
+                               (msg("Effect"), "effect")],
+                  helps={"name": msg("A, B or C (up to three plans a risk).")})),
         first_col=6, parent_key="id")
     actions = Table("Actions", "Actions", "list", ("actions",), _columns(m.Action, [
-        ("ID", "id"), ("Lever", "lever"), ("Task", "task"), ("Owner", "owner"),
-        ("Start", "start"), ("End", "end"), ("Budget", "budget")],
+        (msg("ID"), "id"), (msg("Lever"), "lever"), (msg("Task"), "task"), (msg("Owner"), "owner"),
+        (msg("Start"), "start"), (msg("End"), "end"), (msg("Budget"), "budget")],
         sources={"lever": "Levers"}))
     milestones = Table("Milestones", "Actions", "child_values", ("actions", "milestones"), (
-        Column("Action", ("__parent__",), FieldType("text"), "ID of the action.", "Actions"),
-        Column("Milestone", ("__value__",), FieldType("text"), "One milestone, in order.")),
+        Column(pmsg("action id", "Action"), ("__parent__",), FieldType("text"),
+               msg("ID of the action."), "Actions"),
+        Column(msg("Milestone"), ("__value__",), FieldType("text"),
+               msg("One milestone, in order."))),
         first_col=8, parent_key="id")
     segments = Table("Segments", "Segments", "list", ("segments",), _columns(m.Segment, [
-        ("Code", "code"), ("Name", "name"), ("Retention", "retention"),
-        ("ARPU growth", "arpu_growth"), ("New customers", "new_customers")]))
+        (msg("Code"), "code"), (msg("Name"), "name"), (msg("Retention"), "retention"),
+        (msg("ARPU growth"), "arpu_growth"), (msg("New customers"), "new_customers")]))
     warnings = _settings("WarningSettings", "Warnings", ["status_bands", "warnings"])
     workbooks = _settings("WorkbookSettings", "Workbooks", ["workbooks"])
     tracking = _settings("TrackingSettings", "Tracking", ["tracking"])
     return (
-        Sheet("Plan", "The plan and its north star",
-              "What the plan is, its year and currency, and the increment it aims at.",
+        Sheet(pmsg("setup sheet", "Plan"), msg("The plan and its north star"),
+              msg("What the plan is, its year and currency, and the increment it aims at."),
               (plan_settings,)),
-        Sheet("Levers", "Growth levers", "Where the increment comes from: the levers' amounts "
-              "should cover the north star's target minus its baseline.", (levers,)),
-        Sheet("Units", "Org units and their allocation factors",
-              "One row per unit; the top unit has no parent.", (_units(),)),
-        Sheet("Allocation", "How a parent's target is split over its children",
-              "Blank values take the default.", (allocation,)),
-        Sheet("Products", "Products", "The product split: mixes sum to 1 when given.",
-              (products,)),
-        Sheet("Channels", "Channels", "Shares of the channels under one parent sum to 1.",
-              (channels,)),
-        Sheet("Calendar", "Calendar and seasonality",
-              "Quarter weights sum to 1 (or set calendar.normalise to TRUE).",
+        Sheet(msg("Levers"), msg("Growth levers"),
+              msg("Where the increment comes from: the levers' amounts should cover the "
+                  "north star's target minus its baseline."), (levers,)),
+        Sheet(msg("Units"), msg("Org units and their allocation factors"),
+              msg("One row per unit; the top unit has no parent."), (_units(),)),
+        Sheet(msg("Allocation"), msg("How a parent's target is split over its children"),
+              msg("Blank values take the default."), (allocation,)),
+        Sheet(pmsg("setup sheet", "Products"), pmsg("setup sheet", "Products"),
+              msg("The product split: mixes sum to 1 when given."), (products,)),
+        Sheet(msg("Channels"), msg("Channels"),
+              msg("Shares of the channels under one parent sum to 1."), (channels,)),
+        Sheet(msg("Calendar"), msg("Calendar and seasonality"),
+              msg("Quarter weights sum to 1 (or set calendar.normalise to TRUE)."),
               (calendar, quarters, months, holidays)),
-        Sheet("Budget", "Budget", "Leave every value blank for a plan without a budget.",
-              (budget,)),
-        Sheet("OKRs", "Objectives", "Each objective has 1-5 key results (sheet Key results).",
-              (objectives,)),
-        Sheet("Key results", "Key results", "One row per key result, under its objective.",
-              (krs,)),
-        Sheet("BSC", "Balanced scorecard", "A preset adds its KPIs; a KPI listed here with "
-              "the same code wins.", (bsc, kpis)),
-        Sheet("Risks", "Risks and their plans", "Up to three plans (A, B, C) a risk.",
-              (risks, risk_plans)),
-        Sheet("Actions", "Actions", "Each action belongs to a lever.", (actions, milestones)),
-        Sheet("Segments", "Customer segments", "Optional.", (segments,)),
-        Sheet("Warnings", "Warnings and status bands", "Blank values take the default.",
-              (warnings,)),
-        Sheet("Workbooks", "Unit workbooks", "Blank values take the default.", (workbooks,)),
-        Sheet("Tracking", "Tracking", "Column names of the actuals export, and the "
-              "re-forecast rule.", (tracking,)),
+        Sheet(msg("Budget"), msg("Budget"),
+              msg("Leave every value blank for a plan without a budget."), (budget,)),
+        Sheet(msg("OKRs"), msg("Objectives"),
+              msg("Each objective has 1-5 key results (sheet Key results)."), (objectives,)),
+        Sheet(pmsg("setup sheet", "Key results"), pmsg("setup sheet", "Key results"),
+              msg("One row per key result, under its objective."), (krs,)),
+        Sheet(msg("BSC"), msg("Balanced scorecard"),
+              msg("A preset adds its KPIs; a KPI listed here with the same code wins."),
+              (bsc, kpis)),
+        Sheet(msg("Risks"), msg("Risks and their plans"),
+              msg("Up to three plans (A, B, C) a risk."), (risks, risk_plans)),
+        Sheet(msg("Actions"), msg("Actions"), msg("Each action belongs to a lever."),
+              (actions, milestones)),
+        Sheet(msg("Segments"), msg("Customer segments"), msg("Optional."), (segments,)),
+        Sheet(msg("Warnings"), msg("Warnings and status bands"),
+              msg("Blank values take the default."), (warnings,)),
+        Sheet(msg("Workbooks"), msg("Unit workbooks"), msg("Blank values take the default."),
+              (workbooks,)),
+        Sheet(msg("Tracking"), msg("Tracking"),
+              msg("Column names of the actuals export, and the re-forecast rule."),
+              (tracking,)),
     )
 
 
 SHEETS: tuple[Sheet, ...] = _tables()
 TABLES: tuple[Table, ...] = tuple(t for s in SHEETS for t in s.tables)
 HEADER_ROW = 4  # 0-based row of every table's header (rows above: title, note, checks)
-ABOUT = "About"
+ABOUT = msg("About")
+
+
+def header_keys(table: Table) -> dict[str, str]:
+    """Each way the table's headers are shown, in any language (case-folded), → the header's
+    stable key (its English id): the reader finds a column by what it shows, whichever
+    language the workbook was written in."""
+    out: dict[str, str] = {}
+    for language in LANGUAGES:
+        words = Words(language)
+        for header in table.headers:
+            out.setdefault(words(header).casefold(), str(header))
+    return out
+
+
+def sheet_label(key: str) -> Msg:
+    """The message a sheet of stable ``key`` shows as its name ("Units" → 组织单位)."""
+    return next(name for name in (ABOUT, *(s.name for s in SHEETS)) if name == key)
+
+
+def sheet_keys() -> dict[str, str]:
+    """Each name a setup sheet shows in any language (case-folded) → its stable key."""
+    return {Words(language)(name).casefold(): str(name) for language in LANGUAGES
+            for name in (ABOUT, *(s.name for s in SHEETS))}

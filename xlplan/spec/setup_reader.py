@@ -19,12 +19,14 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from xlplan.consolidate.package import Limits, Refused, open_package
 from xlplan.consolidate.xlsx import RawBook, RawCell, cell_position, col_letters, read_book
+from xlplan.i18n import LANGUAGES, Msg, Words
 from xlplan.spec.checks import PathKey, Problem
 from xlplan.spec.friendly import did_you_mean
 from xlplan.spec.setup_layout import (
@@ -35,6 +37,8 @@ from xlplan.spec.setup_layout import (
     Column,
     FieldType,
     Table,
+    header_keys,
+    sheet_keys,
 )
 
 LIMITS = Limits(max_file_bytes=10_000_000, max_entries=200, max_part_bytes=50_000_000,
@@ -46,6 +50,17 @@ REQUIRED_SHEETS = ("Plan", "Units")
 # LibreOffice saves a typed TRUE as the formula TRUE(): a program that keeps no formula
 # results (openpyxl) may save it again as the bare formula, which still says TRUE
 BOOLEAN_FORMULAS = {"TRUE()": True, "FALSE()": False, "TRUE": True, "FALSE": False}
+
+
+def language_of(sheet_names: Iterable[str]) -> str:
+    """The language a setup workbook was written in: the one whose sheet names it shows
+    most (en when none: messages then name sheets by their keys, as en shows them)."""
+    names = set(sheet_names)
+    counts = {language: sum(Words(language)(s.name) in names for s in SHEETS)
+              for language in LANGUAGES}
+    english = counts.pop("en")
+    best = max(counts, key=lambda language: counts[language])
+    return best if counts[best] > english else "en"
 
 
 class SetupError(Exception):
@@ -95,11 +110,14 @@ class _Grid:
         return str(cell.value).strip()
 
 
-def _header_run(grid: _Grid, row: int, col: int) -> dict[str, int]:
-    """The headers from ``col`` rightwards up to the first empty cell, by their words."""
+def _header_run(grid: _Grid, row: int, col: int, keys: dict[str, str]) -> dict[str, int]:
+    """The headers from ``col`` rightwards up to the first empty cell, by their stable keys
+    (case-folded; ``keys`` maps each way a header is shown to its key: a header of the
+    person's own keeps its words)."""
     columns: dict[str, int] = {}
     while grid.text(row, col):
-        columns.setdefault(grid.text(row, col).casefold(), col)
+        shown = grid.text(row, col).casefold()
+        columns.setdefault(keys.get(shown, shown).casefold(), col)
         col += 1
     return columns
 
@@ -111,13 +129,15 @@ def _header_of(grid: _Grid, table: Table) -> tuple[int, int, dict[str, int]] | N
     columns (their own notes) before or between tables, which moves them right: any cell
     holding the first header may start the table, the one whose row holds the most of its
     headers winning (ties: the writer's column, then the top-most)."""
+    keys = header_keys(table)
     first = table.headers[0].casefold()
     wanted = {h.casefold() for h in table.headers}
     best: tuple[tuple[int, bool, int], int, int, dict[str, int]] | None = None
     for row, col in sorted(grid.at):
-        if grid.text(row, col).casefold() != first:
+        shown = grid.text(row, col).casefold()
+        if keys.get(shown, shown).casefold() != first:
             continue
-        columns = _header_run(grid, row, col)
+        columns = _header_run(grid, row, col, keys)
         score = (len(wanted & columns.keys()), col == table.first_col, -row)
         if best is None or score > best[0]:
             best = (score, row, col, columns)
@@ -188,7 +208,11 @@ class _Reader:
         self.book, self.file = book, file
         self.out = SetupRead({})
         self.grids = {name: _Grid(sheet.cells) for name, sheet in book.sheets.items()}
-        self.sheet_names = {name.casefold(): name for name in book.sheets}
+        # each sheet by its stable key, whichever language it shows its name in
+        keys = sheet_keys()
+        self.sheet_names = {keys.get(name.casefold(), name).casefold(): name
+                            for name in book.sheets}
+        self.words = Words(language_of(book.sheets))
 
     def note(self, path: PathKey, ref: str) -> None:
         self.out.order.setdefault(ref, len(self.out.order))
@@ -227,15 +251,16 @@ class _Reader:
         if found is None:
             ref = _ref(name, HEADER_ROW, table.first_col)
             self.problem(ref, f"the {table.name} table is missing: expected its header "
-                              f"{table.headers[0]!r} in column {col_letters(table.first_col + 1)}"
-                              f" (columns {', '.join(table.headers)})")
+                              f"{self.words(table.headers[0])!r} in column "
+                              f"{col_letters(table.first_col + 1)} (columns "
+                              f"{', '.join(map(self.words, table.headers))})")
             return None
         header_row, first_col, columns = found
-        missing = [h for h in table.headers if h.casefold() not in columns]
+        missing = [self.words(h) for h in table.headers if h.casefold() not in columns]
         if missing:
             self.problem(_ref(name, header_row, first_col),
                          f"the {table.name} table has no column {', '.join(map(repr, missing))}"
-                         f" (expected {', '.join(table.headers)})")
+                         f" (expected {', '.join(map(self.words, table.headers))})")
         return name, grid, header_row, first_col, columns
 
     def rows(self, table: Table) -> tuple[str | None, list[dict[str, tuple[Any, str]]]]:
@@ -329,12 +354,13 @@ class _Reader:
             index, index_ref = values.get(table.index_header, (None, ""))
             if value is None:
                 continue
+            position = self.words(Msg(table.index_header)).lower()
             if not isinstance(index, int) or not 1 <= index <= (table.size or 10**6):
-                self.problem(index_ref or ref, f"expected a {table.index_header.lower()} "
+                self.problem(index_ref or ref, f"expected a {position} "
                                                f"1-{table.size}, got {index!r}")
                 continue
             if any(e[0] == index for e in entries):
-                self.problem(index_ref, f"{table.index_header.lower()} {index} is given twice")
+                self.problem(index_ref, f"{position} {index} is given twice")
                 continue
             entries.append((index, value, ref))
         if not entries:
@@ -357,8 +383,8 @@ class _Reader:
             parent, parent_ref = values.get(key_col.header, (None, ""))
             if parent is None:
                 first_ref = next(ref for _, ref in values.values())
-                self.problem(parent_ref or first_ref,
-                             f"which {noun}? give its ID in column {key_col.header!r}")
+                self.problem(parent_ref or first_ref, f"which {noun}? give its ID in column "
+                                                      f"{self.words(key_col.header)!r}")
                 continue
             if parent not in index_of:
                 self.problem(parent_ref, f"unknown {noun} {parent!r}"
@@ -409,10 +435,11 @@ def read_setup(path: Path) -> SetupRead:
         raise SetupError(f"cannot be read as a plan setup workbook: {exc}") from None
     finally:
         package.close()
-    names = {n.casefold() for n in book.sheets}
+    keys = sheet_keys()
+    names = {keys.get(n.casefold(), n).casefold() for n in book.sheets}
     missing = [s for s in REQUIRED_SHEETS if s.casefold() not in names]
     if missing:
-        expected = ", ".join(s.name for s in SHEETS)
+        expected = ", ".join(map(Words(language_of(book.sheets)), (s.name for s in SHEETS)))
         raise SetupError(f"this is not a plan setup workbook: it has no sheet "
                          f"{' or '.join(map(repr, missing))} (a setup workbook has the sheets "
                          f"{expected}; write one with `xlplan init DIR --excel` or `xlplan plan "

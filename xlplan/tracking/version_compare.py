@@ -11,9 +11,12 @@ by the data-through day, and a variance against them covers those months only.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
 
 import numpy as np
 
+from xlplan.engine.rounding import major_float
 from xlplan.tracking.track import TrackResult
 from xlplan.tracking.versions import Version, unit_months
 
@@ -36,6 +39,32 @@ class Comparison:
         with_actual = ACTUAL in (later, earlier)
         return [None if with_actual and m >= self.ended else int(a[m] - b[m])
                 for m in range(12)]
+
+    def to_json(self, smallest_unit: Decimal, month_keys: list[str]) -> dict[str, Any]:
+        """The comparison for ``xlplan track --compare … --json``: each version's months by
+        unit, and each variance (later − earlier) by unit with its total, in major units;
+        ``null`` for a month the actuals have not ended."""
+        def money(minor: int | None) -> float | None:
+            return None if minor is None else major_float(minor, smallest_unit)
+
+        units = list(next(iter(self.months.values())))
+        variances = []
+        for later, earlier in self.pairs:
+            for unit in units:
+                months = self.variance(later, earlier, unit)
+                variances.append({
+                    "later": later, "earlier": earlier, "unit": unit,
+                    "months": dict(zip(month_keys, map(money, months), strict=True)),
+                    "total": money(sum(m for m in months if m is not None))})
+        return {
+            "versions": self.rows, "months_ended": self.ended,
+            "months": {row: {unit: dict(zip(month_keys, (money(int(v)) for v in values),
+                                            strict=True))
+                             for unit, values in by_unit.items()}
+                       for row, by_unit in self.months.items()},
+            "variances": variances,
+            "outside_the_board": {row: {u: money(v) for u, v in gone.items()}
+                                  for row, gone in self.outside.items()}}
 
 
 def months_ended(result: TrackResult) -> int:

@@ -46,6 +46,7 @@ import pandas as pd
 
 from xlplan.engine.budget import reserve_decision
 from xlplan.engine.variance import consecutive_under, status
+from xlplan.i18n import Msg, Words, data, msg
 from xlplan.spec.models import Plan
 from xlplan.tracking.actuals import rows
 from xlplan.tracking.calendar import FiscalCalendar
@@ -58,11 +59,29 @@ LEVEL_OF_LIGHT: dict[str, Level] = {"Y": "yellow", "O": "orange", "R": "red"}
 RANK = {"yellow": 1, "orange": 2, "red": 3}
 RULES = ("week-under", "consecutive-weeks", "month-status", "kpi-status", "budget-tolerance",
          "roi-freeze")
+# the words a workbook shows for the codes above (the codes stay in --json and the CLI)
+RULE_WORDS = {"week-under": msg("week-under"), "consecutive-weeks": msg("consecutive-weeks"),
+              "month-status": msg("month-status"), "kpi-status": msg("kpi-status"),
+              "budget-tolerance": msg("budget-tolerance"), "roi-freeze": msg("roi-freeze")}
+LEVEL_WORDS = {"yellow": msg("yellow"), "orange": msg("orange"), "red": msg("red")}
+DECIDES_WORDS = {"region": msg("region"), "HQ": msg("HQ")}
+ENGLISH = Words("en")  # the warnings as --json and the CLI print them
+
+
+@dataclass(frozen=True)
+class Said:
+    """A warning's sentences as catalog messages (shown in the workbook's language)."""
+
+    what: Msg
+    threshold: Msg
+    decider: Msg
 
 
 @dataclass(frozen=True)
 class Alert:
-    """One warning (an episode of one rule at one place)."""
+    """One warning (an episode of one rule at one place). ``what``, ``threshold`` and
+    ``decider`` are English (for --json and the CLI); the workbook shows the catalog messages
+    they were made from (``said``), in its language."""
 
     rule: str
     what: str
@@ -80,6 +99,7 @@ class Alert:
     decides: Literal["region", "HQ"]
     decider: str
     periods: int
+    said: Said
 
     def to_json(self, smallest_unit: Decimal) -> dict[str, Any]:
         return {
@@ -131,16 +151,18 @@ class Deciders:
         self.reserve = {ln.key: ln.reserve for ln in spend.lines}
         self.owner = {ln.key: ln.owner for ln in spend.lines}
         root = self.tree.units[self.tree.root]
-        self.hq = f"HQ ({root.manager})" if root.manager else "HQ"
+        self.hq = msg("HQ ({manager})", manager=data(root.manager)) if root.manager else \
+            msg("HQ")
 
     def decide(self, key: str, at_stake: int, has_money: bool = True
-               ) -> tuple[Literal["region", "HQ"], str]:
+               ) -> tuple[Literal["region", "HQ"], Msg]:
         if key == self.tree.root:
             return "HQ", self.hq
         if key.startswith("action:"):
             who = reserve_decision(max(at_stake, 0), self.reserve.get(key, 0), self.authority)
             owner = self.owner.get(key, "")
-            return (who, f"action owner ({owner})" if owner else "action owner") \
+            return (who, msg("action owner ({owner})", owner=data(owner)) if owner else
+                    msg("action owner")) \
                 if who == "region" else ("HQ", self.hq)
         unit = self.tree.units[key]
         if has_money:
@@ -149,12 +171,12 @@ class Deciders:
             who = "region"
         if who == "HQ":
             return "HQ", self.hq
-        return "region", f"regional manager ({unit.manager})" if unit.manager else \
-            "regional manager"
+        return "region", msg("regional manager ({manager})", manager=data(unit.manager)) \
+            if unit.manager else msg("regional manager")
 
 
-def _alert(rule: str, run: list[Event], *, last_index: int, what: str, where: str,
-           where_name: str, measure: str, threshold: str, deciders: Deciders,
+def _alert(rule: str, run: list[Event], *, last_index: int, what: Msg, where: str,
+           where_name: str, measure: str, threshold: Msg, deciders: Deciders,
            has_money: bool = True, level: Level | None = None,
            fired: dt.date | None = None) -> Alert:
     worst = run[0]
@@ -163,9 +185,10 @@ def _alert(rule: str, run: list[Event], *, last_index: int, what: str, where: st
             worst = e
     at_stake = sum(e.at_stake for e in run)
     decides, decider = deciders.decide(where, at_stake, has_money)
-    return Alert(rule, what, where, where_name, measure, level or worst.level, run[0].start,
-                 fired or run[0].end, run[-1].end, run[-1].index == last_index, worst.value,
-                 threshold, at_stake, decides, decider, len(run))
+    return Alert(rule, ENGLISH(what), where, where_name, measure, level or worst.level,
+                 run[0].start, fired or run[0].end, run[-1].end, run[-1].index == last_index,
+                 worst.value, ENGLISH(threshold), at_stake, decides, ENGLISH(decider), len(run),
+                 Said(what, threshold, decider))
 
 
 def _light_level(light: str) -> Level | None:
@@ -194,10 +217,12 @@ def revenue_alerts(plan: Plan, compare: pd.DataFrame, units: Sequence[str], name
             worst = min(e.value for e in run)
             out.append(_alert(
                 "month-status", run, last_index=len(months) - 1,
-                what=f"{metric.capitalize()} at {worst:.1%} of target for {len(run)} "
-                     f"month(s)", where=unit, where_name=names[unit], measure=metric,
-                threshold=f"monthly shortfall beyond {bands.yellow:.0%} / {bands.orange:.0%} / "
-                          f"{bands.red:.0%} → yellow / orange / red",
+                what=msg("{metric} at {share:.1%} of target for {months} month(s)",
+                         metric=data(metric.capitalize()), share=worst, months=len(run)),
+                where=unit, where_name=names[unit], measure=metric,
+                threshold=msg("monthly shortfall beyond {yellow:.0%} / {orange:.0%} / "
+                              "{red:.0%} → yellow / orange / red", yellow=bands.yellow,
+                              orange=bands.orange, red=bands.red),
                 deciders=deciders))
     return out
 
@@ -217,10 +242,12 @@ def _week_alerts(plan: Plan, weeks: pd.DataFrame, unit: str, name: str, metric: 
         worst = min(e.value for e in run)
         out.append(_alert(
             "week-under", run, last_index=len(week_rows) - 1,
-            what=f"{metric.capitalize()} more than {rules.weekly_under:.0%} under target for "
-                 f"{len(run)} week(s), worst week at {worst:.1%}",
+            what=msg("{metric} more than {under:.0%} under target for {weeks} week(s), worst "
+                     "week at {worst:.1%}", metric=data(metric.capitalize()),
+                     under=rules.weekly_under, weeks=len(run), worst=worst),
             where=unit, where_name=name, measure=metric,
-            threshold=f"weekly shortfall > {rules.weekly_under:.0%}", deciders=deciders))
+            threshold=msg("weekly shortfall > {under:.0%}", under=rules.weekly_under),
+            deciders=deciders))
     # one review per streak: fires when the streak reaches N weeks (and again at 2N …)
     by_streak: dict[int, list[int]] = {}
     for i in streak.fired:
@@ -233,11 +260,12 @@ def _week_alerts(plan: Plan, weeks: pd.DataFrame, unit: str, name: str, metric: 
         level = worse("orange", max((e.level for e in run), key=RANK.__getitem__))
         out.append(_alert(
             "consecutive-weeks", run, last_index=len(week_rows) - 1,
-            what=f"{metric.capitalize()} more than {rules.weekly_under:.0%} under target "
-                 f"{streak.streaks[fires[0]]} weeks in a row: review meeting",
+            what=msg("{metric} more than {under:.0%} under target {weeks} weeks in a row: "
+                     "review meeting", metric=data(metric.capitalize()),
+                     under=rules.weekly_under, weeks=streak.streaks[fires[0]]),
             where=unit, where_name=name, measure=metric,
-            threshold=f"{rules.consecutive_weeks} consecutive weeks > "
-                      f"{rules.weekly_under:.0%} under → review",
+            threshold=msg("{weeks} consecutive weeks > {under:.0%} under → review",
+                          weeks=rules.consecutive_weeks, under=rules.weekly_under),
             deciders=deciders, level=level, fired=week_rows[fires[0]].end))
     return out
 
@@ -265,14 +293,20 @@ def kpi_alerts(plan: Plan, cards: Scorecard, names: dict[str, str], deciders: De
             values = group.set_index("month")["value"]
             out.append(_alert(
                 "kpi-status", run, last_index=last,
-                what=f"{k.name} ({k.direction.value} is better) at {worst:.1%} of target "
-                     f"{_fmt(k.target, k.unit)}: {_fmt(float(values[run[-1].index]), k.unit)} "
-                     "in the latest month",
+                what=msg("{kpi} ({direction}) at {share:.1%} of target {target}: {latest} in "
+                         "the latest month", kpi=data(k.name),
+                         direction=BETTER[k.direction.value], share=worst,
+                         target=data(_fmt(k.target, k.unit)),
+                         latest=data(_fmt(float(values[run[-1].index]), k.unit))),
                 where=str(unit), where_name=names[str(unit)], measure=k.code,
-                threshold=f"shortfall beyond {bands.yellow:.0%} / {bands.orange:.0%} / "
-                          f"{bands.red:.0%} → yellow / orange / red",
+                threshold=msg("shortfall beyond {yellow:.0%} / {orange:.0%} / {red:.0%} → "
+                              "yellow / orange / red", yellow=bands.yellow,
+                              orange=bands.orange, red=bands.red),
                 deciders=deciders, has_money=False))
     return out
+
+
+BETTER = {"higher": msg("higher is better"), "lower": msg("lower is better")}
 
 
 def _fmt(value: float, unit: str) -> str:
@@ -310,20 +344,24 @@ def spend_alerts(plan: Plan, spend: SpendResult, deciders: Deciders) -> list[Ale
                                     remaining))
         for run in episodes(over):
             worst = max(run, key=lambda e: abs(e.value))
-            what = (f"Spend {worst.value:+.1%} against budget for {len(run)} month(s): "
-                    "root-cause note due within 48 hours")
+            what = msg("Spend {deviation:+.1%} against budget for {months} month(s): "
+                       "root-cause note due within 48 hours", deviation=worst.value,
+                       months=len(run))
             out.append(_alert("budget-tolerance", run, last_index=last, what=what, where=line.key,
                               where_name=line.name, measure=line.spend_measure,
-                              threshold=f"monthly spend vs budget beyond ±{tol:.0%}",
+                              threshold=msg("monthly spend vs budget beyond ±{tolerance:.0%}",
+                                            tolerance=tol),
                               deciders=deciders))
         for run in episodes(frozen):
             # what a freeze holds back is the budget left after the latest month, once
             run = [Event(e.index, e.start, e.end, e.level, e.value,
                          e.at_stake if e is run[-1] else 0) for e in run]
             out.append(_alert("roi-freeze", run, last_index=last,
-                              what=f"Year-to-date ROI {run[-1].value:.2f} below {floor:g}: "
-                                   "line frozen", where=line.key, where_name=line.name,
-                              measure=line.return_measure, threshold=f"ROI < {floor:g} → freeze",
+                              what=msg("Year-to-date ROI {roi:.2f} below {floor:g}: line "
+                                       "frozen", roi=run[-1].value, floor=floor),
+                              where=line.key, where_name=line.name,
+                              measure=line.return_measure,
+                              threshold=msg("ROI < {floor:g} → freeze", floor=floor),
                               deciders=deciders))
     return out
 

@@ -19,6 +19,7 @@ from xlplan.engine.allocate import allocate, order_by_code
 from xlplan.engine.decompose import split_unit_targets
 from xlplan.engine.org import child_weights
 from xlplan.engine.rounding import major_float
+from xlplan.i18n import Msg, Words
 from xlplan.spec.loader import LoadedPlan, in_language, load_plan
 from xlplan.spec.prior_year import read_prior_year
 from xlplan.workbook.book import Value
@@ -136,20 +137,34 @@ def _make_complete(manifest: Manifest, fill: dict[tuple[str, str], Value],
                 fill[row["current"]] = round(s + rng.uniform(0.2, 0.9) * (t - s), 2)
 
 
+def in_sheets_of(language: str, manifest: Manifest, fill: dict[tuple[str, str], Value]
+                 ) -> dict[tuple[str, str], Value]:
+    """Inputs keyed by the sheet names of the workbook's language, renamed to the sheet
+    names of ``language`` (through each sheet's stable key: the cells stay where they are)."""
+    if language == manifest.language:
+        return fill
+    key_of = {shown: key for key, shown in manifest.sheet_names.items()}
+    words = Words(language)
+    renamed = {name: words(Msg(key_of.get(name, name))) for name, _ in fill}
+    return {(renamed[name], cell): value for (name, cell), value in fill.items()}
+
+
 def fill_sample(workbook: Path, out: Path, seed: int = 0, plan_path: Path | None = None,
-                stale: bool = False) -> Filled:
+                stale: bool = False, language: str | None = None) -> Filled:
     """Fill ``workbook``'s inputs with sample values into ``out``.
 
     ``stale``: the first commitment is raised by 10% after calculation was
     switched to manual, so the cached totals no longer match the inputs (what
-    consolidation must notice; for the demo)."""
+    consolidation must notice; for the demo). ``language``: the filled copy's words
+    (``--language``; default the workbook's own), the same inputs in another language."""
     manifest = read_manifest(workbook)
     if not manifest.unit:
         raise ManifestError(f"{workbook}: is the master workbook; fill a unit workbook")
-    loaded = in_language(plan_for(manifest, workbook, plan_path), manifest.language)
+    language = language or manifest.language
+    loaded = in_language(plan_for(manifest, workbook, plan_path), language)
     ctx = BuildContext(loaded, read_prior_year(loaded),
                        built_at=dt.datetime.fromisoformat(manifest.built_at))
-    fill = sample_inputs(ctx, manifest, seed)
+    fill = in_sheets_of(language, manifest, sample_inputs(ctx, manifest, seed))
     shown: dict[tuple[str, str], Value] = {}
     if stale:
         first = next(i for i in manifest.inputs if i["item"].startswith("commitment:"))

@@ -160,24 +160,31 @@ def deviation(spend: str, budget: str, blank_spend: bool = False) -> str:
     return f'IF({guard},"",{spend}/{budget}-1)'
 
 
-def _sign_flag(spend: str) -> str:
+FLAGS = {"over": "over", "under": "under", "within": "within"}  # engine.variance's flags
+
+
+def _sign_flag(spend: str, flags: Mapping[str, str] = FLAGS) -> str:
     """The flag against a zero budget: any spend is over, a refund under."""
-    return f'IF({spend}>0,"over",IF({spend}<0,"under","within"))'
+    over, under, within = (quoted(flags[k]) for k in ("over", "under", "within"))
+    return f"IF({spend}>0,{over},IF({spend}<0,{under},{within}))"
 
 
-def _tolerance_flag(rounded: str, tolerance: str) -> str:
+def _tolerance_flag(rounded: str, tolerance: str, flags: Mapping[str, str] = FLAGS) -> str:
     """The flag of a deviation already rounded to nine decimals: beyond ±tolerance."""
-    return f'IF({rounded}>{tolerance},"over",IF({rounded}<-{tolerance},"under","within"))'
+    over, under, within = (quoted(flags[k]) for k in ("over", "under", "within"))
+    return f"IF({rounded}>{tolerance},{over},IF({rounded}<-{tolerance},{under},{within}))"
 
 
-def budget_flag(spend: str, budget: str, tolerance: str) -> str:
+def budget_flag(spend: str, budget: str, tolerance: str, flags: Mapping[str, str] = FLAGS
+                ) -> str:
     """engine.variance.budget_check's flag from spend and budget cells (blank spend: blank).
 
-    ``IF(spend="","",IF(budget=0,<sign of spend>,<ROUND(spend/budget-1,9) against ±tol>))``
+    ``IF(spend="","",IF(budget=0,<sign of spend>,<ROUND(spend/budget-1,9) against ±tol>))``;
+    ``flags``: the words shown for over, under and within (a workbook in another language).
     """
     dev = f"ROUND({spend}/{budget}-1,{COMPARE_DIGITS})"
-    return (f'IF({spend}="","",IF({budget}=0,{_sign_flag(spend)},'
-            f"{_tolerance_flag(dev, tolerance)}))")
+    return (f'IF({spend}="","",IF({budget}=0,{_sign_flag(spend, flags)},'
+            f"{_tolerance_flag(dev, tolerance, flags)}))")
 
 
 def budget_flag_of(deviation_cell: str, spend: str, tolerance: str) -> str:

@@ -31,7 +31,7 @@ import numpy as np
 from xlplan.engine.okr import kr_progress, objective_progress
 from xlplan.engine.rollup import rollup
 from xlplan.engine.variance import attainment_array, status_array, variance_array
-from xlplan.i18n import msg
+from xlplan.i18n import data, msg, pmsg
 from xlplan.workbook.book import Book, Cell, Sheet, Value, ref
 from xlplan.workbook.context import BuildContext
 from xlplan.workbook.scope import Scope
@@ -39,20 +39,25 @@ from xlplan.workbook.scope import Scope
 SHEET = msg("Live")
 BANDS_ROW = 4  # the status bands: B5:D5
 ORG_HEAD = 7  # header row of the org roll-up
-READING = ("For users of the xlplan add-in (xlwings Lite: xlplan addin lite; Windows: xlplan "
-           "addin conf). Each column named after an XLPLAN_ function is one call of it; without "
-           "the add-in Excel shows #NAME? there, while every other sheet uses native formulas "
-           "and needs nothing. Refresh: the XlplanRefresh macro (macros/XlplanRefresh.bas) or "
-           "Ctrl+Alt+F9.")
+READING = msg("For users of the xlplan add-in (xlwings Lite: xlplan addin lite; Windows: xlplan "
+              "addin conf). Each column named after an XLPLAN_ function is one call of it; "
+              "without the add-in Excel shows #NAME? there, while every other sheet uses "
+              "native formulas and needs nothing. Refresh: the XlplanRefresh macro "
+              "(macros/XlplanRefresh.bas) or Ctrl+Alt+F9.")
 TICK, CROSS = "✓", "✗"
 HEADER_HEIGHT = 32  # two lines of header text
-ORG_HEADERS = ["Code", "Parent", "Unit", "Own target (leaves)", "Target: XLPLAN_ROLLUP",
-               "Targets sheet", "Ties", "Own last year (leaves)", "Last year: XLPLAN_ROLLUP",
-               "Last year − target: XLPLAN_VARIANCE", "Last year ÷ target: XLPLAN_ATTAINMENT",
-               "Light: XLPLAN_STATUS"]
+ORG_HEADERS = [msg("Code"), msg("Parent"), msg("Unit"), msg("Own target (leaves)"),
+               msg("Target: {function}", function=data("XLPLAN_ROLLUP")), msg("Targets sheet"),
+               msg("Ties"), msg("Own last year (leaves)"),
+               msg("Last year: {function}", function=data("XLPLAN_ROLLUP")),
+               msg("Last year − target: {function}", function=data("XLPLAN_VARIANCE")),
+               msg("Last year ÷ target: {function}", function=data("XLPLAN_ATTAINMENT")),
+               msg("Light: {function}", function=data("XLPLAN_STATUS"))]
 LAST_YEAR = 7  # first of the last-year columns (left out when the plan has no prior year)
-OKR_HEADERS = ["Objective", "Key result", "Weight", "Start", "Target", "Current",
-               "Progress: XLPLAN_KR_PROGRESS", "Objective: XLPLAN_OKR_PROGRESS"]
+OKR_HEADERS = [msg("Objective"), pmsg("key result id", "Key result"), msg("Weight"), msg("Start"),
+               msg("Target"), msg("Current"),
+               msg("Progress: {function}", function=data("XLPLAN_KR_PROGRESS")),
+               msg("Objective: {function}", function=data("XLPLAN_OKR_PROGRESS"))]
 WIDTHS: dict[int, float] = {0: 12, 1: 12, 2: 28, 3: 16, 4: 18, 5: 16, 6: 10, 7: 16, 8: 18,
                             9: 18, 10: 16, 11: 12}
 
@@ -100,16 +105,17 @@ def _column(first: int, count: int, col: int) -> str:
 def write_live(book: Book, ctx: BuildContext, scope: Scope) -> None:
     """The Live sheet (master only): org roll-up and variance, then OKR progress."""
     s = book.sheet(SHEET)
-    s.heading(f"{ctx.plan.name}: live figures through the xlplan functions", READING)
+    s.heading(msg("{plan}: live figures through the xlplan functions",
+                  plan=data(ctx.plan.name)), READING)
     bands = ctx.plan.status_bands
-    s.label(BANDS_ROW - 1, 0, "Status bands", "bold")
+    s.label(BANDS_ROW - 1, 0, msg("Status bands"), "bold")
     s.ws.set_row(BANDS_ROW - 1, HEADER_HEIGHT)
-    for j, (label, value) in enumerate((("Yellow beyond", bands.yellow),
-                                        ("Orange beyond", bands.orange),
-                                        ("Red beyond", bands.red))):
+    for j, (label, value) in enumerate(((msg("Yellow beyond"), bands.yellow),
+                                        (msg("Orange beyond"), bands.orange),
+                                        (msg("Red beyond"), bands.red))):
         s.label(BANDS_ROW - 1, 1 + j, label, "header")
         s.given(BANDS_ROW, 1 + j, value, "ratio")
-    s.label(BANDS_ROW, 0, "Shortfall (1 − attainment)")
+    s.label(BANDS_ROW, 0, msg("Shortfall (1 − attainment)"))
     band_ref = f"{ref(BANDS_ROW, 1, True)}:{ref(BANDS_ROW, 3, True)}"
     end = _org(s, ctx, scope, band_ref)
     _okrs(s, ctx, end + 2)
@@ -121,8 +127,8 @@ def _org(s: Sheet, ctx: BuildContext, scope: Scope, band_ref: str) -> int:
     """The org roll-up and last year against target; returns the last row written."""
     tree, targets = ctx.tree, ctx.targets
     refs: dict[str, str] = scope.refs["targets"]
-    s.label(ORG_HEAD - 1, 0, "Org roll-up: leaves' targets and last year's revenue, rolled up",
-            "section")
+    s.label(ORG_HEAD - 1, 0, msg("Org roll-up: leaves' targets and last year's revenue, "
+                                 "rolled up"), "section")
     headers = ORG_HEADERS if ctx.prior is not None else ORG_HEADERS[:LAST_YEAR]
     for c, text in enumerate(headers):
         s.label(ORG_HEAD, c, text, "header")
@@ -135,9 +141,9 @@ def _org(s: Sheet, ctx: BuildContext, scope: Scope, band_ref: str) -> int:
     own_prior = np.zeros(n)
     for i, code in enumerate(codes):
         r, unit = first + i, tree.units[code]
-        s.label(r, 0, code)
-        s.label(r, 1, unit.parent or "")
-        s.label(r, 2, "  " * tree.depth(code) + (unit.name or code))
+        s.label(r, 0, data(code))
+        s.label(r, 1, data(unit.parent or ""))
+        s.label(r, 2, data("  " * tree.depth(code) + (unit.name or code)))
         if not tree.children[code]:
             own_target[i] = ctx.money(targets[code])
             s.formula(r, 3, refs[code], float(own_target[i]))
@@ -156,8 +162,8 @@ def _org(s: Sheet, ctx: BuildContext, scope: Scope, band_ref: str) -> int:
         s.formula(r, 6, f'IF(ABS({ref(r, 4)}-{ref(r, 5)})<0.005,"{TICK}","{CROSS}")',
                   TICK if tie else CROSS, "check")
     if ctx.prior is None:  # no last year to hold the targets against: no lights either
-        s.label(first + n, 0, "The plan has no prior-year actuals, so there is no last year "
-                              "to compare with.", "note")
+        s.label(first + n, 0, msg("The plan has no prior-year actuals, so there is no last "
+                                  "year to compare with."), "note")
         return first + n
     last_year = rollup(codes, parents, own_prior)
     spill(s, first, 8, f"XLPLAN_ROLLUP({code_col},{parent_col},{_column(first, n, 7)})",
@@ -176,19 +182,19 @@ def _org(s: Sheet, ctx: BuildContext, scope: Scope, band_ref: str) -> int:
 def _okrs(s: Sheet, ctx: BuildContext, head: int) -> None:
     """Each key result's progress (one block) and each objective's (one cell per objective)."""
     krs = [(o, kr) for o in ctx.plan.okrs for kr in o.krs]
-    s.label(head - 1, 0, "OKR progress: key results and objectives", "section")
+    s.label(head - 1, 0, msg("OKR progress: key results and objectives"), "section")
     for c, text in enumerate(OKR_HEADERS):
         s.label(head, c, text, "header")
     s.ws.set_row(head, HEADER_HEIGHT)
     if not krs:
-        s.label(head + 1, 0, "The plan has no OKRs.", "note")
+        s.label(head + 1, 0, msg("The plan has no OKRs."), "note")
         return
     first, n = head + 1, len(krs)
     progress = []
     for i, (o, kr) in enumerate(krs):
         r = first + i
-        s.label(r, 0, o.id)
-        s.label(r, 1, kr.id)
+        s.label(r, 0, data(o.id))
+        s.label(r, 1, data(kr.id))
         s.given(r, 2, kr.weight, "factor")
         s.given(r, 3, kr.start, "number")
         s.given(r, 4, kr.target, "number")

@@ -23,16 +23,18 @@ from __future__ import annotations
 import math
 
 from xlplan.engine.variance import status
-from xlplan.tracking.board.base import BoardWriter, Refs, add_styles
+from xlplan.i18n import data, msg, quarter_label
+from xlplan.tracking.board.base import BoardWriter, Refs, add_styles, fit_column
 from xlplan.tracking.quarter_review import adjustment, causes, quarter_rows, review_quarter
 from xlplan.tracking.reforecast import raise_for
 from xlplan.tracking.track import TrackResult
+from xlplan.tracking.warning_rules import LEVEL_WORDS
 from xlplan.workbook import formulas
 from xlplan.workbook.book import Book, ref
 from xlplan.workbook.highlights import add_status_colours
 from xlplan.workbook.layout import fit_row
 
-SHEET = "Review"
+SHEET = msg("Quarterly review")
 CAUSE_WIDTH, ADJUST_WIDTH, FOCUS_WIDTH = 46, 40, 36
 
 
@@ -45,20 +47,26 @@ def write_review(book: Book, result: TrackResult, refs: Refs) -> None:
     q, ended = review_quarter(result)
     span = cal.quarter_span(q)
     root = result.targets.root
-    title = f"Q{q + 1} {span.start.year}" + ("" if ended else " (to date)")
-    s.label(0, 0, f"Quarterly review (季度复盘): {title}", "title")
-    s.label(1, 0, "Pre-filled from the actuals and the warnings; edit the yellow cells in the "
-                  "meeting (causes, adjustments, next-quarter focus, decisions).", "subtitle")
+    quarter = quarter_label(q + 1)
+    of = (msg("{quarter} {year}", quarter=quarter, year=data(span.start.year)) if ended else
+          msg("{quarter} {year} (to date)", quarter=quarter, year=data(span.start.year)))
+    s.label(0, 0, msg("Quarterly review: {quarter}", quarter=of), "title")
+    s.label(1, 0, msg("Pre-filled from the actuals and the warnings; edit the yellow cells in "
+                      "the meeting (causes, adjustments, next-quarter focus, decisions). Amounts "
+                      "in {currency}.", currency=w.amounts()), "subtitle")
     # --- goals and attainment by quarter: three small tables (target, actual, attainment)
     n = len(w.units)
     quarters = {u: quarter_rows(result, u) for u in w.units}
     top = 3
     heads: dict[str, int] = {}
-    for block in ("Goal (target)", "Actual", "Attainment"):
-        s.label(top, 0, f"{block} by quarter", "section")
+    titles = {"Goal (target)": msg("Goal (target) by quarter"),
+              "Actual": msg("Actual by quarter"), "Attainment": msg("Attainment by quarter")}
+    last_col = {"Goal (target)": [msg("Year"), msg("To date")], "Actual": [msg("Year to date")]}
+    for block, title in titles.items():
+        s.label(top, 0, title, "section")
         head = top + 1
-        last_col = {"Goal (target)": ["Year", "To date"], "Actual": ["Year to date"]}
-        for c, text in enumerate(["Unit", "Q1", "Q2", "Q3", "Q4", *last_col.get(block, [])]):
+        for c, text in enumerate([msg("Unit"), *(quarter_label(i) for i in range(1, 5)),
+                                  *last_col.get(block, [])]):
             s.label(head, c, text, "header")
         heads[block] = head
         for k, u in enumerate(w.units):
@@ -105,13 +113,15 @@ def write_review(book: Book, result: TrackResult, refs: Refs) -> None:
                   w.money(sum(done)) if done else "", money)
     w.heat(s, c_head + 1, 1, c_head + n, 4)
     last = c_head + n
-    s.label(last + 1, 0, "The running quarter is compared with its target to date.", "note")
+    s.label(last + 1, 0, msg("The running quarter is compared with its target to date."), "note")
     # --- the review of quarter q
     top = last + 3
-    s.label(top, 0, f"Review of Q{q + 1}" + ("" if ended else " (to date)"), "section")
+    s.label(top, 0, msg("Review of {quarter}", quarter=quarter) if ended else
+            msg("Review of {quarter} (to date)", quarter=quarter), "section")
     head = top + 1
-    headers = ["Unit", "Goal", "Actual", "Variance", "Attainment", "Status", "Warnings",
-               "Causes (draft from the warnings)", "Adjustments", "Next-quarter focus"]
+    headers = [msg("Unit"), msg("Goal"), msg("Actual"), msg("Variance"), msg("Attainment"),
+               msg("Status"), msg("Warnings"), msg("Causes (draft from the warnings)"),
+               msg("Adjustments"), msg("Next-quarter focus")]
     for c, text in enumerate(headers):
         s.label(head, c, text, "header")
     s.ws.set_row(head, 30)
@@ -145,35 +155,39 @@ def write_review(book: Book, result: TrackResult, refs: Refs) -> None:
     add_status_colours(book, SHEET, ref(head + 1, 5), ref(last, 5))
     # --- KPIs and budget lines that warned
     top = last + 2
-    s.label(top, 0, f"KPIs and budget lines that warned in Q{q + 1}", "section")
+    s.label(top, 0, msg("KPIs and budget lines that warned in {quarter}", quarter=quarter),
+            "section")
     others = [x for x in result.alerts if x.rule in ("kpi-status", "budget-tolerance",
                                                        "roi-freeze")
               and x.since <= span.end and x.until >= span.start]
     r = top + 1
-    for c, text in enumerate(["Level", "Where", "Measure", "What", "", "", "", "Who decides"]):
-        s.label(r, c, text, "header")
+    blank = data("")
+    for c, word in enumerate([msg("Level"), msg("Unit or line"), msg("Measure name"), msg("What"),
+                              blank, blank, blank, msg("Who decides")]):
+        s.label(r, c, word, "header")
     for x in others:
         r += 1
-        s.label(r, 0, x.level, "status")
-        s.label(r, 1, x.where)
-        s.label(r, 2, x.measure)
-        s.label(r, 3, x.what)
-        s.label(r, 7, x.decider)
+        s.label(r, 0, LEVEL_WORDS[x.level], "status")
+        s.label(r, 1, data(x.where))
+        s.label(r, 2, data(x.measure))
+        s.label(r, 3, x.said.what)
+        s.label(r, 7, x.said.decider)
     if not others:
         r += 1
-        s.label(r, 0, "None.", "note")
+        s.label(r, 0, msg("None."), "note")
     # --- minutes
     top = r + 2
-    s.label(top, 0, "Decisions (minutes)", "section")
-    for c, text in enumerate(["#", "Decision", "", "", "", "", "", "Owner", "Due", ""]):
-        s.label(top + 1, c, text, "header")
+    s.label(top, 0, msg("Decisions (minutes)"), "section")
+    for c, word in enumerate([msg("#"), msg("Decision"), blank, blank, blank, blank, blank,
+                              msg("Owner"), msg("Due"), blank]):
+        s.label(top + 1, c, word, "header")
     for i in range(5):
         s.given(top + 2 + i, 0, i + 1, "integer")
-        s.label(top + 2 + i, 1, "", "input_wrap")
-        s.label(top + 2 + i, 7, "", "input_wrap")
-        s.label(top + 2 + i, 8, "", "input_wrap")
-    s.widths({0: 24, 1: 14, 2: 14, 3: 14, 4: 14, 5: 14, 6: 9, 7: CAUSE_WIDTH, 8: ADJUST_WIDTH,
+        s.label(top + 2 + i, 1, blank, "input_wrap")
+        s.label(top + 2 + i, 7, blank, "input_wrap")
+        s.label(top + 2 + i, 8, blank, "input_wrap")
+    s.widths({1: 14, 2: 14, 3: 14, 4: 14, 5: 14, 6: 9, 7: CAUSE_WIDTH, 8: ADJUST_WIDTH,
               9: FOCUS_WIDTH})
+    fit_column(s, 0, [w.unit_label(u) for u in w.units], 24)
     s.ws.freeze_panes(3, 1)
-    s.ws.set_landscape()
-    s.ws.fit_to_pages(1, 0)
+    s.print_setup()

@@ -5,15 +5,17 @@ from __future__ import annotations
 
 import math
 
-from xlplan.tracking.board.base import BoardWriter
+from xlplan.i18n import Msg, data, msg
+from xlplan.tracking.board.base import BoardWriter, fit_column
 from xlplan.tracking.track import TrackResult
+from xlplan.tracking.warning_rules import LEVEL_WORDS
 from xlplan.workbook import formulas
 from xlplan.workbook.book import Book, ref
-from xlplan.workbook.dashboard import axis_format
+from xlplan.workbook.formulas import quoted
 from xlplan.workbook.highlights import add_status_colours
 from xlplan.workbook.styles import HEADER_FILL
 
-SHEET = "Board"
+SHEET = msg("Board")
 MONTHS = 12
 YEAR = MONTHS + 1  # column N
 TO_DATE = MONTHS + 2  # column O
@@ -39,48 +41,57 @@ class BoardSheet(BoardWriter):
         # the status bands, under the headline; every sheet's lights read these cells
         self.band_rows = {key: BANDS + 1 + i for i, key in enumerate(("yellow", "orange", "red"))}
         self.local_bands = {k: ref(r_, 1, absolute=True) for k, r_ in self.band_rows.items()}
-        self.refs.bands = {k: f"{SHEET}!{v}" for k, v in self.local_bands.items()}
+        self.refs.bands = {k: f"{book.quote(SHEET)}{v}" for k, v in self.local_bands.items()}
+        self.row_labels: list[str] = []  # what column A shows, to size it
 
     def title(self) -> None:
         s, r, plan = self.s, self.r, self.plan
-        s.label(0, 0, f"{plan.name}: tracking board (看板) as of {r.as_of.isoformat()}", "title")
+        s.label(0, 0, msg("{plan}: tracking board as of {date}", plan=data(plan.name),
+                          date=data(r.as_of.isoformat())), "title")
         through = r.through_date
-        s.label(1, 0, (f"Revenue actuals through {through.isoformat()}. " if through else
-                       "No revenue actuals yet. ") +
-                f"Amounts in {plan.currency.code}, whole units. Attainment = actual ÷ target; "
-                "the light follows the status bands below.", "subtitle")
-        s.label(2, 0, "Made by xlplan track from the plan and the imported actuals; every "
-                      "derived figure is a formula.", "subtitle")
+        actuals = (msg("Revenue actuals through {date}.", date=data(through.isoformat()))
+                   if through else msg("No revenue actuals yet."))
+        s.label(1, 0, msg("{actuals} Amounts in {currency}. Attainment = actual ÷ target; the "
+                          "light follows the status bands below.", actuals=actuals,
+                          currency=self.amounts()), "subtitle")
+        s.label(2, 0, msg("Made by xlplan track from the plan and the imported actuals; every "
+                          "derived figure is a formula."), "subtitle")
 
     def bands(self) -> None:
         s, b = self.s, self.plan.status_bands
         top = BANDS
-        s.label(top, 0, "Status lights", "section")
-        s.label(top, 1, "Shortfall", "section")
-        s.label(top, 2, "Light", "section")
-        rows = [("yellow", "On track: shortfall up to", "G"), ("orange", "Watch: up to", "Y"),
-                ("red", "Intervene: up to", "O")]
+        s.label(top, 0, msg("Status lights"), "section")
+        s.label(top, 1, msg("Shortfall"), "section")
+        s.label(top, 2, msg("Light"), "section")
+        rows = [("yellow", msg("On track: shortfall up to"), "G"),
+                ("orange", msg("Watch: shortfall up to"), "Y"),
+                ("red", msg("Intervene: shortfall up to"), "O")]
         for key, text, light in rows:
             r_ = self.band_rows[key]
             s.label(r_, 0, text)
             s.given(r_, 1, getattr(b, key), "ratio")
-            s.label(r_, 2, light, "status")
-        s.label(top + 4, 0, "Stop the loss: beyond that")
-        s.label(top + 4, 2, "R", "status")
+            s.label(r_, 2, data(light), "status")  # the letter the status cells show
+            self.row_labels.append(text)
+        s.label(top + 4, 0, msg("Stop the loss: beyond that"))
+        s.label(top + 4, 2, data("R"), "status")
+        s.label(top + 5, 0, msg("Lights: G on track, Y watch, O intervene, R stop the loss."),
+                "note")
+        self.row_labels.append(msg("Stop the loss: beyond that"))
         add_status_colours(self.book, SHEET, ref(top + 1, 2), ref(top + 4, 2))
 
     def status(self, cell: str) -> str:
         return formulas.status_light(cell, self.local_bands)
 
-    def _header(self, top: int, title: str, last: list[str]) -> int:
+    def _header(self, top: int, title: Msg, last: list[Msg]) -> int:
         s = self.s
         s.label(top, 0, title, "section")
         head = top + 1
-        labels = [self.cal.month_label(m) for m in range(MONTHS)]
+        labels = self.month_labels()
         if self.open_month is not None:
             day = self.cal.days[self.through]
-            labels[self.open_month] += f" (to {day.day})"
-        for c, text in enumerate(["Unit", *labels, *last]):
+            labels[self.open_month] = msg("{month} (to {day})", month=labels[self.open_month],
+                                          day=day.day)
+        for c, text in enumerate([msg("Unit"), *labels, *last]):
             s.label(head, c, text, "header")
         s.ws.set_row(head, 30)
         return head
@@ -91,11 +102,14 @@ class BoardSheet(BoardWriter):
         s, r = self.s, self.r
         n = len(self.units)
         # --- targets
-        t_head = self._header(TABLES, "Target by unit and month", ["Year", "To date"])
+        t_head = self._header(TABLES, msg("Target by unit and month ({currency})",
+                                          currency=self.amounts()),
+                              [msg("Year"), msg("To date")])
         t_rows = {u: t_head + 1 + i for i, u in enumerate(self.units)}
         root = r.targets.root
         for u, row in t_rows.items():
             s.label(row, 0, self.unit_label(u), "bold" if u == root else "label")
+            self.row_labels.append(self.unit_label(u))
             ytd = r.row(u, "ytd")
             if u == root:
                 first, last = t_head + 1, t_head + n - 1
@@ -117,7 +131,7 @@ class BoardSheet(BoardWriter):
                     "money0")
         after = t_head + n + 1
         if r.forecast is not None:
-            s.label(after, 0, "Company forecast", "bold")
+            s.label(after, 0, msg("Company forecast"), "bold")
             for m in range(MONTHS):
                 s.given(after, 1 + m, self.money(int(r.forecast[root][m])), "money0")
             s.formula(after, YEAR, f"SUM({ref(after, 1)}:{ref(after, MONTHS)})",
@@ -126,9 +140,11 @@ class BoardSheet(BoardWriter):
             after += 1
         else:
             self.forecast_row = None
-        s.label(after, 0, "To date: the target of the days through the data-through day.", "note")
+        s.label(after, 0, msg("To date: the target of the days through the data-through day."),
+                "note")
         # --- actuals
-        a_head = self._header(after + 2, "Actual by unit and month", ["Year to date"])
+        a_head = self._header(after + 2, msg("Actual by unit and month ({currency})",
+                                             currency=self.amounts()), [msg("Year to date")])
         a_rows = {u: a_head + 1 + i for i, u in enumerate(self.units)}
         for u, row in a_rows.items():
             s.label(row, 0, self.unit_label(u), "bold" if u == root else "label")
@@ -146,8 +162,8 @@ class BoardSheet(BoardWriter):
             s.formula(row, YEAR, formulas.sum_if_any(rng),
                       "" if ytd is None else self.money(int(ytd["actual"])), style)
         # --- attainment
-        c_head = self._header(a_head + n + 2, "Attainment (actual ÷ target) and status",
-                              ["Year to date", "Variance to date", "Status"])
+        c_head = self._header(a_head + n + 2, msg("Attainment (actual ÷ target) and status"),
+                              [msg("Year to date"), msg("Variance to date"), msg("Status")])
         for i, u in enumerate(self.units):
             row, tr, ar = c_head + 1 + i, t_rows[u], a_rows[u]
             self.refs.rows[u] = row
@@ -174,8 +190,9 @@ class BoardSheet(BoardWriter):
         last = c_head + n
         self.heat(s, c_head + 1, 1, last, YEAR)
         add_status_colours(self.book, SHEET, ref(c_head + 1, YEAR + 2), ref(last, YEAR + 2))
-        s.label(last + 1, 0, "The running month is compared with its target to date; the year "
-                             "to date with the target through the data-through day.", "note")
+        s.label(last + 1, 0, msg("The running month is compared with its target to date; the "
+                                 "year to date with the target through the data-through day."),
+                "note")
         self.t_head, self.a_head, self.c_head = t_head, a_head, c_head
         return t_head, a_head, c_head, last + 3
 
@@ -188,32 +205,33 @@ class BoardSheet(BoardWriter):
         ar = self.a_head + len(self.units)
         row = self.refs.rows[root]
         ytd = r.row(root, "ytd")
-        s.label(HEADLINE, 0, "Headline", "section")
-        s.label(HEADLINE, 1, "", "section")
-        items: list[tuple[str, str, str, float | str, str]] = [
-            ("annual", "Annual target", ref(tr, YEAR), self.money(r.targets.annual[root]),
+        s.label(HEADLINE, 0, msg("Headline"), "section")
+        s.label(HEADLINE, 1, data(""), "section")
+        items: list[tuple[str, Msg, str, float | str, str]] = [
+            ("annual", msg("Annual target"), ref(tr, YEAR), self.money(r.targets.annual[root]),
              "headline"),
         ]
         if self.forecast_row is not None and r.forecast is not None:
-            items.append(("forecast", "Annual forecast (re-forecast plan)",
+            items.append(("forecast", msg("Annual forecast (re-forecast plan)"),
                           ref(self.forecast_row, YEAR),
                           self.money(int(r.forecast[root].sum())), "headline"))
         items += [
-            ("ytd_target", "Target to date", ref(tr, TO_DATE),
+            ("ytd_target", msg("Target to date"), ref(tr, TO_DATE),
              self.money(int(ytd["target"])) if ytd is not None else 0.0, "headline"),
-            ("ytd_actual", "Actual to date", ref(ar, YEAR),
+            ("ytd_actual", msg("Actual to date"), ref(ar, YEAR),
              self.money(int(ytd["actual"])) if ytd is not None else "", "headline"),
-            ("ytd_variance", "Variance to date", ref(row, YEAR + 1),
+            ("ytd_variance", msg("Variance to date"), ref(row, YEAR + 1),
              self.money(int(ytd["actual"]) - int(ytd["target"])) if ytd is not None else "",
              "headline"),
-            ("ytd_attainment", "Attainment to date", ref(row, YEAR),
+            ("ytd_attainment", msg("Attainment to date"), ref(row, YEAR),
              float(ytd["attainment"]) if ytd is not None else "", "headline_ratio"),
-            ("ytd_status", "Light", ref(row, YEAR + 2),
+            ("ytd_status", msg("Light"), ref(row, YEAR + 2),
              str(ytd["status"]) if ytd is not None else "", "status"),
         ]
         r_ = HEADLINE + 1
         for key, text, cell, value, style in items:
             s.label(r_, 0, text)
+            self.row_labels.append(text)
             self.refs.ytd[key] = s.formula(r_, 1, cell, value, style)
             r_ += 1
         add_status_colours(self.book, SHEET, self.refs.ytd["ytd_status"],
@@ -221,14 +239,20 @@ class BoardSheet(BoardWriter):
         levels = [a.level for a in r.alerts]
         opens = [a.level for a in r.alerts if a.open]
         rng, open_rng = warnings
+        opened = quoted(self.words(msg("open")))
         for level in ("red", "orange", "yellow"):
-            s.label(r_, 0, f"Warnings {level}: all, open")
-            s.formula(r_, 1, f'COUNTIF({rng},"{level}")', levels.count(level), "integer")
-            s.formula(r_, 2, f'COUNTIFS({rng},"{level}",{open_rng},"open")', opens.count(level),
-                      "integer")
-            r_ += 1
-        for label, (cell, value, style) in extra.items():
+            word = LEVEL_WORDS[level]
+            label = msg("Warnings {level}: all, open", level=word)
             s.label(r_, 0, label)
+            self.row_labels.append(label)
+            shown = quoted(self.words(word))
+            s.formula(r_, 1, f"COUNTIF({rng},{shown})", levels.count(level), "integer")
+            s.formula(r_, 2, f"COUNTIFS({rng},{shown},{open_rng},{opened})",
+                      opens.count(level), "integer")
+            r_ += 1
+        for name, (cell, value, style) in extra.items():
+            s.label(r_, 0, name)
+            self.row_labels.append(name)
             s.formula(r_, 1, cell, value, style)
             r_ += 1
 
@@ -239,27 +263,28 @@ class BoardSheet(BoardWriter):
         ar = self.a_head + len(self.units)
         largest = self.money(int(max(r.targets.months[root].max(), 1)))
         chart = wb.add_chart({"type": "column"})
-        chart.add_series({"name": "Target", "categories": [SHEET, self.t_head, 1, self.t_head,
-                                                            MONTHS],
-                          "values": [SHEET, tr, 1, tr, MONTHS],
+        name = self.s.name
+        chart.add_series({"name": self.words(msg("Target")),
+                          "categories": [name, self.t_head, 1, self.t_head, MONTHS],
+                          "values": [name, tr, 1, tr, MONTHS],
                           "fill": {"color": TARGET_COLOUR}, "border": {"none": True}, "gap": 60})
-        chart.add_series({"name": "Actual", "categories": [SHEET, self.t_head, 1, self.t_head,
-                                                            MONTHS],
-                          "values": [SHEET, ar, 1, ar, MONTHS],
+        chart.add_series({"name": self.words(msg("Actual")),
+                          "categories": [name, self.t_head, 1, self.t_head, MONTHS],
+                          "values": [name, ar, 1, ar, MONTHS],
                           "fill": {"color": ACTUAL_COLOUR}, "border": {"none": True}})
         if self.forecast_row is not None:
             line = wb.add_chart({"type": "line"})
-            line.add_series({"name": "Forecast", "categories": [SHEET, self.t_head, 1,
-                                                                 self.t_head, MONTHS],
-                             "values": [SHEET, self.forecast_row, 1, self.forecast_row, MONTHS],
+            line.add_series({"name": self.words(msg("Forecast")),
+                             "categories": [name, self.t_head, 1, self.t_head, MONTHS],
+                             "values": [name, self.forecast_row, 1, self.forecast_row, MONTHS],
                              "line": {"color": FORECAST_COLOUR, "width": 2.25},
                              "marker": {"type": "circle", "size": 5,
                                         "fill": {"color": FORECAST_COLOUR},
                                         "border": {"color": FORECAST_COLOUR}}})
             chart.combine(line)
-        chart.set_title({"name": "Company: target vs actual by month",
+        chart.set_title({"name": self.words(msg("Company: target vs actual by month")),
                          "name_font": {"size": 11, "bold": True}})
-        chart.set_y_axis({"num_format": axis_format(largest), "num_font": {"size": 8},
+        chart.set_y_axis({**self.money_axis(largest),
                           "major_gridlines": {"visible": True, "line": {"color": "#D9D9D9"}}})
         chart.set_x_axis({"num_font": {"size": 8, "rotation": -45}})
         chart.set_legend({"position": "bottom", "font": {"size": 8}})
@@ -268,12 +293,13 @@ class BoardSheet(BoardWriter):
         first = self.refs.rows[self.units[0]]
         last = self.refs.rows[root]
         bar = wb.add_chart({"type": "bar"})
-        bar.add_series({"name": "Attainment to date", "categories": [SHEET, first, 0, last, 0],
-                        "values": [SHEET, first, YEAR, last, YEAR],
+        bar.add_series({"name": self.words(msg("Attainment to date")),
+                        "categories": [name, first, 0, last, 0],
+                        "values": [name, first, YEAR, last, YEAR],
                         "fill": {"color": HEADER_FILL}, "border": {"none": True}, "gap": 50,
                         "data_labels": {"value": True, "num_format": "0%",
                                         "font": {"size": 8}}})
-        bar.set_title({"name": "Attainment to date by unit",
+        bar.set_title({"name": self.words(msg("Attainment to date by unit")),
                        "name_font": {"size": 11, "bold": True}})
         bar.set_legend({"none": True})
         bar.set_y_axis({"reverse": True, "crossing": "max", "num_font": {"size": 8}})
@@ -284,12 +310,11 @@ class BoardSheet(BoardWriter):
 
     def finish(self, last_row: int) -> None:
         s = self.s
-        s.widths({0: 26, **{c: 12.5 for c in range(1, MONTHS + 1)}, YEAR: 14, TO_DATE: 14,
+        s.widths({**{c: 12.5 for c in range(1, MONTHS + 1)}, YEAR: 14, TO_DATE: 14,
                   TO_DATE + 1: 9})
+        fit_column(s, 0, self.row_labels, 26)
         s.ws.hide_gridlines(2)
         s.ws.freeze_panes(3, 1)
-        s.ws.set_landscape()
-        s.ws.set_paper(9)
-        s.ws.fit_to_pages(1, 0)
+        s.print_setup()
         s.ws.print_area(0, 0, last_row, TO_DATE + 1)
         s.ws.activate()

@@ -9,27 +9,13 @@ variance and year is a formula with the engine's value cached.
 
 from __future__ import annotations
 
-from xlplan.tracking.board.base import BoardWriter
+from xlplan.i18n import data, msg
+from xlplan.tracking.board.base import BoardWriter, fit_column
 from xlplan.tracking.version_compare import ACTUAL, Comparison
 from xlplan.workbook import formulas
 from xlplan.workbook.book import Book, ref
 
-SHEET = "Versions"
-# the sheet's words, in one place
-WORDS = {
-    "title": "Versions side by side as of {as_of}: {names}",
-    "reading": ("Each unit's versions (xlplan versions lists those in the database) and its "
-                "actuals by month, then each later row less each earlier one. Amounts in "
-                "{currency}."),
-    "actuals": ("Actual: the months ended by the data-through day ({through}); a variance "
-                "against the actuals covers those months, and so does its year."),
-    "outside": "{name}: units not in the current plan, not shown: {units}.",
-    "unit": "Unit",
-    "row": "Version",
-    "year": "Year",
-    "actual": "Actual",
-    "variance": "{later} − {earlier}",
-}
+SHEET = msg("Versions")
 FIRST_MONTH = 2  # column C
 YEAR = FIRST_MONTH + 12  # column O
 HEAD = 5
@@ -39,22 +25,27 @@ def write_versions(w: BoardWriter, cmp: Comparison) -> None:
     """The Versions sheet of the board."""
     book: Book = w.book
     s = book.sheet(SHEET)
-    r, cal = w.r, w.r.calendar
-    through = r.through_date.isoformat() if r.through_date else "none yet"
-    s.heading(WORDS["title"].format(as_of=r.as_of.isoformat(), names=", ".join(cmp.rows)),
-              WORDS["reading"].format(currency=w.plan.currency.code),
-              WORDS["actuals"].format(through=through))
+    r = w.r
+    through = data(r.through_date.isoformat()) if r.through_date else msg("none yet")
+    names = [msg("Actual") if n == ACTUAL else data(n) for n in cmp.rows]
+    s.heading(msg("Versions side by side as of {as_of}: {names}", as_of=data(r.as_of.isoformat()),
+                  names=data(", ".join(w.words(n) for n in names))),
+              msg("Each unit's versions (xlplan versions lists those in the database) and its "
+                  "actuals by month, then each later row less each earlier one. Amounts in "
+                  "{currency}.", currency=w.amounts()),
+              msg("Actual: the months ended by the data-through day ({through}); a variance "
+                  "against the actuals covers those months, and so does its year.",
+                  through=through))
     for i, (name, units) in enumerate(sorted(cmp.outside.items())):
         listed = ", ".join(f"{u} ({w.money(t):,.2f})" for u, t in sorted(units.items()))
-        s.label(3 + i, 0, WORDS["outside"].format(name=name, units=listed), "note")
+        s.label(3 + i, 0, msg("{name}: units not in the current plan, not shown: {units}.",
+                              name=data(name), units=data(listed)), "note")
     head = HEAD + len(cmp.outside)
-    for c, text in enumerate([WORDS["unit"], WORDS["row"],
-                              *[cal.month_label(m) for m in range(12)], WORDS["year"]]):
+    for c, text in enumerate([msg("Unit"), msg("Version"), *w.month_labels(), msg("Year")]):
         s.label(head, c, text, "header")
-    labels = [WORDS["actual"] if n == ACTUAL else n for n in cmp.rows] + [
-        WORDS["variance"].format(later=WORDS["actual"] if a == ACTUAL else a,
-                                 earlier=WORDS["actual"] if b == ACTUAL else b)
-        for a, b in cmp.pairs]
+    by_name = dict(zip(cmp.rows, names, strict=True))
+    labels = [*names, *(msg("{later} − {earlier}", later=by_name[a], earlier=by_name[b])
+                        for a, b in cmp.pairs)]
     per_unit = len(labels)
     root = r.targets.root
     inputs = r.targets.input_units
@@ -72,11 +63,12 @@ def write_versions(w: BoardWriter, cmp: Comparison) -> None:
             s.label(row, 1, labels[row - top], "bold" if bold else "label")
             _variance_row(w, cmp, later, earlier, u, row, at[later], at[earlier])
     last = head + per_unit * len(r.units)
-    s.widths({0: 22, 1: 30, **{c: 12.5 for c in range(FIRST_MONTH, YEAR)}, YEAR: 14})
+    s.widths({**{c: 12.5 for c in range(FIRST_MONTH, YEAR)}, YEAR: 14})
+    fit_column(s, 0, [w.unit_label(u) for u in r.units], 22)
+    fit_column(s, 1, labels, 30)
     s.ws.freeze_panes(head + 1, FIRST_MONTH)
     s.ws.hide_gridlines(2)
-    s.ws.set_landscape()
-    s.ws.fit_to_pages(1, 0)
+    s.print_setup()
     s.ws.print_area(0, 0, last, YEAR)
 
 

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import math
 
-from xlplan.tracking.board.base import BoardWriter
+from xlplan.i18n import msg
+from xlplan.tracking.board.base import BoardWriter, fit_column, week_label
 from xlplan.tracking.track import TrackResult
 from xlplan.workbook import formulas
 from xlplan.workbook.book import ref
 
-WEEKS = "Weeks"
+WEEKS = msg("Weeks")
 
 
 def write_weeks(w: BoardWriter, result: TrackResult) -> None:
@@ -18,22 +19,23 @@ def write_weeks(w: BoardWriter, result: TrackResult) -> None:
     s = book.sheet(WEEKS)
     cmp = result.compare[result.compare["grain"] == "week"]
     labels = list(dict.fromkeys(cmp["label"]))
-    s.label(0, 0, "Revenue by ISO week", "title")
+    s.label(0, 0, msg("Revenue by ISO week ({currency})", currency=w.amounts()), "title")
     rule = result.plan.warnings
-    s.label(1, 0, f"Weeks that have ended. The rule: {rule.consecutive_weeks} consecutive weeks "
-                  f"more than {rule.weekly_under:.0%} under target → a review meeting.",
-            "subtitle")
+    s.label(1, 0, msg("Weeks that have ended. The rule: {weeks} consecutive weeks more than "
+                      "{under:.0%} under target → a review meeting.",
+                      weeks=rule.consecutive_weeks, under=rule.weekly_under), "subtitle")
+    s.print_setup()
     if not labels:
-        s.label(3, 0, "No complete week with daily actuals yet.", "note")
+        s.label(3, 0, msg("No complete week with daily actuals yet."), "note")
         return
     top = 3
-    blocks = {}
-    for name in ("Target", "Actual", "Attainment"):
+    blocks: dict[str, int] = {}
+    for name in (msg("Target"), msg("Actual"), msg("Attainment")):
         s.label(top, 0, name, "section")
         head = top + 1
-        s.label(head, 0, "Unit", "header")
+        s.label(head, 0, msg("Unit"), "header")
         for c, label in enumerate(labels):
-            s.label(head, 1 + c, label, "header")
+            s.label(head, 1 + c, week_label(label), "header")
         blocks[name] = head
         top = head + len(w.units) + 2
     for i, u in enumerate(w.units):
@@ -51,7 +53,7 @@ def write_weeks(w: BoardWriter, result: TrackResult) -> None:
                       float(rec["attainment"]), "ratio")
     first = blocks["Attainment"] + 1
     w.heat(s, first, 1, first + len(w.units) - 1, len(labels))
-    s.widths({0: 24, **{c: 10 for c in range(1, len(labels) + 1)}})
+    for c, label in enumerate(labels):  # 2027年第14周 is wider than W14 2027
+        fit_column(s, 1 + c, [week_label(label)], 10)
+    fit_column(s, 0, [w.unit_label(u) for u in w.units], 24)
     s.ws.freeze_panes(0, 1)
-    s.ws.set_landscape()
-    s.ws.fit_to_pages(1, 0)
