@@ -19,11 +19,8 @@ from xlplan.cli import app
 from xlplan.consolidate import store
 from xlplan.consolidate.examine import Finding, examine
 from xlplan.consolidate.run import consolidate
-from xlplan.engine.numbers import PlanNumbers
 from xlplan.i18n import Data, Msg, Words, from_json, msg, to_json
 from xlplan.libreoffice import LibreOffice, read_values
-from xlplan.season.letter_sheet import write_letter
-from xlplan.season.letters import figures_of
 from xlplan.spec.loader import in_language, load_plan
 from xlplan.spec.prior_year import read_prior_year
 from xlplan.workbook.build import Built, build_unit
@@ -226,15 +223,3 @@ def test_a_returned_chinese_workbook_names_the_noted_sheets_as_it_shows_them(
     assert "承诺!D5: why below target?" in comment.text
     assert book["承诺"]["D5"].comment.text == "why below target?"
 
-
-def test_a_chinese_letter_is_a_chinese_book_with_every_word_marked() -> None:
-    """The commitment letter is written as a Book in its language: its quarter labels come
-    from the catalog (一季度), and no cell holds unmarked text."""
-    loaded = load_plan(SMALL)
-    figures = figures_of(PlanNumbers(loaded.plan, read_prior_year(loaded)), "EAST")
-    chinese = write_letter(figures, loaded.spec_hash, "zh", None).book
-    english = write_letter(figures, loaded.spec_hash, "en", None).book
-    assert chinese.language == "zh" and chinese.unmarked == [] == english.unmarked
-    quarters = [[c.content for c in book.cells if c.sheet == "Letter" and c.kind == "label"
-                 and c.ref in ("C11", "C12", "C13", "C14")] for book in (english, chinese)]
-    assert quarters == [["Q1", "Q2", "Q3", "Q4"], ["一季度", "二季度", "三季度", "四季度"]]
