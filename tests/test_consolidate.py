@@ -748,3 +748,20 @@ def test_diff_names_a_file_whose_manifest_lost_a_field(
     assert result.exit_code == 1, result.output
     assert "small-EAST.xlsx" in result.output and "input entry 1" in result.output
     assert "Traceback" not in result.output
+
+
+def test_diff_matches_inputs_across_languages(tmp_path: Path, units: dict[str, Built]
+                                              ) -> None:
+    """The same unit filled with the same values, once in English and once in Chinese (its
+    sheets 承诺, 人员分解 …): no input changed. Against the English template, the Chinese
+    copy changes exactly the inputs it filled (each once, not once per sheet name)."""
+    en = fill_sample(units["EAST"].path, tmp_path / "en.xlsx", seed=3)
+    zh = fill_sample(units["EAST"].path, tmp_path / "zh.xlsx", seed=3, language="zh")
+    same = runner.invoke(app, ["diff", str(en.workbook), str(zh.workbook), "--json"])
+    assert same.exit_code == 0, same.output
+    assert json.loads(same.stdout) == []
+    filled = runner.invoke(app, ["diff", str(units["EAST"].path), str(zh.workbook), "--json"])
+    changes = json.loads(filled.stdout)
+    assert len(changes) == zh.cells
+    assert all(c["before"] is None for c in changes)
+    assert any(c["sheet"] == "承诺" for c in changes)

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from xlplan.consolidate.carry import key_of, keyed
+from xlplan.consolidate.carry import InputKey, key_of
 from xlplan.consolidate.names import shown
 from xlplan.consolidate.package import Limits
 from xlplan.consolidate.workers import read_books
@@ -59,10 +59,10 @@ def diff_inputs(old: Path, new: Path, limits: Limits | None = None) -> list[Chan
                         f"is {new_manifest.plan_id}/{new_manifest.unit or 'master'}")
     changes = []
     unit = new_manifest.unit
-    old_keyed = keyed(unit, _entries(old, old_manifest))
+    old_keyed = {_key(unit, old_manifest, spec): spec for spec in _entries(old, old_manifest)}
     new_keys = set()
     for spec in _entries(new, new_manifest):
-        key = key_of(unit, spec)
+        key = _key(unit, new_manifest, spec)
         new_keys.add(key)
         was = old_keyed.get(key)
         before = _value(old_book, was["sheet"], was["cell"]) if was else None
@@ -79,6 +79,13 @@ def diff_inputs(old: Path, new: Path, limits: Limits | None = None) -> list[Chan
 
 
 ENTRY_FIELDS = ("sheet", "cell", "item")
+
+
+def _key(unit: str, manifest: Manifest, spec: dict[str, Any]) -> InputKey:
+    """An input's key with its sheet's stable key, not the name the sheet shows: a zh and an
+    en workbook of one unit (承诺 and Commitments) compare input by input."""
+    stable = {shown_name: key for key, shown_name in manifest.sheet_names.items()}
+    return key_of(unit, {**spec, "sheet": stable.get(spec["sheet"], spec["sheet"])})
 
 
 def _entries(path: Path, manifest: Manifest) -> list[dict[str, Any]]:
