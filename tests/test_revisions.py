@@ -5,6 +5,7 @@ workbooks built from the first revision is consolidated against the edited plan.
 from __future__ import annotations
 
 import csv
+import json
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,7 +15,9 @@ import openpyxl
 import pytest
 from conftest import SMALL, TEMPLATES
 from tamper import rewrite
+from typer.testing import CliRunner
 
+from xlplan.cli import app
 from xlplan.consolidate import revisions, store
 from xlplan.consolidate.carry import InputKey, keyed
 from xlplan.consolidate.diff import diff_inputs
@@ -27,6 +30,8 @@ from xlplan.workbook.build import Built, build_all
 from xlplan.workbook.context import BuildContext
 from xlplan.workbook.fill import fill_sample
 from xlplan.workbook.manifest import read_manifest
+
+runner = CliRunner()
 
 
 def edit_plan(text: str) -> str:
@@ -297,3 +302,34 @@ def test_a_unit_dropped_from_the_plan_keeps_its_history(season: Season, tmp_path
     finally:
         con.close()
     assert kept == (2,)  # its accepted files under both earlier revisions are still there
+
+
+def test_a_reissued_workbook_says_what_changed_in_its_language(season: Season, tmp_path: Path
+                                                               ) -> None:
+    """``reissue --language zh``: the Changes sheet is 变更说明, its lines are Chinese around
+    the plan's own paths and values, and a zh reissue comes back with the same decision as
+    the en one (the sheet is no part of the template in any language)."""
+    db = tmp_path / "xlplan.duckdb"
+    shutil.copyfile(season.db, db)
+    done = runner.invoke(app, ["reissue", str(season.plan), "-o", str(tmp_path), "--db",
+                               str(db), "--units", "EAST", "--language", "zh", "--json"])
+    assert done.exit_code == 0, done.output
+    [made] = json.loads(done.stdout)
+    english = made["changes"]  # --json stays English
+    assert any("workbooks.deadline: 2026-12-15 → 2027-01-10" in line for line in english)
+    wb = openpyxl.load_workbook(made["path"], read_only=True)
+    assert "Changes" not in wb.sheetnames
+    lines = [str(r[0]) for r in wb["变更说明"].iter_rows(values_only=True) if r[0]]
+    wb.close()
+    assert lines[0] == "自您上次提交以来 EAST 的变化"
+    assert "计划的变化：" in lines
+    assert any("workbooks.deadline：2026-12-15 → 2027-01-10" in line for line in lines)
+    assert any(line.startswith("您的年度目标：") for line in lines)
+    assert len(lines) == len(english) + 2  # title and note above the same lines
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    shutil.copyfile(made["path"], inbox / "small-EAST.xlsx")
+    outcome = consolidate(season.plan, inbox, tmp_path / "out", db=db, workers=1)
+    [(status, findings)] = [(f.status, f.findings) for f in outcome.files]
+    assert status == "incomplete"
+    assert [(f["sheet"], f["cell"]) for f in findings] == [("人员分解", "F5")]

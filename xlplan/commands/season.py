@@ -17,7 +17,15 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from xlplan.commands.app import PlanArg, app, console, fail, open_plan, print_table
+from xlplan.commands.app import (
+    LanguageOption,
+    PlanArg,
+    app,
+    console,
+    fail,
+    open_plan,
+    print_table,
+)
 from xlplan.commands.untrusted import text
 from xlplan.database import DatabaseError
 from xlplan.spec.loader import LoadedPlan
@@ -113,6 +121,7 @@ def reissue_cmd(
         "--units", help="Only these units (repeat the option, or a comma list).")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print what was written as JSON.")
                        ] = False,
+    language: LanguageOption = None,
 ) -> None:
     """Write the current plan's unit workbooks with each unit's last accepted inputs filled
     in (carried by key), and a Changes sheet saying what changed for the unit since."""
@@ -120,7 +129,7 @@ def reissue_cmd(
     from xlplan.consolidate.reissue import reissue
     from xlplan.workbook.context import BuildContext
 
-    loaded, prior = open_plan(plan)
+    loaded, prior = open_plan(plan, language)
     ctx = BuildContext(loaded, prior)
     path = db or out / "xlplan.duckdb"
     if not path.is_file():

@@ -34,7 +34,7 @@ from xlplan.consolidate.formula_meaning import same_formula
 from xlplan.consolidate.input_formula import RefusedFormula, evaluate
 from xlplan.consolidate.package import CODE, Limits, Package, Refused, open_package
 from xlplan.consolidate.xlsx import RawBook, RawCell, RawSheet, cell_position, events
-from xlplan.i18n import Data, Msg, Words, data, msg
+from xlplan.i18n import LANGUAGES, Data, Msg, Words, data, msg
 from xlplan.lru import Recent
 from xlplan.workbook.book import Value, normalise
 from xlplan.workbook.build import TEMPLATES_KEPT, context_in, predict_unit
@@ -46,7 +46,7 @@ from xlplan.workbook.manifest import SHEET as MANIFEST_SHEET
 from xlplan.workbook.manifest import Manifest, join_chunks, manifest_of
 
 Level = Literal["error", "incomplete", "warning"]
-NOTES_SHEET = "Changes"  # what xlplan reissue lists for the manager: no part of the template
+NOTES_SHEET = msg("Changes")  # what xlplan reissue lists for the manager: no template part
 Status = Literal["accepted", "warnings", "incomplete", "rejected"]
 SHOWN = 5  # differing cells named per sheet and kind before "and N more"
 
@@ -640,8 +640,9 @@ def _compare_structure(book: RawBook, cells: list[Any], inputs: set[tuple[str, s
     for cell in cells:
         by_sheet.setdefault(cell.sheet, []).append(cell)
     expected_names = [n for n in by_sheet if n != MANIFEST_SHEET]
-    extra = [n for n in book.sheets if n not in by_sheet and n not in (MANIFEST_SHEET,
-                                                                        NOTES_SHEET)]
+    notes = {Words(language)(NOTES_SHEET) for language in LANGUAGES}  # any language's
+    extra = [n for n in book.sheets if n not in by_sheet and n != MANIFEST_SHEET
+             and n not in notes]
     for name in expected_names:
         if name not in book.sheets:
             result.error(msg("sheet {sheet} is missing (renamed to {extra}?): it was renamed or "

@@ -26,13 +26,16 @@ import duckdb
 from xlplan.consolidate import revisions
 from xlplan.consolidate.carry import Revisions, carry, gone_rows, key_of, keyed
 from xlplan.consolidate.examine import NOTES_SHEET, template_manifest
+from xlplan.i18n import Data, Msg, Words, data, msg
 from xlplan.season.returned import Returned, returned, write_review
 from xlplan.workbook.book import Book, Value
 from xlplan.workbook.build import Built, build_unit
 from xlplan.workbook.context import BuildContext
 from xlplan.workbook.input_rules import InputRule
+from xlplan.workbook.sheets import shown_in
 
 CHANGES_SHEET = NOTES_SHEET
+ENGLISH = Words("en")
 
 
 @dataclass(frozen=True)
@@ -88,12 +91,12 @@ class Reissued:
     carried: int  # inputs filled in
     from_file: str = ""  # the file they came from ("" when the unit sent nothing)
     not_carried: list[str] = field(default_factory=list)  # why, per input left out
-    changes: list[str] = field(default_factory=list)  # the Changes sheet's lines
+    changes: list[Msg] = field(default_factory=list)  # the Changes sheet's lines
 
     def to_json(self) -> dict[str, Any]:
         return {"unit": self.unit, "path": str(self.built.path), "carried": self.carried,
                 "from": self.from_file or None, "not_carried": self.not_carried,
-                "changes": self.changes}
+                "changes": [ENGLISH(line) for line in self.changes]}
 
 
 def reissue(ctx: BuildContext, con: duckdb.DuckDBPyConnection, out_dir: Path,
@@ -128,12 +131,16 @@ def _with_inputs(ctx: BuildContext, out_dir: Path, unit: str, current: list[dict
     """The unit's workbook with its inputs carried; a returned unit's also carries the
     reviewer's comment and cell notes (:mod:`xlplan.season.returned`)."""
     rules = {key_of(unit, s): InputRule.from_json(s["rule"]) for s in current}
+    words = Words(ctx.plan.workbooks.language)
+    inputs = []  # the last file's inputs, on its sheets as this workbook names them
     values = {}  # as the current template's cells take them (a date was stored as text)
     for spec in last.inputs:
-        cell = (spec["sheet"], spec["cell"])
-        rule = rules.get(key_of(unit, spec))
-        values[cell] = typed(last.values[cell], rule) if rule else last.values[cell]
-    carried = carry(unit, last.inputs, values, current, ctx.plan)
+        here = {**spec, "sheet": shown_in(words, spec["sheet"])}
+        value = last.values[(spec["sheet"], spec["cell"])]
+        rule = rules.get(key_of(unit, here))
+        values[(here["sheet"], here["cell"])] = typed(value, rule) if rule else value
+        inputs.append(here)
+    carried = carry(unit, inputs, values, current, ctx.plan)
     fill = carried.values
     not_carried = [f"{g[0].old['item']}: {g[0].why}" for g in gone_rows(carried.gone)]
     not_carried += [f"{f.new['item']} {f.new['period']}: {f.problem}" for f in carried.failing]
@@ -149,42 +156,53 @@ def _with_inputs(ctx: BuildContext, out_dir: Path, unit: str, current: list[dict
 
 
 def changes_since(ctx: BuildContext, unit: str, last: LastSent, current: list[dict[str, Any]],
-                  older: Revisions) -> list[str]:
+                  older: Revisions) -> list[Msg]:
     """What changed for ``unit`` between the revision its last file was built from and the
-    current one, in lines a manager reads."""
+    current one, in lines a manager reads (catalog messages: the workbook's language)."""
     if last.built_from == ctx.loaded.spec_hash:
-        return ["The plan has not changed since the workbook you last sent: your inputs are "
-                "filled in as you sent them."]
-    lines = []
+        return [msg("The plan has not changed since the workbook you last sent: your inputs "
+                    "are filled in as you sent them.")]
     record = older.stored.get(last.built_from)
     if record is None:
-        return ["The plan changed since the workbook you last sent (xlplan has no record of "
-                "that revision, so the changes cannot be listed)."]
+        return [msg("The plan changed since the workbook you last sent (xlplan has no record "
+                    "of that revision, so the changes cannot be listed).")]
     before = older.context(last.built_from)
-    lines.append("What changed in the plan: " + revisions.summarise(record["text"],
-                                                                      _current_text(ctx)))
+    plan = revisions.changed(record["text"], _current_text(ctx))
+    lines = [msg("What changed in the plan:")]
+    lines += [msg("  · {change}", change=c) for c in plan[:revisions.SHOWN]]
+    if len(plan) > revisions.SHOWN:
+        lines.append(msg("  · and {count} more", count=len(plan) - revisions.SHOWN))
+    if not plan:
+        lines.append(msg("  · {change}", change=revisions.NO_VALUE_CHANGED))
     old_target = before.targets.get(unit)
     new_target = ctx.targets[unit]
     if old_target != new_target:
-        shown = "none" if old_target is None else f"{before.money(old_target):,.2f}"
-        lines.append(f"Your annual target: {shown} → {ctx.money(new_target):,.2f}")
+        shown: Msg | Data = msg("none") if old_target is None else data(
+            f"{before.money(old_target):,.2f}")
+        lines.append(msg("Your annual target: {old} → {new}", old=shown,
+                         new=data(f"{ctx.money(new_target):,.2f}")))
     old_inputs = template_manifest(before, unit).inputs
     old_keyed, new_keyed = keyed(unit, old_inputs), keyed(unit, current)
     rules = sorted({s["item"] for k, s in new_keyed.items()
                     if k in old_keyed and old_keyed[k]["rule"] != s["rule"]})
     if rules:
-        lines.append("Input rules changed for: " + ", ".join(rules[:10])
-                     + (f" and {len(rules) - 10} more" if len(rules) > 10 else ""))
+        lines.append(msg("Input rules changed for: {items}", items=_listed(rules, 10)))
     added = sorted({s["item"] for k, s in new_keyed.items() if k not in old_keyed})
     if added:
-        lines.append("New rows to fill in: " + ", ".join(added[:20])
-                     + (f" and {len(added) - 20} more" if len(added) > 20 else ""))
+        lines.append(msg("New rows to fill in: {items}", items=_listed(added, 20)))
     dropped = sorted({s["item"] for k, s in old_keyed.items() if k not in new_keyed})
     if dropped:
-        lines.append("Rows no longer in the plan (your entries there were not carried): "
-                     + ", ".join(dropped[:20])
-                     + (f" and {len(dropped) - 20} more" if len(dropped) > 20 else ""))
+        lines.append(msg("Rows no longer in the plan (your entries there were not carried): "
+                         "{items}", items=_listed(dropped, 20)))
     return lines
+
+
+def _listed(items: list[str], most: int) -> Msg | Data:
+    """Row names (plan data) joined, past ``most`` with "and N more"."""
+    shown = data(", ".join(items[:most]))
+    if len(items) <= most:
+        return shown
+    return msg("{items} and {count} more", items=shown, count=len(items) - most)
 
 
 def _current_text(ctx: BuildContext) -> str:
@@ -192,16 +210,18 @@ def _current_text(ctx: BuildContext) -> str:
     return Path(path).read_text(encoding="utf-8") if path else ""
 
 
-def write_changes(book: Book, ctx: BuildContext, unit: str, lines: list[str]) -> None:
-    """The Changes sheet (after the manifest: no part of the template), shown on opening."""
-    ws = book.wb.add_worksheet(CHANGES_SHEET)
-    styles = book.styles
+def write_changes(book: Book, ctx: BuildContext, unit: str, lines: list[Msg]) -> None:
+    """The Changes sheet (after the manifest: no part of the template), shown on opening,
+    in the workbook's language."""
+    ws = book.wb.add_worksheet(book.words(CHANGES_SHEET))
+    styles, words = book.styles, book.words
     ws.set_column(0, 0, 120)
-    ws.write_string(0, 0, f"What changed for {unit} since the workbook you last sent",
-                    styles["title"])
-    ws.write_string(1, 0, "Your inputs from that workbook are filled in; check the rows "
-                          "below, then send the workbook back as before.", styles["subtitle"])
+    ws.write_string(0, 0, words(msg("What changed for {unit} since the workbook you last sent",
+                                    unit=data(unit))), styles["title"])
+    ws.write_string(1, 0, words(msg("Your inputs from that workbook are filled in; check the "
+                                    "rows below, then send the workbook back as before.")),
+                    styles["subtitle"])
     for i, line in enumerate(lines):
-        ws.write_string(3 + i, 0, line, styles["wrap"])
+        ws.write_string(3 + i, 0, words(line), styles["wrap"])
     ws.protect(book.password)
     ws.activate()

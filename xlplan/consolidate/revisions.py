@@ -26,6 +26,7 @@ from typing import Any
 import duckdb
 import yaml
 
+from xlplan.i18n import Msg, Words, data, msg
 from xlplan.spec.loader import LoadedPlan
 
 SCHEMA = """
@@ -102,14 +103,24 @@ def stored(con: duckdb.DuckDBPyConnection, plan_id: str) -> dict[str, dict[str, 
     return {str(h): {"text": str(t), "path": str(p or "")} for h, t, p in rows}
 
 
+def changed(old_text: str, new_text: str) -> list[Msg]:
+    """What changed between two plan texts, a message each: values that changed (by their
+    path in the plan, list items named by their code or id), items added and removed (the
+    paths and values are the plan's own text; the words around them, the catalog's)."""
+    return _diff(_safe(old_text), _safe(new_text), "")
+
+
 def summarise(old_text: str, new_text: str) -> str:
-    """What changed between two plan texts, in a line: values that changed (by their path
-    in the plan, list items named by their code or id), items added and removed."""
-    changes = _diff(_safe(old_text), _safe(new_text), "")
+    """:func:`changed` in one English line (the history's summary of a revision)."""
+    changes = [ENGLISH(c) for c in changed(old_text, new_text)]
     if not changes:
-        return "layout or comments only (no value changed)"
+        return ENGLISH(NO_VALUE_CHANGED)
     more = f"; and {len(changes) - SHOWN} more" if len(changes) > SHOWN else ""
     return "; ".join(changes[:SHOWN]) + more
+
+
+NO_VALUE_CHANGED = msg("layout or comments only (no value changed)")
+ENGLISH = Words("en")
 
 
 def _safe(text: str) -> Any:
@@ -127,15 +138,15 @@ def _name(item: Any) -> str | None:
     return None
 
 
-def _diff(old: Any, new: Any, path: str) -> list[str]:
+def _diff(old: Any, new: Any, path: str) -> list[Msg]:
     if isinstance(old, dict) and isinstance(new, dict):
-        out: list[str] = []
+        out: list[Msg] = []
         for key in [*old, *(k for k in new if k not in old)]:
             sub = f"{path}.{key}" if path else str(key)
             if key not in new:
-                out.append(f"{sub} removed")
+                out.append(msg("{path} removed", path=data(sub)))
             elif key not in old:
-                out.append(f"{sub} added")
+                out.append(msg("{path} added", path=data(sub)))
             else:
                 out += _diff(old[key], new[key], sub)
         return out
@@ -149,15 +160,18 @@ def _diff(old: Any, new: Any, path: str) -> list[str]:
             gone = [n for n in old_names if n not in by_new]
             came = [n for n in new_names if n not in by_old]
             if gone:
-                out.append(f"{path} removed: {', '.join(str(n) for n in gone)}")
+                out.append(msg("{path} removed: {names}", path=data(path),
+                               names=data(", ".join(str(n) for n in gone))))
             if came:
-                out.append(f"{path} added: {', '.join(str(n) for n in came)}")
+                out.append(msg("{path} added: {names}", path=data(path),
+                               names=data(", ".join(str(n) for n in came))))
             for name in old_names:
                 if name in by_new:
                     out += _diff(by_old[name], by_new[name], f"{path}[{name}]")
             return out
     if old != new:
-        return [f"{path}: {_short(old)} → {_short(new)}"]
+        return [msg("{path}: {old} → {new}", path=data(path), old=data(_short(old)),
+                    new=data(_short(new)))]
     return []
 
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from xlplan.i18n import msg
+import functools
+
+from xlplan.i18n import LANGUAGES, Words, msg
 from xlplan.workbook.actions import write_actions
 from xlplan.workbook.book import Book
 from xlplan.workbook.bsc import write_bsc
@@ -53,3 +55,18 @@ UNIT: list[tuple[str, SheetWriter]] = [
 # ``xlplan build --with-functions``: the Live sheet (XLPLAN_* functions) after the Dashboard.
 MASTER_WITH_FUNCTIONS: list[tuple[str, SheetWriter]] = [*MASTER[:-1], (LIVE, write_live),
                                                         MASTER[-1]]
+
+
+@functools.cache
+def _keys_by_name() -> dict[str, str]:
+    return {Words(language)(key): str(key) for language in LANGUAGES
+            for key, _ in (*MASTER_WITH_FUNCTIONS, *UNIT)}
+
+
+def shown_in(words: Words, name: str) -> str:
+    """A master or unit sheet's name as ``words``' language shows it, from its name in any
+    language (承诺 → Commitments and back): a submission of one language carried into a
+    workbook of another keeps every input on its sheet. A name xlplan never writes is
+    returned as it is."""
+    key = _keys_by_name().get(name)
+    return name if key is None else words(msg(key))
