@@ -89,8 +89,8 @@ def kpi_heat_criteria(actual: str, target: str, direction: str,
     the criterion (:func:`kpi_attainment`): colours the BSC sheet's day inputs, which keep
     no attainment cell of their own. A blank value or target gets no colour."""
     att = f'IF({direction}="lower",2-{actual}/{target},{actual}/{target})'
-    guard = f"ISNUMBER({actual}),ISNUMBER({target}),{target}<>0"
-    return {light: f"=AND({guard},{test})"
+    guard = f"AND(ISNUMBER({actual}),ISNUMBER({target}))"
+    return {light: f"=IF({guard},IF({target}=0,FALSE,{test}),FALSE)"
             for light, test in _band_tests(shortfall(att), bands).items()}
 
 
@@ -262,8 +262,12 @@ def last_filled(days: str) -> str:
 
 def last_so_far(this: str, earlier: str | None) -> str:
     """engine.bsc.year_actual ``last``: this month's value if it has one, else the
-    year-to-date of the month before (``None`` in the first month: ``""``)."""
-    return f'IF(ISNUMBER({this}),{this},{earlier if earlier else chr(34) * 2})'
+    year-to-date of the month before if it has one (``None`` in the first month), else ``""``.
+
+    ``IF(ISNUMBER(this),this,IF(ISNUMBER(earlier),earlier,""))``: an empty cell as
+    ``earlier`` is no value, not the 0 a bare reference to it would give."""
+    before = '""' if earlier is None else number_or_blank(earlier)
+    return f"IF(ISNUMBER({this}),{this},{before})"
 
 
 def number_or_blank(cell: str) -> str:
