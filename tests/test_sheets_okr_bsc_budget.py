@@ -55,11 +55,13 @@ def _at(row: int, col: int) -> str:
 
 
 def _validations(ws: Any) -> dict[str, Any]:
-    """cell → its data validation (each input has its own one-cell validation)."""
+    """cell → its data validation (one cell's, or one over many like inputs: the BSC's)."""
     out = {}
     for dv in ws.data_validations.dataValidation:
         for rng in dv.sqref.ranges:
-            out[rng.coord] = dv
+            for row in rng.rows:
+                for r, c in row:
+                    out[f"{get_column_letter(c)}{r}"] = dv
     return out
 
 

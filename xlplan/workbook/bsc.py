@@ -63,7 +63,7 @@ from xlplan.workbook.context import BuildContext
 from xlplan.workbook.highlights import add_data_bar, add_status_colours
 from xlplan.workbook.input_rules import InputRule
 from xlplan.workbook.scope import Scope
-from xlplan.workbook.styles import STATUS_COLOURS
+from xlplan.workbook.styles import BASE, STATUS_COLOURS
 
 SHEET = msg("BSC")
 
@@ -132,6 +132,7 @@ class KpiYear:
     ranges: list[str] = field(default_factory=list)
     values: list[Value] = field(default_factory=list)
     ytd_cell: str | None = None
+    inputs: list[tuple[int, int, int, int]] = field(default_factory=list)  # to validate
 
 
 def write_bsc(book: Book, ctx: BuildContext, scope: Scope) -> None:
@@ -176,7 +177,10 @@ def write_bsc(book: Book, ctx: BuildContext, scope: Scope) -> None:
     for index, (year, month) in enumerate(fiscal_months(plan.fiscal_year, plan.first_month)):
         rows, top = _write_month(book, ctx, year_of, index, year, month, top, band_ref, inputs)
         kpi_rows += rows
+    for ky in year_of:  # one validation per KPI over every month's inputs
+        s.validate(ky.inputs, ky.input_rule)
     if kpi_rows:
+        _shade_no_input(book, s, top, inputs)
         for name in ("Status", "YTD status"):
             add_status_colours(book, SHEET, ref(FIRST_BLOCK, COL[name]), ref(top, COL[name]))
         add_data_bar(s, FIRST_BLOCK, COL["Score (0-10)"], top, 10)
@@ -191,6 +195,21 @@ def write_bsc(book: Book, ctx: BuildContext, scope: Scope) -> None:
               11: 11, 12: 13, 13: 11, 14: 7, 15: 9, 16: 12, 17: 13, 18: 11, 19: 7, 20: 12,
               **{c: 7 for c in range(FIRST_DAY, LAST_DAY + 1)}})
     s.ws.freeze_panes(FIRST_BLOCK, 2)
+
+
+def _shade_no_input(book: Book, s: Sheet, last: int, inputs: bool) -> None:
+    """Grey the day cells of KPI rows that take no day values (weekly and monthly KPIs; every
+    KPI in the master), as a conditional format rather than thousands of blank cells, which
+    would make each unit workbook slower to write, to read and to check. A KPI row is a row
+    with a number in the Target column; the frequency is plan data, the same in any
+    language."""
+    target = "$" + ref(FIRST_BLOCK, COL["Target"])
+    frequency = "$" + ref(FIRST_BLOCK, COL["Frequency"])
+    criterion = (f'=AND(ISNUMBER({target}),{frequency}<>"daily")' if inputs
+                 else f"=ISNUMBER({target})")
+    s.ws.conditional_format(FIRST_BLOCK, FIRST_DAY, last, LAST_DAY, {
+        "type": "formula", "criteria": criterion,
+        "format": book.wb.add_format(BASE["na"])})
 
 
 def _write_month(book: Book, ctx: BuildContext, year_of: Sequence[KpiYear], index: int,
@@ -232,16 +251,16 @@ def _write_month(book: Book, ctx: BuildContext, year_of: Sequence[KpiYear], inde
         month_cell = ref(r, COL["Month value"])
         if inputs and not daily:
             s.input(r, COL["Month value"], None, ky.input_rule, item=f"bsc:{k.code}",
-                    period=f"{year}-{month:02d}", style=input_style)
+                    period=f"{year}-{month:02d}", style=input_style, validate=False)
+            ky.inputs.append((r, COL["Month value"], r, COL["Month value"]))
         else:
             s.given(r, COL["Month value"], None, "na")
-        for day in range(1, n_days + 1):
-            c = FIRST_DAY + day - 1
-            if inputs and daily:
-                s.input(r, c, None, ky.input_rule, item=f"bsc:{k.code}",
-                        period=f"{year}-{month:02d}-{day:02d}", style=input_style)
-            else:
-                s.given(r, c, None, "na")
+        if inputs and daily:  # other day cells stay empty, shaded by write_bsc
+            for day in range(1, n_days + 1):
+                s.input(r, FIRST_DAY + day - 1, None, ky.input_rule, item=f"bsc:{k.code}",
+                        period=f"{year}-{month:02d}-{day:02d}", style=input_style,
+                        validate=False)
+            ky.inputs.append((r, FIRST_DAY, r, last_day))
         # what was typed (nothing in a new workbook; a submission's values when rebuilt)
         days = f"{ref(r, FIRST_DAY)}:{ref(r, last_day)}"
         if daily:
