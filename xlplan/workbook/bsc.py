@@ -66,6 +66,7 @@ from xlplan.workbook.scope import Scope
 from xlplan.workbook.styles import BASE, STATUS_COLOURS
 
 SHEET = msg("BSC")
+Scored = dict[tuple[float | None, ...], BscResult]  # a month's scores by its KPIs' actuals
 
 HEADERS: list[str] = [
     msg("Code"), msg("KPI"), msg("Perspective"), msg("Unit"), msg("Direction"), msg("Frequency"),
@@ -174,8 +175,10 @@ def write_bsc(book: Book, ctx: BuildContext, scope: Scope) -> None:
                                kpi_rule(k, money)))
     top = FIRST_BLOCK
     kpi_rows: list[int] = []
+    scored: Scored = {}
     for index, (year, month) in enumerate(fiscal_months(plan.fiscal_year, plan.first_month)):
-        rows, top = _write_month(book, ctx, year_of, index, year, month, top, band_ref, inputs)
+        rows, top = _write_month(book, ctx, year_of, index, year, month, top, band_ref, inputs,
+                                 scored)
         kpi_rows += rows
     for ky in year_of:  # one validation per KPI over every month's inputs
         s.validate(ky.inputs, ky.input_rule)
@@ -194,7 +197,7 @@ def write_bsc(book: Book, ctx: BuildContext, scope: Scope) -> None:
     s.widths({0: 18, 1: 30, 2: 11, 3: 7, 4: 9, 5: 9, 6: 7, 7: 14, 8: 12, 9: 11, 10: 11,
               11: 11, 12: 13, 13: 11, 14: 7, 15: 9, 16: 12, 17: 13, 18: 11, 19: 7, 20: 12,
               **{c: 7 for c in range(FIRST_DAY, LAST_DAY + 1)}})
-    s.ws.freeze_panes(FIRST_BLOCK, 2)
+    s.ws.freeze_panes(0, 2)  # code and KPI stay in view; each block has its own header
 
 
 def _shade_no_input(book: Book, s: Sheet, last: int, inputs: bool) -> None:
@@ -214,7 +217,7 @@ def _shade_no_input(book: Book, s: Sheet, last: int, inputs: bool) -> None:
 
 def _write_month(book: Book, ctx: BuildContext, year_of: Sequence[KpiYear], index: int,
                  year: int, month: int, top: int, band_ref: Mapping[str, str],
-                 inputs: bool) -> tuple[list[int], int]:
+                 inputs: bool, scored: Scored) -> tuple[list[int], int]:
     """One month's block from row ``top``: its KPI rows and score rows. Returns the KPI rows
     and the row where the next block starts."""
     s = book.sheet(SHEET)
@@ -298,7 +301,7 @@ def _write_month(book: Book, ctx: BuildContext, year_of: Sequence[KpiYear], inde
         s.formula(r, COL["YTD status"], formulas.status_light(ya, band_ref),
                   status(y_att, bands), "status")
     last = rows[-1] if rows else head
-    return rows, _write_scores(book, year_of, actuals, rows, last + 2)
+    return rows, _write_scores(book, year_of, actuals, rows, last + 2, scored)
 
 
 def write_score_rows(s: Sheet, first: int, col: Callable[[str], str], kpis: Sequence[Kpi],
@@ -343,12 +346,14 @@ def write_score_rows(s: Sheet, first: int, col: Callable[[str], str], kpis: Sequ
 
 
 def _write_scores(book: Book, year_of: Sequence[KpiYear], actuals: Mapping[str, float | None],
-                  rows: list[int], top: int) -> int:
+                  rows: list[int], top: int, scored: Scored) -> int:
     """A month's perspective scores and total: engine.bsc.bsc_scores over the KPIs scored
-    that month. Returns the row where the next block starts."""
+    that month (``scored`` keeps the results by actuals: the months with none yet, all of
+    them in a template, share one). Returns the row where the next block starts."""
     s = book.sheet(SHEET)
     kpis = [ky.kpi for ky in year_of]
-    result = bsc_scores(kpis, actuals)
+    key = tuple(actuals.get(k.code) for k in kpis)
+    result = scored.get(key) or scored.setdefault(key, bsc_scores(kpis, actuals))
     for c, text in enumerate([msg("Perspective"), msg("KPIs"), msg("Scored"),
                               msg("Weight scored"), msg("Score (0-10)")]):
         s.label(top, c, text, "header")
