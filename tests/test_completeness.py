@@ -34,12 +34,14 @@ def west(built: list[Built]) -> Built:
 
 def submission(ctx: BuildContext, west: Built, folder: Path,
                change: dict[str, Value] | None = None) -> Path:
-    """WEST's sample submission, with ``change`` (item → value) typed over it."""
+    """WEST's sample submission, with ``change`` (item, or item@period → value) typed over
+    it."""
     manifest = read_manifest(west.path)
     fill = sample_inputs(ctx, manifest, seed=7)
     for spec in manifest.inputs:
-        if change and spec["item"] in change:
-            fill[(spec["sheet"], spec["cell"])] = change[spec["item"]]
+        for key in (spec["item"], f"{spec['item']}@{spec['period']}"):
+            if change and key in change:
+                fill[(spec["sheet"], spec["cell"])] = change[key]
     folder.mkdir(parents=True, exist_ok=True)
     return build_unit(ctx, folder, "WEST", fill=fill, path=folder / "small-WEST.xlsx").path
 
@@ -192,7 +194,8 @@ def test_a_share_kpi_takes_a_share_not_a_whole_number(ctx: BuildContext, west: B
     assert spec["rule"]["kind"] == "ratio" and spec["rule"]["maximum"] == 1.0
     fill = sample_inputs(ctx, read_manifest(west.path), seed=7)
     assert 0 <= float(fill[(spec["sheet"], spec["cell"])]) <= 1  # type: ignore[arg-type]
-    result = examine(submission(ctx, west, tmp_path, {"bsc:defect_rate": 40.0}), ctx)
+    result = examine(submission(ctx, west, tmp_path,
+                                {f"bsc:defect_rate@{spec['period']}": 40.0}), ctx)
     assert result.status == "rejected"
     [error] = [f for f in result.findings if f.level == "error"]
     assert (error.sheet, error.cell) == (spec["sheet"], spec["cell"])

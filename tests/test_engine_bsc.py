@@ -217,9 +217,11 @@ def test_a_last_day_kpi_recalculates_as_the_engine(tmp_path: object) -> None:
     from pathlib import Path
 
     from conftest import SMALL, require_tool
+    from xlsxwriter.utility import xl_col_to_name
 
     from xlplan.libreoffice import LibreOffice, read_values
     from xlplan.spec.loader import load_plan
+    from xlplan.workbook import bsc as bsc_sheet
     from xlplan.workbook.build import build_unit
     from xlplan.workbook.context import BuildContext
     from xlplan.workbook.verify import compare
@@ -239,7 +241,8 @@ def test_a_last_day_kpi_recalculates_as_the_engine(tmp_path: object) -> None:
     assert built.book is not None
     row = where["2027-01-01"][1].lstrip("ABCDEFGHIJKLMNOPQRSTUVWXYZ")
     expected = built.book.expected_values()
-    assert expected[("BSC", f"L{row}")] == 0.03  # MTD actual: the last day filled
+    mtd = xl_col_to_name(bsc_sheet.COL["MTD actual"])
+    assert expected[("BSC", f"{mtd}{row}")] == 0.03  # MTD actual: the last day filled
     with LibreOffice() as office:
         values = read_values(office.recalculate([built.path], Path(str(tmp_path)) / "lo")[
             built.path])

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 import xlsxwriter
 
-from xlplan.engine.bsc import kpi_score
+from xlplan.engine.bsc import kpi_score, month_actual, year_actual
 from xlplan.engine.okr import kr_progress, weighted_mean
 from xlplan.engine.rounding import excel_round
 from xlplan.engine.variance import attainment, budget_check, compare_round, status, variance
@@ -77,6 +77,28 @@ def cases() -> list[Case]:
                     nothing(attainment(actual, target, direction))))
         out.append((builders.kpi_score(a, b, c, d), inputs,
                     nothing(kpi_score(actual, target, floor, direction))))
+    # BSC: a day coloured by its light against the day target (nothing on a blank or a 0)
+    for actual, target, direction in [(95, 100, "higher"), (84.99, 100, "higher"),
+                                      (110, 100, "lower"), (None, 100, "higher"),
+                                      (5, 0, "higher")]:
+        att = attainment(actual, target, direction)
+        for colour, criterion in builders.kpi_heat_criteria(a, b, c, BAND_CELLS).items():
+            out.append((criterion.lstrip("="), [actual, target, direction],
+                        status(att) == colour))
+    # BSC month- and year-to-date by aggregate: last of 10, 12, blank, 11 is 11
+    days = [10, 12, None, 11, None]
+    out.append((builders.last_filled("A{r}:E{r}"), days, month_actual("last", days, None)))
+    out.append((builders.last_filled("A{r}:E{r}"), [None] * 5, None))
+    two = ["A{r}:B{r}", "C{r}:D{r}"]  # two months' days
+    for rule, values in [("sum", [100, 50, 25, None]), ("average", [100, 300, None, 50]),
+                         ("sum", [None] * 4)]:
+        out.append((builders.kpi_aggregate(rule, two), values, year_actual(rule, values)))
+    for this, earlier in [(None, 11), (9, 11), (None, None)]:
+        out.append((builders.last_so_far(a, b), [this, earlier],
+                    year_actual("last", [earlier, this])))
+    out.append((builders.last_so_far(a, None), [None], None))
+    out.append((builders.number_or_blank(a), [5], 5))
+    out.append((builders.number_or_blank(a), ["x"], None))
     # tie checks to the cent
     out.append((builders.tie_check(a, b, 2), [100.004, 100], "✓"))
     out.append((builders.tie_check(a, b, 2), [100.006, 100], "✗"))

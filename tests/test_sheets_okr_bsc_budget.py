@@ -55,11 +55,13 @@ def _at(row: int, col: int) -> str:
 
 
 def _validations(ws: Any) -> dict[str, Any]:
-    """cell → its data validation (each input has its own one-cell validation)."""
+    """cell → its data validation (one cell's, or one over many like inputs: the BSC's)."""
     out = {}
     for dv in ws.data_validations.dataValidation:
         for rng in dv.sqref.ranges:
-            out[rng.coord] = dv
+            for row in rng.rows:
+                for r, c in row:
+                    out[f"{get_column_letter(c)}{r}"] = dv
     return out
 
 
@@ -130,9 +132,9 @@ def test_bsc_day_inputs_unlocked_and_validated(ctx: BuildContext, built: list[Bu
     dvs = _validations(ws)
     days = [c for c in b.book.inputs if c.sheet == "BSC" and c.period.count("-") == 2]
     daily = [k for k in ctx.plan.bsc.kpis if k.frequency == "daily"]
-    assert daily and len(days) == 31 * len(daily)  # January
+    assert daily and len(days) == 365 * len(daily)  # every day of fiscal 2027
     monthly = [c for c in b.book.inputs if c.sheet == "BSC" and c.period.count("-") == 1]
-    assert len(monthly) == len(ctx.plan.bsc.kpis) - len(daily)
+    assert len(monthly) == 12 * (len(ctx.plan.bsc.kpis) - len(daily))
     for c in days + monthly:
         assert ws[c.cell].protection.locked is False
         assert dvs[c.cell].type == "decimal"
@@ -276,7 +278,10 @@ def test_filled_in_unit_recalculates_as_the_engine(ctx: BuildContext, built: lis
                    (value("BSC", key, bc["Status"]), v["status"]),
                    (value("BSC", key, bc["Score (0-10)"]), v["score"])]
     result = bsc_scores(kpis, actuals)
-    bsc_rows = {v: k for k, v in got["BSC"].items() if k.startswith("A")}
+    bsc_rows: dict[object, str] = {}  # January's block is the first: its score rows
+    for k, v in sorted(got["BSC"].items(), key=lambda kv: -_row(kv[0])):
+        if k.startswith("A"):
+            bsc_rows[v] = k
     for rec in result.perspectives.to_dict("records"):
         r = _row(bsc_rows[rec["perspective"]])
         want = rec["score"]

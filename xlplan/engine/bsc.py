@@ -244,3 +244,30 @@ def month_actual(rule: Rule, days: Sequence[object], month_value: object) -> flo
         return filled[-1]
     total = math.fsum(filled)
     return total if rule == "sum" else total / len(filled)
+
+
+def year_actual(rule: DayRule, values: Sequence[object]) -> float | None:
+    """Year-to-date of a KPI from every value reported so far this fiscal year, in order:
+    its days (a daily KPI) or its month values (weekly and monthly KPIs), aggregated by the
+    KPI's rule (:func:`day_rule`): sum, average over the values reported, or the last one.
+
+    The same aggregation as a month's, over a longer run: a flow's year is the sum of its
+    days, a level's the average of every day reported (not the average of month averages,
+    which would weigh a month of three reports like a month of thirty), a stock's the
+    latest reading. Excel: ``SUM``/``AVERAGE`` over the months' ranges, ``last``: this
+    month's value if any, else the previous month's year-to-date.
+    """
+    return month_actual(rule, values, None)
+
+
+def day_target(rule: DayRule, target: float, days_in_month: int) -> float:
+    """What one day of a daily KPI is measured against: a flow's month target spread evenly
+    over the month's days (500,000 a month in a 31-day month: 16,129.03 a day); a level's
+    or a stock's target is the same every day."""
+    return float(target) / days_in_month if rule == "sum" else float(target)
+
+
+def year_target(rule: DayRule, target: float, months: int) -> float:
+    """The target of a KPI's year-to-date through its ``months``-th fiscal month: a flow's
+    month target times the months so far, a level's or a stock's target unchanged."""
+    return float(target) * months if rule == "sum" else float(target)

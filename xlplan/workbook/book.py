@@ -207,10 +207,11 @@ class Sheet:
         return self.book.fill.get((self.name, ref(row, col)))
 
     def input(self, row: int, col: int, value: Value, rule: InputRule, *, item: str,
-              period: str = "", style: str = "input_money") -> None:
+              period: str = "", style: str = "input_money", validate: bool = True) -> None:
         """An unlocked, validated input cell, listed in the manifest.
 
         ``value`` is the default; a value in ``book.fill`` for this cell wins.
+        ``validate=False``: the caller validates it with others in one :meth:`validate`.
         """
         key = (self.name, ref(row, col))
         self.book.lookups += 1
@@ -225,9 +226,20 @@ class Sheet:
         else:
             self.ws.write_number(row, col, float(value), fmt)
             self._measure(col, value, style)
-        self.ws.data_validation(row, col, row, col, rule.validation(self.book.words))
+        if validate:
+            self.ws.data_validation(row, col, row, col, rule.validation(self.book.words))
         self._record(row, col, "input", value)
         self.book.inputs.append(InputCell(self.name, ref(row, col), item, period, rule))
+
+    def validate(self, ranges: list[tuple[int, int, int, int]], rule: InputRule) -> None:
+        """One data validation over many ranges of inputs (first row, first column, last
+        row, last column): a sheet of thousands of like inputs (the BSC's days) carries one
+        validation per rule, not one per cell, so it stays small to write and to read."""
+        if not ranges or self.book.path is None:
+            return
+        sqref = " ".join(f"{ref(r0, c0)}:{ref(r1, c1)}" for r0, c0, r1, c1 in ranges)
+        self.ws.data_validation(*ranges[0], {**rule.validation(self.book.words),
+                                             "multi_range": sqref})
 
     def widths(self, widths: dict[int, float]) -> None:
         for col, width in widths.items():

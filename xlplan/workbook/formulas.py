@@ -17,7 +17,7 @@ falls where the engine puts it. Guards are nested ``IF`` because Excel's
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 from xlplan.spec.models import StatusBands
 
@@ -79,12 +79,27 @@ def heat_criteria(corner: str, bands: Mapping[str, str]) -> dict[str, str]:
     criterion per light, ``=AND(ISNUMBER(x),test)``, the tests the bands of
     :func:`status_light` taken one at a time: a blank cell gets no colour.
     """
-    short, b = shortfall(corner), bands
-    tests = {"G": f"{short}<={b['yellow']}",
-             "Y": f"AND({short}>{b['yellow']},{short}<={b['orange']})",
-             "O": f"AND({short}>{b['orange']},{short}<={b['red']})",
-             "R": f"{short}>{b['red']}"}
-    return {light: f"=AND(ISNUMBER({corner}),{test})" for light, test in tests.items()}
+    return {light: f"=AND(ISNUMBER({corner}),{test})"
+            for light, test in _band_tests(shortfall(corner), bands).items()}
+
+
+def kpi_heat_criteria(actual: str, target: str, direction: str,
+                      bands: Mapping[str, str]) -> dict[str, str]:
+    """:func:`heat_criteria` of a KPI value against its target, the attainment worked out in
+    the criterion (:func:`kpi_attainment`): colours the BSC sheet's day inputs, which keep
+    no attainment cell of their own. A blank value or target gets no colour."""
+    att = f'IF({direction}="lower",2-{actual}/{target},{actual}/{target})'
+    guard = f"AND(ISNUMBER({actual}),ISNUMBER({target}))"
+    return {light: f"=IF({guard},IF({target}=0,FALSE,{test}),FALSE)"
+            for light, test in _band_tests(shortfall(att), bands).items()}
+
+
+def _band_tests(short: str, b: Mapping[str, str]) -> dict[str, str]:
+    """The test of each light on a shortfall, the bands taken one at a time."""
+    return {"G": f"{short}<={b['yellow']}",
+            "Y": f"AND({short}>{b['yellow']},{short}<={b['orange']})",
+            "O": f"AND({short}>{b['orange']},{short}<={b['red']})",
+            "R": f"{short}>{b['red']}"}
 
 
 # --------------------------------------------------------------------------- attainment
@@ -226,3 +241,42 @@ def objective_progress(progress: str, weight: str) -> str:
     num = f"ISNUMBER({progress})*1"  # not --ISNUMBER: the formulas package reads -- as 0
     return (f'IF(COUNT({progress})=0,"",IF(SUMPRODUCT({num},{weight})=0,AVERAGE({progress}),'
             f"SUMPRODUCT({num},{weight},{progress})/SUMPRODUCT({num},{weight})))")
+
+
+# --------------------------------------------------------------------------- BSC
+
+
+def kpi_aggregate(rule: str, ranges: Sequence[str]) -> str:
+    """engine.bsc.month_actual / year_actual of ``sum`` or ``average`` over one or more
+    ranges (a month's days, or every month's days so far): ``""`` when none is filled.
+
+    ``IF(COUNT(r1,r2)=0,"",SUM(r1,r2))``; ``AVERAGE`` averages the values filled, blank
+    cells skipped, as the engine does."""
+    cells = ",".join(ranges)
+    fn = {"sum": "SUM", "average": "AVERAGE"}[rule]
+    return f'IF(COUNT({cells})=0,"",{fn}({cells}))'
+
+
+def last_filled(days: str) -> str:
+    """engine.bsc.month_actual ``last``: the last number in a one-row range, ``""`` if none.
+
+    ``INDEX(days,1,<column of the last number>)``; SUMPRODUCT makes MAX an array formula
+    without Ctrl+Shift+Enter."""
+    first = days.partition(":")[0]
+    return (f'IF(COUNT({days})=0,"",INDEX({days},1,SUMPRODUCT(MAX(ISNUMBER({days})*'
+            f'COLUMN({days})))-COLUMN({first})+1))')
+
+
+def last_so_far(this: str, earlier: str | None) -> str:
+    """engine.bsc.year_actual ``last``: this month's value if it has one, else the
+    year-to-date of the month before if it has one (``None`` in the first month), else ``""``.
+
+    ``IF(ISNUMBER(this),this,IF(ISNUMBER(earlier),earlier,""))``: an empty cell as
+    ``earlier`` is no value, not the 0 a bare reference to it would give."""
+    before = '""' if earlier is None else number_or_blank(earlier)
+    return f"IF(ISNUMBER({this}),{this},{before})"
+
+
+def number_or_blank(cell: str) -> str:
+    """``IF(ISNUMBER(cell),cell,"")``: a typed value as is, anything else as no value."""
+    return f'IF(ISNUMBER({cell}),{cell},"")'
