@@ -332,3 +332,15 @@ def test_the_tracking_section_is_checked() -> None:
     assert "tiny.yaml:38: tracking.columns.vlaue: unknown key" in text
     plan = load_plan_text(TINY + "tracking: {sheet: Export}\n", "tiny.yaml").plan
     assert plan.tracking.columns.value == "value" and plan.tracking.reforecast.raise_max == 0.08
+
+
+def test_year_to_date_follows_the_kpi_aggregate() -> None:
+    """A stock (aggregate: last, e.g. headcount at month end) is its latest month, as the
+    BSC sheet's year-to-date is; a flow's mean month against the month target is its sum
+    against the target times the months (10 + 12 + 14 = 36 of 3 × 12 = 100 %, as 12 of 12)."""
+    from xlplan.tracking.scorecard import year_to_date
+
+    assert year_to_date("last", [10.0, 12.0, 14.0]) == 14.0
+    assert year_to_date("sum", [10.0, 12.0, 14.0]) == 12.0
+    assert year_to_date("average", [10.0, 12.0, 14.0]) == 12.0
+    assert math.isnan(year_to_date("last", []))

@@ -9,9 +9,9 @@ reported nothing takes the plain mean of the nearest units below it that did
 (a region of its reps, the company of its regions); KPI targets are levels per
 unit, so a mean, not a sum, is comparable with them.
 
-Year to date is the mean of the month values so far, compared with the same
-monthly target. Attainment, light and 0–10 score come from
-:mod:`xlplan.engine.variance` and :mod:`xlplan.engine.bsc`.
+Year to date is the mean of the month values so far (a stock's, its latest month: the
+KPI's ``aggregate``), compared with the same monthly target. Attainment, light and 0–10
+score come from :mod:`xlplan.engine.variance` and :mod:`xlplan.engine.bsc`.
 
 OKR: a key result's current value is its latest reading on or before the
 as-of date (measure = the KR id), else the plan's ``current``; progress and the
@@ -30,7 +30,14 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from xlplan.engine.bsc import BscResult, bsc_scores, day_rule, default_floor, kpi_score
+from xlplan.engine.bsc import (
+    BscResult,
+    DayRule,
+    bsc_scores,
+    day_rule,
+    default_floor,
+    kpi_score,
+)
 from xlplan.engine.okr import okr_rollup
 from xlplan.engine.org import OrgTree
 from xlplan.engine.variance import attainment, status
@@ -100,6 +107,19 @@ def _row_values(kpi: Kpi, value: float, bands: StatusBands) -> tuple[float, str,
     return att, status(att, bands), score
 
 
+def year_to_date(rule: DayRule, months: Sequence[float]) -> float:
+    """A KPI's year to date from its month values so far, compared with its month target:
+    a stock (``last``) is its latest month, as the BSC sheet's year-to-date is; a flow
+    (``sum``) or a level the mean month. For a flow the mean month against the month
+    target is the attainment of the sum against the target times the months, which is what
+    the BSC sheet shows; a level's mean weighs each month alike (the sheet weighs each day)."""
+    if not months:
+        return NAN
+    if rule == "last":
+        return float(months[-1])
+    return math.fsum(months) / len(months)
+
+
 @dataclass(frozen=True)
 class Scorecard:
     """KPI values by unit and month, year to date, and the BSC scores of each unit."""
@@ -117,6 +137,7 @@ def scorecard(frame: pd.DataFrame, plan: Plan, calendar: FiscalCalendar, tree: O
     own = own_values(frame, plan, calendar, as_of)
     last_month = int(calendar.month_of_day[as_of]) if as_of >= 0 else -1
     closed = calendar.closed_months(calendar.days[as_of]) if as_of >= 0 else 0
+    cur, sym = plan.currency.code, plan.currency.symbol
     month_rows = []
     ytd_rows = []
     scores: dict[str, BscResult] = {}
@@ -130,7 +151,7 @@ def scorecard(frame: pd.DataFrame, plan: Plan, calendar: FiscalCalendar, tree: O
                 month_rows.append((unit, k.code, m, m >= closed, v, k.target, att, light, score))
                 if not math.isnan(v):
                     values.append(v)
-            ytd = math.fsum(values) / len(values) if values else NAN
+            ytd = year_to_date(day_rule(k, cur, sym), values)
             att, light, score = _row_values(k, ytd, bands)
             ytd_rows.append((unit, k.code, ytd, k.target, att, light, score))
             ytd_values[k.code] = None if math.isnan(ytd) else ytd
