@@ -1,5 +1,5 @@
 """No number shows ``###``: the master, a unit workbook, the consolidated workbook and the
-tracking board, in English with amounts in yuan and in Chinese with amounts in 万元, printed
+tracking board, in both languages with amounts in yuan and in 万元 (all four pairs), printed
 to PDF by LibreOffice and searched as text (a number too wide for its column prints as ###)."""
 
 from __future__ import annotations
@@ -24,7 +24,8 @@ from xlplan.workbook.build import build_all
 from xlplan.workbook.context import BuildContext
 from xlplan.workbook.fill import fill_sample
 
-VARIANTS = {"en-yuan": ("en", "yuan"), "zh-wan": ("zh", "wan")}
+VARIANTS = {"en-yuan": ("en", "yuan"), "zh-wan": ("zh", "wan"), "en-wan": ("en", "wan"),
+            "zh-yuan": ("zh", "yuan")}
 
 
 def _plan(tmp: Path, language: str, amounts: str) -> Path:
