@@ -1,20 +1,22 @@
-"""The whole season on the example plan (a copy, with each region's manager's address and
-where to submit), against a real SMTP server on 127.0.0.1: build, send, four regions submit
-before the deadline and three after, two never do; one is returned with two cell notes,
-reissued and resubmitted; all but one of the submitted regions are approved; the reminder
-goes to exactly the late and missing regions; a file sent after approval does not replace
-the approved one; ``status --json`` and ``log --json`` say all of it, every event in order;
-the approved regions get their commitment letters."""
+"""The whole season on the example plan (a copy, with each region's manager's address and where
+to submit) in its own Chinese, against a real SMTP server on 127.0.0.1: build, send, four
+regions submit before the deadline and three after, two never do; one is returned with two
+cell notes, reissued and resubmitted; all but one of the submitted regions are approved; the
+reminder goes to exactly the late and missing regions; a file sent after approval does not
+replace the approved one; ``status --json`` and ``log --json`` say all of it, every event in
+order; the approved regions get their commitment letters."""
 
 from __future__ import annotations
 
 import datetime as dt
 import json
 import os
+import re
 import shutil
 from pathlib import Path
 from typing import Any
 
+import openpyxl
 import pytest
 import yaml
 from conftest import EXAMPLE
@@ -73,9 +75,7 @@ def test_a_season_on_the_example_plan(tmp_path: Path, smtp: tuple[Inbox, int],  
             unit["email"] = address(unit["code"])
     data["workbooks"]["submit_to"] = "plans@huaxin.example"
     data["workbooks"]["deadline"] = DEADLINE
-    # the notes below name sheets as an English workbook shows them (Commitments!D5); the
-    # example plan itself is Chinese since issue 16
-    data["workbooks"]["language"] = "en"
+    assert data["workbooks"]["language"] == "zh"  # the season runs in the plan's Chinese
     plan.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), "utf-8")
     loaded = load_plan(plan)
     ctx = BuildContext(loaded, read_prior_year(loaded))
@@ -95,6 +95,7 @@ def test_a_season_on_the_example_plan(tmp_path: Path, smtp: tuple[Inbox, int],  
         unit = next(u for u in regions if address(u) in str(msg["To"]))
         (part,) = [p for p in msg.iter_attachments()]
         assert part.get_payload(decode=True) == unit_path(build, ctx, unit).read_bytes()
+        assert re.search("[\u4e00-\u9fff]", str(msg["Subject"])), msg["Subject"]  # zh
     expected += [("sent", None, u) for u in regions]
 
     # four on time, three late, two never (of the nine regions)
@@ -124,12 +125,15 @@ def test_a_season_on_the_example_plan(tmp_path: Path, smtp: tuple[Inbox, int],  
     # one returned with two cell notes, reissued with them, sent back as it is
     back = on_time[1]
     cli("review", plan, back, "return", "--db", db, "--by", "Li Na", "--comment",
-        "Q1 below last year", "--note", "Commitments!D5: why below target?",
-        "--note", "Commitments!E5: check the channel")
+        "Q1 below last year", "--note", "承诺!D5: why below target?",
+        "--note", "承诺!E5: check the channel")
     expected.append(("reviewed", "return", back))
     assert statuses(plan, db)[back]["season"] == "returned"
     cli("reissue", plan, "-o", tmp_path / "again", "--db", db, "--units", back)
     (reissued,) = (tmp_path / "again").rglob(f"*{back}*.xlsx")
+    book = openpyxl.load_workbook(reissued, read_only=True)
+    assert book.sheetnames[0] == "填写说明" and "变更说明" in book.sheetnames
+    book.close()
     deliver(inbox, reissued, "2026-12-19", f"{back}-again.xlsx")
     consolidate(plan, inbox, out, workers=1)
     expected += [("received", None, back), ("decided", "accepted", back)]
@@ -170,8 +174,7 @@ def test_a_season_on_the_example_plan(tmp_path: Path, smtp: tuple[Inbox, int],  
     accepted = {"warnings": "accepted"}  # a sample file may carry warnings: still counted
     assert [(e, accepted.get(a or "", a), u) for e, a, u in said] == expected
     returned = next(e for e in trail if e["event"] == "reviewed")
-    assert returned["notes"] == ["Commitments!D5: why below target?",
-                                 "Commitments!E5: check the channel"]
+    assert returned["notes"] == ["承诺!D5: why below target?", "承诺!E5: check the channel"]
     assert trail[-2]["comment"].startswith("received after approval")
     assert trail[-2]["sha256"] == _sha256(inbox / newer.name)
 
