@@ -95,7 +95,10 @@ def test_engine_benchmark_quick(tmp_path: Path) -> None:
     same = next(line for line in out.splitlines() if line.startswith("| 6 × 4 × 12 |"))
     figures = [cell.strip() for cell in same.strip("|").split("|")]
     assert len(figures) == 10
-    assert all(float(f.rstrip("×").replace(",", "")) > 0 for f in figures[1:]), same
+    numbers = [float(f.rstrip("×").replace(",", "")) for f in figures[1:]]
+    # the ratio net of LibreOffice's start-up (column 8) is a difference of two seconds-long
+    # timings: at the quick size, one round on a loaded machine, it can come out negative
+    assert all(x > 0 for i, x in enumerate(numbers) if i != 6), same
     alone = next(line for line in out.splitlines() if line.startswith("| 60 × 10 × 12 |"))
     assert alone.count("|") == 11  # 10 columns
     assert (tmp_path / "engine-6x4.xlsx").is_file()
