@@ -341,12 +341,16 @@ Sub W(s As String)
 End Sub
 
 Sub Main
-    Dim f As Integer, text As String, parsed As Variant, entry As Variant, rule As Variant
+    Dim f As Integer, text As String, part As String, parsed As Variant, entry As Variant
+    Dim rule As Variant
     Dim required As Variant
     On Error GoTo Bad
     f = FreeFile
     Open "IN_PATH" For Input As #f
-    Line Input #f, text
+    Do While Not EOF(f)
+        Line Input #f, part
+        text = text & part
+    Loop
     Close #f
     ParseJson text, parsed
     For Each entry In parsed
@@ -377,7 +381,10 @@ def test_vba_manifest_reader_in_libreoffice_basic(built: list[Built], tmp_path: 
     manifest = read_manifest(unit.path)
     inputs = manifest.inputs
     source = tmp_path / "inputs.json"
-    source.write_text(json.dumps(inputs, ensure_ascii=True, separators=(",", ":")),
+    text = json.dumps(inputs, ensure_ascii=True, separators=(",", ":"))
+    # in lines of 30,000 characters, as the manifest keeps it in cells (inputs, inputs#1 …):
+    # Basic's Line Input stops at 65,535 characters, a whole year's BSC inputs is more
+    source.write_text("\n".join(text[i:i + 30_000] for i in range(0, len(text), 30_000)),
                       encoding="ascii")
     from xlplan.i18n import Words, msg
 
