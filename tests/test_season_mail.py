@@ -309,3 +309,5 @@ def test_a_chinese_reminder_gives_the_findings_in_chinese(tmp_path: Path) -> Non
     body = mail.get_body(("plain",)).get_content()  # type: ignore[union-attr]
     assert "承诺!C5: 承诺：72 个单元格中有 72 个为空（第一个为 C5）；每个都应填写" in body, body
     assert "人员分解!F5: 人员分解：2 个单元格中有 2 个为空" in body, body
+    assert str(mail["Subject"]).endswith("提醒（不完整）"), \
+        mail["Subject"]  # the state in the subject is in the plan's language too

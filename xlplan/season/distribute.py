@@ -22,7 +22,7 @@ import duckdb
 from xlplan.season import audit
 from xlplan.season.mail import MailError, Outgoing, Server, connected, deliver, write_eml
 from xlplan.season.status import NEEDS_REMINDER
-from xlplan.season.words import say
+from xlplan.season.words import MESSAGES, say
 from xlplan.spec.models import Plan
 
 
@@ -66,7 +66,8 @@ def remind_message(plan: Plan, unit: str, status: str, details: list[str],
     body = say(lang, "remind.body", **f, need=say(lang, f"need.{status}", **f),
                details="\n".join(f"  - {d}" for d in details), deadline_line=line,
                sender=sender_name)
-    return Outgoing(unit, u.email, u.manager, say(lang, "remind.subject", **f, status=status),
+    shown = say(lang, f"status.{status}") if f"status.{status}" in MESSAGES else status
+    return Outgoing(unit, u.email, u.manager, say(lang, "remind.subject", **f, status=shown),
                     body)
 
 

@@ -22,6 +22,11 @@ MESSAGES: dict[str, Msg] = {
     "no_deadline": msg("as soon as you can"),
     "submit_to": msg(" to {submit_to}"),
     "remind.subject": msg("{plan}: reminder for {unit} ({status})"),
+    # what the reminder subject calls each state a unit can be reminded in
+    "status.missing": msg("missing"),
+    "status.late": msg("late"),
+    "status.incomplete": msg("incomplete"),
+    "status.returned": msg("returned"),
     "remind.body": msg(
         "Dear {manager},\n\n{need}\n{details}\n{deadline_line}\n\nThank you,\n{sender}\n"),
     "need.missing": msg(
