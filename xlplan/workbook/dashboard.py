@@ -39,7 +39,12 @@ from xlplan.spec.models import Budget
 from xlplan.workbook import formulas
 from xlplan.workbook.book import Book, Sheet, ref
 from xlplan.workbook.context import Allocation, BuildContext
-from xlplan.workbook.highlights import add_data_bar, add_heat_map, add_status_colours
+from xlplan.workbook.highlights import (
+    add_data_bar,
+    add_heat_map,
+    add_status_colours,
+    write_status_bands,
+)
 from xlplan.workbook.increment import IncrementRefs
 from xlplan.workbook.layout import amounts_in, decimals
 from xlplan.workbook.okr import nan_blank, objective_value
@@ -188,23 +193,10 @@ class _Dashboard:
 
     def status_bands(self) -> None:
         """The traffic-light bands (locked plan figures the status formulas refer to)."""
-        s, bands = self.s, self.ctx.plan.status_bands
-        top = HEADLINE + 11
-        s.label(top, 0, msg("Status lights"), "section")
-        s.label(top, 1, msg("Shortfall"), "section")
-        s.label(top, 2, msg("Light"), "section")
-        items = [("yellow", msg("On track: shortfall up to"), "G"),
-                 ("orange", msg("Watch: shortfall up to"), "Y"),
-                 ("red", msg("Intervene: shortfall up to"), "O")]
-        for i, (key, text, light) in enumerate(items):
-            s.label(top + 1 + i, 0, text)
-            s.given(top + 1 + i, 1, getattr(bands, key), "ratio")
-            s.label(top + 1 + i, 2, data(light), "status")  # the letter the lights show
-            self.bands[key] = ref(top + 1 + i, 1, absolute=True)
-        s.label(top + 4, 0, msg("Stop the loss: beyond that"))
-        s.label(top + 4, 2, data("R"), "status")
-        s.label(top + 5, 0, msg("Shortfall = 1 − attainment (actual ÷ target)."), "note")
-        add_status_colours(self.book, SHEET, ref(top + 1, 2), ref(top + 4, 2))
+        cells, _ = write_status_bands(
+            self.book, SHEET, self.s, HEADLINE + 11, self.ctx.plan.status_bands,
+            msg("Shortfall = 1 − attainment (actual ÷ target)."))
+        self.bands.update(cells)
 
     # --- region tables ------------------------------------------------------------------------
 

@@ -12,7 +12,7 @@ from xlplan.tracking.warning_rules import LEVEL_WORDS
 from xlplan.workbook import formulas
 from xlplan.workbook.book import Book, ref
 from xlplan.workbook.formulas import quoted
-from xlplan.workbook.highlights import add_status_colours
+from xlplan.workbook.highlights import add_status_colours, write_status_bands
 from xlplan.workbook.styles import HEADER_FILL
 
 SHEET = msg("Board")
@@ -58,26 +58,11 @@ class BoardSheet(BoardWriter):
                           "derived figure is a formula."), "subtitle")
 
     def bands(self) -> None:
-        s, b = self.s, self.plan.status_bands
-        top = BANDS
-        s.label(top, 0, msg("Status lights"), "section")
-        s.label(top, 1, msg("Shortfall"), "section")
-        s.label(top, 2, msg("Light"), "section")
-        rows = [("yellow", msg("On track: shortfall up to"), "G"),
-                ("orange", msg("Watch: shortfall up to"), "Y"),
-                ("red", msg("Intervene: shortfall up to"), "O")]
-        for key, text, light in rows:
-            r_ = self.band_rows[key]
-            s.label(r_, 0, text)
-            s.given(r_, 1, getattr(b, key), "ratio")
-            s.label(r_, 2, data(light), "status")  # the letter the status cells show
-            self.row_labels.append(text)
-        s.label(top + 4, 0, msg("Stop the loss: beyond that"))
-        s.label(top + 4, 2, data("R"), "status")
-        s.label(top + 5, 0, msg("Lights: G on track, Y watch, O intervene, R stop the loss."),
-                "note")
-        self.row_labels.append(msg("Stop the loss: beyond that"))
-        add_status_colours(self.book, SHEET, ref(top + 1, 2), ref(top + 4, 2))
+        cells, labels = write_status_bands(
+            self.book, SHEET, self.s, BANDS, self.plan.status_bands,
+            msg("Lights: G on track, Y watch, O intervene, R stop the loss."))
+        assert cells == self.local_bands  # the formulas above were written against these
+        self.row_labels.extend(labels)
 
     def status(self, cell: str) -> str:
         return formulas.status_light(cell, self.local_bands)
